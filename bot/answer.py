@@ -1,0 +1,146 @@
+"""Compose a short answer from the article's own words: the best units of the retrieved chunks.
+
+Units are sentences, lead-ins with their lists, and table rows (see chunking.py). They are ranked
+by cosine to the question plus key-term overlap; the best one or few are quoted verbatim.
+Comparisons get the article's contrast sentence and the relevant rows of its comparison table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunking import Unit, markdown_table
+from .followup import mentions_both_roles
+from .index import KnowledgeIndex
+from .retrieval import Hit
+from .text import stems
+
+MAX_ANSWER_CHARS = 480
+"""Answers stay short: a few sentences, one list or a small table."""
+
+UNIT_MARGIN = 0.06
+"""Further units are quoted only when they score within this margin of the best one."""
+
+SMALL_CHUNK_CHARS = 320
+"""A retrieved section this short is quoted whole rather than sentence by sentence."""
+
+LEXICAL_WEIGHT = 0.25
+"""Weight of key-term overlap next to cosine when ranking units: exact terms like "XGBoost" matter."""
+
+_COMPARE = re.compile(r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I)
+_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|which (?:role|one|engineer|of them|job|type)s?)\b", re.I)
+_BOTH = re.compile(r"\bai engineers?\b.*\bml engineers?\b|\bml engineers?\b.*\bai engineers?\b", re.I)
+_ANAPHORIC = re.compile(r"^(?:They|This|These|It|Those)\b")
+
+
+@dataclass
+class ScoredUnit:
+    unit: Unit
+    score: float
+
+
+def is_comparison(question: str) -> bool:
+    """Does the question contrast the two roles ("AI vs ML engineer", "who uses XGBoost?")?"""
+    return bool(_COMPARE.search(question) or _WHO.search(question) or mentions_both_roles(question) or _BOTH.search(question))
+
+
+class Composer:
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+        self.unit_stems = [set(stems(u.embed_text)) for u in index.units]
+        self.unit_chunk = {}
+        for chunk in index.chunks:
+            for uid in chunk.unit_ids:
+                self.unit_chunk.setdefault(uid, chunk.id)
+
+    def rank_units(self, question: str, vector: np.ndarray, hits: list[Hit], depth: int = 4) -> list[ScoredUnit]:
+        """Units of the top ``depth`` chunks, scored and sorted, best first."""
+        query_stems = set(stems(question))
+        unit_ids: list[int] = []
+        for hit in hits[:depth]:
+            unit_ids += [u for u in hit.chunk.unit_ids if u not in unit_ids]
+        if not unit_ids:
+            return []
+        cosine = self.index.unit_vectors[unit_ids] @ vector.reshape(-1)
+        scored = []
+        for uid, cos in zip(unit_ids, cosine, strict=True):
+            overlap = len(query_stems & self.unit_stems[uid]) / max(len(query_stems), 1)
+            scored.append(ScoredUnit(self.index.units[uid], float(cos) + LEXICAL_WEIGHT * overlap))
+        return sorted(scored, key=lambda s: -s.score)
+
+    def compose(self, question: str, vector: np.ndarray, hits: list[Hit]) -> tuple[str, list[Unit]]:
+        """The answer text and the units quoted in it."""
+        ranked = self.rank_units(question, vector, hits)
+        if not ranked:
+            return "", []
+        if is_comparison(question):
+            chosen = self._comparison(ranked)
+        else:
+            chosen = self._best(ranked)
+        return self._render(chosen), chosen
+
+    def _best(self, ranked: list[ScoredUnit]) -> list[Unit]:
+        top = ranked[0].score
+        chunk = self.index.chunks[self.unit_chunk[ranked[0].unit.id]]
+        if chunk.kind == "text" and len(chunk.text) <= SMALL_CHUNK_CHARS:
+            # A short section is quoted whole: "They work on bias detection…" belongs with its lead sentence.
+            return [self.index.units[u] for u in chunk.unit_ids]
+        chosen: list[Unit] = []
+        for item in ranked:
+            if len(chosen) == 3 or item.score < top - UNIT_MARGIN:
+                break
+            if self._length(chosen + [item.unit]) <= MAX_ANSWER_CHARS or not chosen:
+                chosen.append(item.unit)
+        return self._with_antecedents(chosen)
+
+    def _comparison(self, ranked: list[ScoredUnit]) -> list[Unit]:
+        """The best sentence naming both roles, then the best table rows (at most two)."""
+        contrast = next((s.unit for s in ranked if s.unit.kind == "sentence" and mentions_both_roles(s.unit.text)
+                         and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)), None)
+        rows = [s for s in ranked if s.unit.kind == "row"]
+        chosen = [contrast] if contrast else []
+        if rows:
+            best = rows[0].score
+            chosen += [s.unit for s in rows[:2] if s.score >= best - UNIT_MARGIN]
+        if not chosen:
+            return self._best(ranked)
+        # A specific question ("who uses XGBoost?") is answered by its row; a sentence that outranks
+        # every row still leads, as in "how do they differ?".
+        return chosen
+
+    def _with_antecedents(self, chosen: list[Unit]) -> list[Unit]:
+        """A quoted "They work on bias detection…" needs the sentence before it to say who "they" are."""
+        out: list[Unit] = []
+        for unit in chosen:
+            if _ANAPHORIC.match(unit.text) and unit.id > 0:
+                previous = self.index.units[unit.id - 1]
+                if previous.section == unit.section and previous not in out and previous not in chosen:
+                    out.append(previous)
+            if unit not in out:
+                out.append(unit)
+        return sorted(out, key=lambda u: u.id) if len({u.section for u in out}) == 1 else out
+
+    @staticmethod
+    def _length(units: list[Unit]) -> int:
+        return sum(len(u.text) + 2 for u in units)
+
+    @staticmethod
+    def _render(units: list[Unit]) -> str:
+        """Sentences of one section run together; rows merge into one table; lists keep their lines."""
+        blocks: list[str] = []
+        rows: list[Unit] = []
+        for unit in units:
+            if unit.kind == "row":
+                rows.append(unit)
+                continue
+            if unit.kind == "sentence" and blocks and not blocks[-1].endswith(":") and "\n" not in blocks[-1] \
+                    and units[units.index(unit) - 1].section == unit.section:
+                blocks[-1] += " " + unit.text
+            else:
+                blocks.append(unit.text)
+        if rows:
+            blocks.append(markdown_table(rows[0].header, [r.cells for r in rows]))
+        return "\n\n".join(blocks)

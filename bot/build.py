@@ -1,0 +1,139 @@
+"""corpus → chunks → embeddings → index folder; and the load path that rebuilds when needed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .chunking import CHUNKER_VERSION, chunk_documents
+from .corpus import fingerprint, load_corpus
+from .embeddings import Embedder, get_embedder, resolve_model
+from .errors import IndexLoadError
+from .index import KnowledgeIndex, read_manifest
+from .text import STOPWORDS, tokens
+
+log = logging.getLogger("rolebot")
+
+Progress = Callable[[str, float], None]
+REBUILD_HINT = "rebuild it with `rolebot index --rebuild`"
+
+
+@dataclass
+class LoadedIndex:
+    index: KnowledgeIndex
+    folder: Path  # where it was read from or written to
+    built: bool  # True when this call (re)built it
+    reason: str  # why it was built, or "current"
+
+
+def vocabulary(texts: list[str]) -> list[str]:
+    """The corpus's distinct content words, in a stable order."""
+    words = {t for text in texts for t in tokens(text) if t not in STOPWORDS and not t.isdigit() and (len(t) > 1 or t == "r")}
+    return sorted(words)
+
+
+def expected_manifest(corpus: Path, model_id: str) -> dict:
+    return {"model": model_id, "corpus_fingerprint": fingerprint(corpus), "chunker_version": CHUNKER_VERSION}
+
+
+def stale_reason(folder: Path, corpus: Path, model_id: str | None = None) -> str | None:
+    """None when ``folder`` holds an index for this corpus, model and chunker; else the reason, in words."""
+    try:
+        manifest = read_manifest(folder)
+    except IndexLoadError as exc:
+        return str(exc)
+    expected = expected_manifest(corpus, model_id or resolve_model().model_id)
+    if manifest.get("model") != expected["model"]:
+        return f"the index was built with model {manifest.get('model')!r}, not {expected['model']!r}"
+    if manifest.get("chunker_version") != expected["chunker_version"]:
+        return f"the chunker changed (index v{manifest.get('chunker_version')}, code v{CHUNKER_VERSION})"
+    if manifest.get("corpus_fingerprint") != expected["corpus_fingerprint"]:
+        return f"the corpus in {corpus} changed since the index was built"
+    return None
+
+
+def build_index(corpus: Path, embedder: Embedder | None = None, progress: Progress | None = None) -> tuple[KnowledgeIndex, dict]:
+    """Chunk and embed the corpus. Returns the index and its manifest (not yet saved)."""
+    report = progress or (lambda stage, fraction: None)
+    started = time.perf_counter()
+    report("reading corpus", 0.0)
+    docs = load_corpus(corpus)
+    chunks, units = chunk_documents(docs)
+    words = vocabulary([c.embed_text for c in chunks])
+    report("loading model", 0.1)
+    embedder = embedder or get_embedder("build")
+    texts = [c.embed_text for c in chunks] + [u.embed_text for u in units] + words
+    vectors = []
+    batch = 64
+    for start in range(0, len(texts), batch):
+        report("embedding", 0.2 + 0.75 * start / len(texts))
+        vectors.append(embedder.encode(texts[start : start + batch]))
+    matrix = np.vstack(vectors)
+    n_chunks, n_units = len(chunks), len(units)
+    index = KnowledgeIndex(chunks, units, matrix[:n_chunks], matrix[n_chunks : n_chunks + n_units], words, matrix[n_chunks + n_units :])
+    manifest = expected_manifest(corpus, embedder.model_id) | {
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - started, 3),
+        "versions": _versions(),
+    }
+    report("done", 1.0)
+    return index, manifest
+
+
+def save_index(index: KnowledgeIndex, manifest: dict, folder: Path) -> Path:
+    """Save to ``folder``, or to a cache folder when it is read-only (and say so in the log)."""
+    try:
+        index.save(folder, manifest)
+        return folder
+    except OSError as exc:
+        fallback = _cache_folder(folder)
+        log.warning("Index folder %s is not writable (%s); writing the index to %s instead", folder, exc.strerror or exc, fallback)
+        index.save(fallback, manifest)
+        return fallback
+
+
+def load_or_build(corpus: Path | None = None, folder: Path | None = None, *, rebuild: bool = False,
+                  progress: Progress | None = None) -> LoadedIndex:
+    """Load a current index, else rebuild it: missing, stale, or damaged indexes are rebuilt transparently."""
+    corpus = corpus or config.corpus_dir()
+    folder = folder or config.index_dir()
+    model_id = resolve_model().model_id
+    reason = "rebuild requested"
+    if not rebuild:
+        reason = stale_reason(folder, corpus, model_id) or ""
+        candidates = [folder] if not reason else [folder, _cache_folder(folder)]
+        for candidate in candidates:
+            if candidate != folder and stale_reason(candidate, corpus, model_id) is not None:
+                continue
+            try:
+                return LoadedIndex(KnowledgeIndex.load(candidate), candidate, False, "current")
+            except IndexLoadError as exc:
+                reason = str(exc)
+        log.warning("Rebuilding the index: %s", reason)
+    index, manifest = build_index(corpus, progress=progress)
+    return LoadedIndex(index, save_index(index, manifest, folder), True, reason)
+
+
+def _cache_folder(folder: Path) -> Path:
+    tag = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+    return config.cache_dir() / f"index-{tag}"
+
+
+def _versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for package in ("rolebot", "sentence-transformers", "torch", "faiss-cpu", "numpy", "bm25s"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

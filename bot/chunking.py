@@ -1,0 +1,231 @@
+"""Structure-aware chunking: Markdown sections → chunks of whole sentences, plus answer units.
+
+A *chunk* is what retrieval ranks; a *unit* is what an answer quotes: one sentence, a lead-in
+sentence with its list, or one table row. Every chunk knows its heading path, which is also
+embedded, so "5. Optimizing & Deploying AI Models" helps find its terse bullet list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .corpus import Document
+
+CHUNKER_VERSION = "1"
+MAX_CHUNK_CHARS = 700
+PATH_SEPARATOR = " › "
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*)$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# A sentence ends at . ! ? (optionally closed by a quote or bracket) before white space and a capital,
+# a digit or an opening quote; common abbreviations are not ends.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[A-Z0-9\"“‘(])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "Mr.", "Ms.", "Dr.", "No.", "approx.")
+
+
+@dataclass
+class Unit:
+    """A quotable piece of the article: a sentence, a lead-in with its list, or a table row."""
+
+    id: int
+    kind: str  # "sentence" | "list" | "row"
+    text: str  # Markdown as shown to users, verbatim from the article
+    source: str
+    section: str
+    header: list[str] = field(default_factory=list)  # table header (rows only)
+    cells: list[str] = field(default_factory=list)  # table cells (rows only)
+
+    @property
+    def embed_text(self) -> str:
+        if self.kind == "row":
+            return row_sentence(self.header, self.cells)
+        return f"{self.section.split(PATH_SEPARATOR)[-1]}: {self.text}"
+
+
+@dataclass
+class Chunk:
+    """A retrievable passage with its source file and heading path."""
+
+    id: int
+    kind: str  # "text" | "table" | "row"
+    text: str
+    source: str
+    section: str
+    unit_ids: list[int] = field(default_factory=list)
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.section}\n{self.text}"
+
+
+@dataclass
+class _Block:
+    kind: str  # "paragraph" | "list" | "table"
+    lines: list[str]
+    lead: str = ""  # for lists: the sentence that introduces them
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences without breaking at "e.g." and similar abbreviations."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start() + 1].rstrip()
+        if candidate.endswith(_ABBREVIATIONS):
+            continue
+        pieces.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def row_sentence(header: list[str], cells: list[str]) -> str:
+    """A table row as a self-contained sentence: "Tech Stack: AI Engineer: Python, Java, C++. ML Engineer: Python, R." """
+    parts = [f"{name}: {value.rstrip('.')}." for name, value in zip(header[1:], cells[1:], strict=False)]
+    return f"{cells[0]}: " + " ".join(parts)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _table_cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _parse(doc: Document) -> list[tuple[list[str], _Block]]:
+    """Blocks with the heading path they sit under, in document order."""
+    markdown = doc.source.lower().endswith(".md")
+    headings: list[tuple[int, str]] = []
+    out: list[tuple[list[str], _Block]] = []
+    current: _Block | None = None
+
+    def path() -> list[str]:
+        return [text for _, text in headings]
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            out.append((path(), current))
+            current = None
+
+    for raw in doc.text.split("\n"):
+        line = raw.strip()
+        heading = _HEADING.match(line) if markdown else None
+        if not line:
+            if current is not None and current.kind == "paragraph":
+                close()
+            continue
+        if heading:
+            close()
+            level = len(heading.group(1))
+            headings = [(lvl, text) for lvl, text in headings if lvl < level]
+            headings.append((level, heading.group(2)))
+            continue
+        if not markdown and not headings:
+            headings = [(1, line)]  # a plain-text file's first line is its title
+            continue
+        if line.startswith("|"):
+            if current is None or current.kind != "table":
+                close()
+                current = _Block("table", [])
+            if not _TABLE_RULE.match(line):
+                current.lines.append(line)
+            continue
+        item = _LIST_ITEM.match(line)
+        if item and (markdown or not re.match(r"^\d", line)):
+            if current is None or current.kind != "list":
+                close()
+                lead = ""
+                if out and out[-1][0] == path() and out[-1][1].kind == "paragraph":
+                    lead = " ".join(out.pop()[1].lines)  # the paragraph travels with its list as the lead-in
+                current = _Block("list", [], lead=lead)
+            current.lines.append(item.group(1).strip())
+            continue
+        if current is not None and current.kind != "paragraph":
+            close()
+        if current is None:
+            current = _Block("paragraph", [])
+        current.lines.append(line)
+        if not markdown:
+            close()  # plain text: one line, one paragraph
+    close()
+    return out
+
+
+def _section(path: list[str]) -> str:
+    # The document title is dropped below the first level: "Roles & … › 5. Optimizing …" reads better.
+    return PATH_SEPARATOR.join(path[1:] if len(path) > 1 else path)
+
+
+def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
+    """Chunks (what retrieval ranks) and units (what answers quote) for all documents."""
+    chunks: list[Chunk] = []
+    units: list[Unit] = []
+
+    def add_unit(kind: str, text: str, source: str, section: str, **table: list[str]) -> int:
+        units.append(Unit(len(units), kind, text, source, section, **table))
+        return len(units) - 1
+
+    def add_chunk(kind: str, text: str, source: str, section: str, unit_ids: list[int]) -> None:
+        chunks.append(Chunk(len(chunks), kind, text, source, section, unit_ids))
+
+    for doc in docs:
+        pending: list[tuple[str, list[int]]] = []  # (text, unit ids) of the section's running chunk
+        pending_section = ""
+
+        def flush() -> None:
+            if pending:
+                text = "\n\n".join(t for t, _ in pending)
+                add_chunk("text", text, doc.source, pending_section, [u for _, ids in pending for u in ids])
+                pending.clear()
+
+        for path, block in _parse(doc):
+            section = _section(path)
+            if section != pending_section:
+                flush()
+                pending_section = section
+            if block.kind == "table":
+                flush()
+                header, *rows = [_table_cells(line) for line in block.lines]
+                width = len(header)
+                rows = [(row + [""] * width)[:width] for row in rows]
+                row_ids = []
+                for row in rows:
+                    uid = add_unit("row", markdown_table(header, [row]), doc.source, section, header=header, cells=row)
+                    row_ids.append(uid)
+                add_chunk("table", markdown_table(header, rows), doc.source, section, row_ids)
+                for row, uid in zip(rows, row_ids, strict=True):
+                    add_chunk("row", row_sentence(header, row), doc.source, section, [uid])
+                continue
+            if block.kind == "list":
+                sentences = split_sentences(block.lead) if block.lead else []
+                lead_sentence = sentences.pop() if sentences else ""
+                items = "\n".join(f"- {item}" for item in block.lines)
+                pieces = [(s, [add_unit("sentence", s, doc.source, section)]) for s in sentences]
+                list_text = f"{lead_sentence}\n\n{items}" if lead_sentence else items
+                pieces.append((list_text, [add_unit("list", list_text, doc.source, section)]))
+                paragraph_text = " ".join(s for s in sentences)
+                block_text = f"{paragraph_text} {list_text}".strip() if paragraph_text else list_text
+            else:
+                sentences = split_sentences(" ".join(block.lines))
+                pieces = [(s, [add_unit("sentence", s, doc.source, section)]) for s in sentences]
+                block_text = " ".join(sentences)
+            size = sum(len(t) for t, _ in pending)
+            if pending and size + len(block_text) > MAX_CHUNK_CHARS:
+                flush()
+            if len(block_text) <= MAX_CHUNK_CHARS:
+                pending.append((block_text, [u for _, ids in pieces for u in ids]))
+                continue
+            for text, ids in pieces:  # a long block is split between sentences, never inside one
+                if pending and sum(len(t) for t, _ in pending) + len(text) > MAX_CHUNK_CHARS:
+                    flush()
+                pending.append((text, ids))
+        flush()
+    return chunks, units

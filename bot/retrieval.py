@@ -1,0 +1,58 @@
+"""Hybrid retrieval: dense (FAISS, cosine) and BM25 (bm25s) rankings fused by reciprocal rank.
+
+Dense search finds paraphrases ("what do they earn" ~ nothing; "duties" ~ responsibilities);
+BM25 finds exact terms that a small embedding model blurs ("XGBoost", "R", "Keras").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from .chunking import Chunk
+from .config import RRF_K
+from .index import KnowledgeIndex
+from .text import stems
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    dense: float  # cosine similarity of query and chunk
+    bm25: float  # BM25 score (0 when no query term occurs)
+    fused: float  # reciprocal-rank-fusion score, normalised so 1.0 = first in both rankings
+
+
+class Retriever:
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+        self.bm25 = bm25s.BM25()
+        # bm25s wants at least one token per document; the heading path is part of each chunk anyway.
+        corpus_tokens = [stems(c.embed_text) or ["_"] for c in index.chunks]
+        self.bm25.index(corpus_tokens, show_progress=False)
+        self.known_stems = {t for doc in corpus_tokens for t in doc}
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        terms = [t for t in stems(query) if t in self.known_stems]  # bm25s rejects unseen tokens
+        if not terms:
+            return np.zeros(len(self.index.chunks), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+    def search(self, query: str, vector: np.ndarray, k: int = 8) -> list[Hit]:
+        """The top-k chunks, best first, with the scores of each ranking and of the fusion."""
+        n = len(self.index.chunks)
+        ranked = self.index.search(vector, n)  # exact search over a small corpus: every chunk gets a score
+        dense_order = [i for i, _ in ranked]
+        dense = np.zeros(n, dtype=np.float32)
+        dense[dense_order] = [score for _, score in ranked]
+        lexical = self.bm25_scores(query)
+        bm25_order = [int(i) for i in np.argsort(-lexical, kind="stable") if lexical[i] > 0]
+        fused = np.zeros(n, dtype=np.float64)
+        for order in (dense_order, bm25_order):
+            for rank, chunk_id in enumerate(order):
+                fused[chunk_id] += 1.0 / (RRF_K + rank + 1)
+        fused /= 2.0 / (RRF_K + 1)
+        best = sorted(range(n), key=lambda i: (-fused[i], -dense[i]))[:k]
+        return [Hit(self.index.chunks[i], float(dense[i]), float(lexical[i]), float(fused[i])) for i in best]

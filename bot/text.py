@@ -1,0 +1,77 @@
+"""Text helpers shared by retrieval, scope checks and follow-ups: cleaning, tokens, stems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+from .errors import EmptyQuestionError
+
+# Tokens keep "+" and "#" so that "C++" and "C#" survive; single letters stay ("R" is a language).
+_TOKEN = re.compile(r"[a-z0-9]+(?:[+#]+|(?:[.'’-][a-z0-9]+)*)")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves s t don't what's it's i'm can't isn't aren't doesn't ok okay please hi hello
+    hey thanks thank tell me know explain describe give let like also really much many""".split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Normalise user text: Unicode NFKC, no control or zero-width characters, one space, at most max_chars.
+
+    Raises EmptyQuestionError when nothing readable is left.
+    """
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a str, not {type(question).__name__}")
+    text = unicodedata.normalize("NFKC", question[: max_chars * 4])
+    # Cc = control, Cf = format (zero-width, bidi marks), Cs = lone surrogates, Co/Cn = private/unassigned.
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text
+                   if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise EmptyQuestionError()
+    return text[:max_chars].rstrip()
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens, stopwords included (BM25 tolerates them; phrases need them)."""
+    return _TOKEN.findall(text.lower().replace("’", "'"))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content tokens: what BM25 indexes and what term coverage compares."""
+    return [stem(t) for t in tokens(text) if t not in STOPWORDS]
+
+
+def edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
