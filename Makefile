@@ -1,0 +1,43 @@
+# One entry point for people and CI. `make chat` and `make test` each set up what they need first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+
+.PHONY: setup chat test browser lint bench index clean
+
+setup: $(VENV)/.installed
+
+# torch first: its 2.13.0 CPU wheel keeps pip from choosing a multi-GB CUDA build for sentence-transformers.
+$(VENV)/.installed: pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+chat: setup
+	$(BIN)/python app.py
+
+# Headless Chromium for the browser tests, from Debian (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; fi; }
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check bot tests bench app.py
+	$(BIN)/ruff format --check bot tests bench app.py
+
+index: setup
+	$(BIN)/rolebot index --rebuild
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis artifacts
