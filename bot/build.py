@@ -111,7 +111,8 @@ def load_or_build(corpus: Path | None = None, folder: Path | None = None, *, reb
     reason = "rebuild requested"
     if not rebuild:
         reason = stale_reason(folder, corpus, model_id) or ""
-        candidates = [folder] if not reason else [folder, _cache_folder(folder)]
+        # A read-only index folder may have a current rebuild waiting in the cache folder.
+        candidates = [folder] if not reason else [_cache_folder(folder)]
         for candidate in candidates:
             if candidate != folder and stale_reason(candidate, corpus, model_id) is not None:
                 continue
