@@ -7,13 +7,14 @@ Comparisons get the article's contrast sentence and the relevant rows of its com
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .chunking import Unit, markdown_table
-from .followup import mentions_both_roles
+from .followup import mentions_both_roles, role_of
 from .index import KnowledgeIndex
 from .retrieval import Hit
 from .text import stems
@@ -28,7 +29,10 @@ SMALL_CHUNK_CHARS = 320
 """A retrieved section this short is quoted whole rather than sentence by sentence."""
 
 LEXICAL_WEIGHT = 0.25
-"""Weight of key-term overlap next to cosine when ranking units: exact terms like "XGBoost" matter."""
+"""Weight of IDF-weighted term overlap next to cosine when ranking units: exact terms like "XGBoost" matter."""
+
+ASPECT_BONUS = 0.15
+"""A table row whose aspect ("Tech Stack", "Deployment") the question names is what it asks for."""
 
 _COMPARE = re.compile(r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I)
 _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|which (?:role|one|engineer|of them|job|type)s?)\b", re.I)
@@ -42,15 +46,28 @@ class ScoredUnit:
     score: float
 
 
+def _is_lead_in(unit: Unit) -> bool:
+    return unit.kind == "sentence" and unit.text.endswith(":")
+
+
 def is_comparison(question: str) -> bool:
     """Does the question contrast the two roles ("AI vs ML engineer", "who uses XGBoost?")?"""
-    return bool(_COMPARE.search(question) or _WHO.search(question) or mentions_both_roles(question) or _BOTH.search(question))
+    asks_which_role = bool(_WHO.search(question)) and role_of(question) is None
+    return bool(_COMPARE.search(question) or asks_which_role or mentions_both_roles(question) or _BOTH.search(question))
 
 
 class Composer:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.index = index
         self.unit_stems = [set(stems(u.embed_text)) for u in index.units]
+        self.aspect_stems = [set(stems(u.cells[0])) if u.kind == "row" else set() for u in index.units]
+        # Inverse document frequency over units: "XGBoost" says more about a unit than "engineer".
+        n = len(index.units)
+        df: dict[str, int] = {}
+        for unit_stems in self.unit_stems:
+            for s in unit_stems:
+                df[s] = df.get(s, 0) + 1
+        self.idf = {s: math.log((n + 1) / (count + 0.5)) for s, count in df.items()}
         self.unit_chunk = {}
         for chunk in index.chunks:
             for uid in chunk.unit_ids:
@@ -58,41 +75,51 @@ class Composer:
 
     def rank_units(self, question: str, vector: np.ndarray, hits: list[Hit], depth: int = 4) -> list[ScoredUnit]:
         """Units of the top ``depth`` chunks, scored and sorted, best first."""
-        query_stems = set(stems(question))
-        unit_ids: list[int] = []
-        for hit in hits[:depth]:
-            unit_ids += [u for u in hit.chunk.unit_ids if u not in unit_ids]
+        query_stems = {s for s in stems(question) if s in self.idf}
+        total = sum(self.idf[s] for s in query_stems) or 1.0
+        if depth:
+            unit_ids: list[int] = []
+            for hit in hits[:depth]:
+                unit_ids += [u for u in hit.chunk.unit_ids if u not in unit_ids]
+        else:
+            unit_ids = list(range(len(self.index.units)))
+        # A lead-in such as "To become an AI Engineer, you need:" says nothing on its own.
+        unit_ids = [u for u in unit_ids if not _is_lead_in(self.index.units[u])]
         if not unit_ids:
             return []
         cosine = self.index.unit_vectors[unit_ids] @ vector.reshape(-1)
         scored = []
         for uid, cos in zip(unit_ids, cosine, strict=True):
-            overlap = len(query_stems & self.unit_stems[uid]) / max(len(query_stems), 1)
-            scored.append(ScoredUnit(self.index.units[uid], float(cos) + LEXICAL_WEIGHT * overlap))
+            overlap = sum(self.idf[s] for s in query_stems & self.unit_stems[uid]) / total
+            aspect = ASPECT_BONUS if query_stems & self.aspect_stems[uid] else 0.0
+            scored.append(ScoredUnit(self.index.units[uid], float(cos) + LEXICAL_WEIGHT * overlap + aspect))
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, vector: np.ndarray, hits: list[Hit]) -> tuple[str, list[Unit]]:
         """The answer text and the units quoted in it."""
-        ranked = self.rank_units(question, vector, hits)
-        if not ranked:
-            return "", []
         if is_comparison(question):
-            chosen = self._comparison(ranked)
+            # A comparison may draw on the contrast sentence and table rows wherever they are, so
+            # every unit competes (the article is small; this is one matrix-vector product).
+            ranked = self.rank_units(question, vector, hits, depth=0)
+            chosen = self._comparison(ranked) if ranked else []
         else:
-            chosen = self._best(ranked)
+            ranked = self.rank_units(question, vector, hits)
+            chosen = self._best(ranked) if ranked else []
+        if not chosen:
+            return "", []
         return self._render(chosen), chosen
 
     def _best(self, ranked: list[ScoredUnit]) -> list[Unit]:
         top = ranked[0].score
         chunk = self.index.chunks[self.unit_chunk[ranked[0].unit.id]]
+        chosen: list[Unit] = []
         if chunk.kind == "text" and len(chunk.text) <= SMALL_CHUNK_CHARS:
             # A short section is quoted whole: "They work on bias detection…" belongs with its lead sentence.
-            return [self.index.units[u] for u in chunk.unit_ids]
-        chosen: list[Unit] = []
+            chosen = [u for u in (self.index.units[i] for i in chunk.unit_ids) if not _is_lead_in(u)]
         for item in ranked:
-            if len(chosen) == 3 or item.score < top - UNIT_MARGIN:
+            if len(chosen) >= 3 or item.score < top - UNIT_MARGIN:
                 break
-            if self._length(chosen + [item.unit]) <= MAX_ANSWER_CHARS or not chosen:
+            if item.unit not in chosen and (self._length([*chosen, item.unit]) <= MAX_ANSWER_CHARS or not chosen):
                 chosen.append(item.unit)
         return self._with_antecedents(chosen)
 

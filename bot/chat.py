@@ -107,7 +107,7 @@ class Chatbot:
         text = clean_question(question, limit)
         truncated = len(question) > limit and len(text) >= limit - 1
         previous = self._previous_questions(history or [], limit)
-        resolved = resolve(text, previous)
+        resolved = self.scope.corrected(resolve(text, previous))
         t_resolve = time.perf_counter()
 
         terms = self.scope.key_terms(resolved)
@@ -116,12 +116,14 @@ class Chatbot:
         vectors = self.embedder.encode([resolved] + unknown)
         t_embed = time.perf_counter()
 
-        hits = self.retriever.search(resolved, vectors[0], k=8)
+        decision = self.scope.decide(terms, unknown, vectors[1:], self.retriever.best_dense(vectors[0]))
+        # Lexical matching also looks for the corpus words that stand in for the question's own.
+        lexical_query = " ".join([resolved, *decision.synonyms])
+        hits = self.retriever.search(lexical_query, vectors[0], k=8)
         t_retrieve = time.perf_counter()
 
-        decision = self.scope.decide(terms, unknown, vectors[1:], hits[0].dense if hits else 0.0)
         if decision.in_scope:
-            answer, units = self.composer.compose(resolved, vectors[0], hits)
+            answer, units = self.composer.compose(lexical_query, vectors[0], hits)
             used = {u.id for u in units}
             ordered = sorted(hits, key=lambda h: not (used & set(h.chunk.unit_ids)))
             sources = [Source(h.chunk.section, h.chunk.text, round(h.fused, 4)) for h in ordered[:top_k]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .corpus import Document
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "3"  # bump when chunks, units or their tokens change: the index is rebuilt
 MAX_CHUNK_CHARS = 700
 PATH_SEPARATOR = " › "
 
@@ -159,6 +159,17 @@ def _parse(doc: Document) -> list[tuple[list[str], _Block]]:
     return out
 
 
+def _child_headings(blocks: list[tuple[list[str], _Block]]) -> dict[tuple[str, ...], list[str]]:
+    """For each heading path, the headings of its direct subsections, in order."""
+    children: dict[tuple[str, ...], list[str]] = {}
+    for path, _ in blocks:
+        if len(path) > 1:
+            siblings = children.setdefault(tuple(path[:-1]), [])
+            if path[-1] not in siblings:
+                siblings.append(path[-1])
+    return children
+
+
 def _section(path: list[str]) -> str:
     # The document title is dropped below the first level: "Roles & … › 5. Optimizing …" reads better.
     return PATH_SEPARATOR.join(path[1:] if len(path) > 1 else path)
@@ -179,6 +190,8 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
     for doc in docs:
         pending: list[tuple[str, list[int]]] = []  # (text, unit ids) of the section's running chunk
         pending_section = ""
+        blocks = _parse(doc)
+        children = _child_headings(blocks)
 
         def flush() -> None:
             if pending:
@@ -186,8 +199,13 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
                 add_chunk("text", text, doc.source, pending_section, [u for _, ids in pending for u in ids])
                 pending.clear()
 
-        for path, block in _parse(doc):
+        for position, (path, block) in enumerate(blocks):
             section = _section(path)
+            last_in_section = position + 1 == len(blocks) or blocks[position + 1][0] != path
+            if block.kind == "paragraph" and last_in_section and children.get(tuple(path)) and " ".join(block.lines).endswith(":"):
+                # "Here are some of their key responsibilities:" leads into the numbered subsections:
+                # their headings become its list, so "what are the responsibilities?" has a whole answer.
+                block = _Block("list", list(children[tuple(path)]), lead=" ".join(block.lines))
             if section != pending_section:
                 flush()
                 pending_section = section
@@ -207,7 +225,7 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
             if block.kind == "list":
                 sentences = split_sentences(block.lead) if block.lead else []
                 lead_sentence = sentences.pop() if sentences else ""
-                items = "\n".join(f"- {item}" for item in block.lines)
+                items = "\n".join(item if re.match(r"^\d+\. ", item) else f"- {item}" for item in block.lines)
                 pieces = [(s, [add_unit("sentence", s, doc.source, section)]) for s in sentences]
                 list_text = f"{lead_sentence}\n\n{items}" if lead_sentence else items
                 pieces.append((list_text, [add_unit("list", list_text, doc.source, section)]))

@@ -40,6 +40,11 @@ class Retriever:
             return np.zeros(len(self.index.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
+    def best_dense(self, vector: np.ndarray) -> float:
+        """Cosine of the closest chunk: how near the article comes to the question at all."""
+        ranked = self.index.search(vector, 1)
+        return ranked[0][1] if ranked else 0.0
+
     def search(self, query: str, vector: np.ndarray, k: int = 8) -> list[Hit]:
         """The top-k chunks, best first, with the scores of each ranking and of the fusion."""
         n = len(self.index.chunks)

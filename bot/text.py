@@ -45,8 +45,19 @@ def clean_question(question: str, max_chars: int) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens, stopwords included (BM25 tolerates them; phrases need them)."""
-    return _TOKEN.findall(text.lower().replace("’", "'"))
+    """Lower-cased word tokens, stopwords included (BM25 tolerates them; phrases need them).
+
+    A hyphenated word yields its parts and the joined form: "pre-trained" → pre, trained, pretrained,
+    so "pretrained" and "trained" both find it.
+    """
+    out: list[str] = []
+    for token in _TOKEN.findall(text.lower().replace("’", "'")):
+        if "-" in token:
+            parts = [p for p in token.split("-") if p]
+            out += parts + ["".join(parts)]
+        else:
+            out.append(token)
+    return out
 
 
 @lru_cache(maxsize=65536)
