@@ -1,0 +1,84 @@
+"""The Chatbot API contract that the terminal, web UI and external checks rely on."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot import Chatbot, EmptyQuestionError, Reply, Source
+
+
+def test_api_shape(bot):
+    reply = bot.ask("How is an AI Engineer different from an ML Engineer?", history=[])
+    assert isinstance(reply, Reply)
+    assert isinstance(reply.answer, str) and reply.answer
+    assert reply.in_scope is True
+    assert reply.sources and all(isinstance(s, Source) for s in reply.sources)
+    data = json.loads(json.dumps(reply.to_dict()))
+    assert set(data) == {"question", "answer", "in_scope", "sources"}
+    assert set(data["sources"][0]) == {"section", "text", "score"}
+
+
+def test_sources_best_first_and_top_k(bot):
+    reply = bot.ask("What does an AI engineer do?", top_k=5)
+    assert len(reply.sources) == 5
+    assert all(0 < s.score <= 1 for s in reply.sources)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b", "\x00"])
+def test_empty_question_raises_clear_error(bot, question):
+    with pytest.raises(EmptyQuestionError, match="empty"):
+        bot.ask(question)
+
+
+def test_very_long_input_is_cut_with_notice(bot):
+    question = "What tools do ML engineers use? " + "blah " * 40_000
+    reply = bot.ask(question)
+    assert reply.trace.truncated
+    assert "cut to its first" in reply.answer
+
+
+@pytest.mark.parametrize("question", ["¿Qué hace un ingeniero de IA?", "AI engineer 🚀🤖 tools?", "\x1b[31mred\x1b[0m", "机器学习工程师"])
+def test_odd_text_never_crashes(bot, question):
+    assert isinstance(bot.ask(question).answer, str)
+
+
+@pytest.mark.parametrize(
+    ("first", "followup", "fact"),
+    [
+        ("What frameworks do AI engineers use?", "what about ML engineers?", "Scikit-learn"),
+        ("What does an AI engineer do?", "and what tools do they use?", "OpenCV"),
+        ("What are the responsibilities of an AI engineer?", "tell me more about the ethics part", "bias"),
+        ("What's the tech stack of an AI engineer?", "and for ML engineers?", "Python, R"),
+    ],
+)
+def test_followups_use_history(bot, first, followup, fact):
+    history = [(first, bot.ask(first).answer)]
+    assert fact in bot.ask(followup, history).answer
+
+
+def test_followup_to_uncovered_topic_is_refused(bot):
+    history = [("What does an AI engineer do?", bot.ask("What does an AI engineer do?").answer)]
+    assert not bot.ask("and how much do they earn?", history).in_scope
+
+
+def test_history_accepts_lists_and_ignores_junk(bot):
+    history = [["What frameworks do AI engineers use?", "..."], ("", ""), (None, None)]
+    assert "Scikit-learn" in bot.ask("what about ML engineers?", history).answer
+
+
+def test_same_answers_from_threads(bot):
+    questions = ["who uses XGBoost?", "What is Edge AI?", "salary?", "AI vs ML engineer"] * 4
+    sequential = [bot.ask(q).to_dict() for q in questions]
+    with ThreadPoolExecutor(8) as pool:
+        parallel = [r.to_dict() for r in pool.map(bot.ask, questions)]
+    assert parallel == sequential
+
+
+def test_load_does_not_embed_the_corpus(monkeypatch):
+    import bot.build as build
+
+    monkeypatch.setattr(build, "build_index", lambda *a, **k: pytest.fail("a current index was rebuilt"))
+    assert Chatbot.load().loaded.built is False
