@@ -1,0 +1,532 @@
+"""The ``rolebot`` command: a thin terminal shell over ``Chatbot`` (ask, chat, index, search, eval, serve).
+
+Cold start matters for one-shot use, so this module imports only click at the top: the engine
+(NumPy, FAISS, bm25s) loads inside the commands that need it, rich only when stdout is a terminal,
+and neither gradio nor torch ever loads for ``ask`` (queries use the NumPy encoder, see minilm.py).
+The library raises; only this module turns its errors into exit codes: 0 success (a "not in the
+article" answer too), 2 for usage or input errors, 1 for anything that stops rolebot from working.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from .chat import Chatbot, Reply
+
+HISTORY_FILE = "chat-history"
+"""readline history of ``rolebot chat``, kept in ``config.data_dir()`` (ROLEBOT_DATA, default ./data)."""
+
+CHAT_HELP = """Commands:
+  /help     this help
+  /sources  the passages behind the last answer
+  /reset    forget the conversation (follow-ups start afresh)
+  /quit     leave (Ctrl-D works too; Ctrl-C cancels the current line)"""
+
+
+class InputError(click.ClickException):
+    """A user mistake such as an empty question: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Turn the library's exceptions into one-line messages with an exit code, never a traceback."""
+    from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
+
+    try:
+        yield
+    except EmptyQuestionError as exc:
+        raise InputError(str(exc)) from exc
+    except IndexLoadError as exc:
+        raise click.ClickException(f"{exc}\nRebuild it with `rolebot index --rebuild`.") from exc
+    except CorpusError as exc:
+        raise click.ClickException(f"{exc}\nPoint ROLEBOT_CORPUS at a folder of .md/.txt files.") from exc
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except RolebotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+class _LoadProgress:
+    """A progress bar on stderr that appears only if loading turns into a (re)build."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        self._stage = ""
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if not sys.stderr.isatty():  # logs and CI: one line per stage, no redraws
+            if stage != self._stage and fraction < 1.0:
+                click.echo(f"{stage}…", err=True)
+                self._stage = stage
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description:<16}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(stage, total=1.0)
+        self._bar.update(self._task, description=stage, completed=fraction)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _load(ctx: click.Context, *, rebuild: bool = False) -> Chatbot:
+    """The Chatbot for this command: ``ctx.obj`` when a caller (a test, an embedding app) passed one."""
+    from .chat import Chatbot
+
+    if isinstance(ctx.obj, Chatbot) and not rebuild:
+        return ctx.obj
+    progress = _LoadProgress()
+    try:
+        with _engine_errors():
+            ctx.obj = Chatbot.load(rebuild=rebuild, progress=progress)
+    finally:
+        progress.close()
+    return ctx.obj
+
+
+class _Out:
+    """Rich Markdown and colour on a terminal, plain text when piped (so scripts see the raw Markdown)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stdout.isatty()
+        self._console: Any = None
+
+    @property
+    def console(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
+        return self._console
+
+    def markdown(self, text: str) -> None:
+        if self.tty:
+            from rich.markdown import Markdown
+
+            self.console.print(Markdown(text))
+        else:
+            click.echo(text)
+
+    def line(self, text: str = "", style: str = "") -> None:
+        if self.tty:
+            from rich.text import Text
+
+            self.console.print(Text(text, style=style))
+        else:
+            click.echo(text)
+
+    def reply(self, reply: Reply) -> None:
+        self.markdown(reply.answer)
+        if reply.sources:
+            self.line()
+            self.line("Sources:", "bold")
+            for source in reply.sources:
+                self.line(f"  {source.score:.2f}  {source.section}", "dim")
+
+    def passages(self, reply: Reply | None) -> None:
+        if reply is None:
+            self.line("No answer yet: ask a question first.")
+            return
+        if not reply.sources:
+            self.line("The last answer did not come from the article, so it has no sources.")
+            return
+        for n, source in enumerate(reply.sources, 1):
+            self.line(f"[{n}] {source.section}  (score {source.score:.2f})", "bold cyan")
+            self.line(source.text)
+            self.line()
+
+
+def _read_question(words: tuple[str, ...]) -> str:
+    if words == ("-",):
+        return sys.stdin.read()
+    return " ".join(words)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="rolebot")
+def cli() -> None:
+    """Answers questions about the AI Engineer role and how it differs from an ML Engineer,
+    quoting one article (corpus/) and naming the sections it quotes.
+
+    \b
+    Examples:
+      rolebot ask "How is an AI Engineer different from an ML Engineer?"
+      rolebot chat
+
+    Settings come from ROLEBOT_* environment variables (see the README).
+    """
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option(
+    "-k", "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="How many sources to show."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: question, answer, in_scope, sources.")
+@click.pass_context
+def ask(ctx: click.Context, question: tuple[str, ...], top_k: int, as_json: bool) -> None:
+    """Answer one question and list its sources.
+
+    QUESTION needs no quotes unless it holds shell characters such as "?" or "'"; "-" reads it from stdin.
+    The answer quotes the article; a question the article does not cover gets a polite refusal (exit 0).
+
+    \b
+    Examples:
+      rolebot ask "What tools do ML Engineers use?"
+      rolebot ask -k 5 --json "Who do AI Engineers work with?"
+      echo "What is an AI Engineer?" | rolebot ask -
+    """
+    text = _read_question(question)
+    chatbot = _load(ctx)
+    with _engine_errors():
+        reply = chatbot.ask(text, top_k=top_k)
+    if as_json:
+        click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
+    else:
+        _Out().reply(reply)
+
+
+@cli.command()
+@click.option(
+    "-k", "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="How many sources to keep."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer (JSON Lines).")
+@click.pass_context
+def chat(ctx: click.Context, top_k: int, as_json: bool) -> None:
+    """Talk to rolebot; follow-up questions use the conversation so far.
+
+    On a terminal: line editing and input history (kept in $ROLEBOT_DATA/chat-history), and the
+    commands /help, /sources, /reset, /quit. Ctrl-C cancels the line, Ctrl-D leaves.
+    With stdin from a pipe or file it answers one question per line, for scripts.
+
+    \b
+    Examples:
+      rolebot chat
+      printf 'What frameworks do AI engineers use?\\nwhat about ML engineers?\\n' | rolebot chat
+    """
+    out = _Out()
+    chatbot = _load(ctx)
+    session = _Session(chatbot, out, top_k, as_json)
+    if sys.stdin.isatty():
+        session.interactive()
+    else:
+        for line in sys.stdin:
+            if not session.handle(line):
+                break
+
+
+class _Session:
+    """One conversation: history of (question, answer) pairs and the last reply for /sources."""
+
+    def __init__(self, chatbot: Chatbot, out: _Out, top_k: int, as_json: bool) -> None:
+        self.chatbot, self.out, self.top_k, self.as_json = chatbot, out, top_k, as_json
+        self.history: list[tuple[str, str]] = []
+        self.last: Reply | None = None
+
+    def handle(self, line: str) -> bool:
+        """Answer one line or run one /command; False means leave."""
+        text = line.strip()
+        if not text:
+            return True
+        if text.startswith("/"):
+            return self._command(text.split()[0].lower())
+        try:
+            with _engine_errors():
+                reply = self.chatbot.ask(text, self.history, top_k=self.top_k)
+        except InputError as exc:  # e.g. only invisible characters: say so and keep the session
+            click.echo(f"Error: {exc.message}", err=True)
+            return True
+        self.history.append((text, reply.answer))
+        self.last = reply
+        if self.as_json:
+            click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
+        else:
+            self.out.reply(reply)
+            self.out.line()
+        return True
+
+    def _command(self, name: str) -> bool:
+        if name in ("/quit", "/exit", "/q"):
+            return False
+        if name == "/help":
+            self.out.line(CHAT_HELP)
+        elif name == "/sources":
+            self.out.passages(self.last)
+        elif name == "/reset":
+            self.history.clear()
+            self.last = None
+            self.out.line("Conversation cleared.", "dim")
+        else:
+            self.out.line(f"Unknown command {name}; type /help for the list.")
+        return True
+
+    def interactive(self) -> None:
+        read = _line_reader()
+        self.out.line("rolebot: ask about AI Engineers and ML Engineers. /help for commands, Ctrl-D to leave.", "dim")
+        while True:
+            try:
+                line = read("you> ")
+            except KeyboardInterrupt:  # cancel the line, keep the session
+                click.echo("^C")
+                continue
+            except EOFError:
+                click.echo()
+                return
+            try:
+                if not self.handle(line):
+                    return
+            except KeyboardInterrupt:  # cancel a long answer too
+                click.echo("\n(cancelled)")
+
+
+def _line_reader() -> Callable[[str], str]:
+    """``input`` with GNU readline editing and a history file; plain ``input`` when readline is unavailable."""
+    try:
+        import readline
+    except ImportError:  # e.g. Windows without pyreadline3
+        return input
+    from . import config
+
+    path = config.data_dir() / HISTORY_FILE
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
+
+    import atexit
+
+    atexit.register(save)
+    return input
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild even if the index is current.")
+@click.option("--check", is_flag=True, help="Only check: exit 0 if the index is current, 1 (with the reason) if not.")
+def index(rebuild: bool, check: bool) -> None:
+    """Build the index if it is missing or stale, or check it.
+
+    Builds chunks and embeddings with a progress bar, then prints chunk count, model, time and path.
+
+    The index lives in index/ (or $ROLEBOT_INDEX) and is built from corpus/ (or $ROLEBOT_CORPUS).
+
+    \b
+    Examples:
+      rolebot index --check || rolebot index
+      rolebot index --rebuild
+    """
+    if rebuild and check:
+        raise click.UsageError("--rebuild and --check exclude each other.")
+    from . import config
+    from .build import load_or_build, stale_reason
+
+    folder, corpus = config.index_dir(), config.corpus_dir()
+    if check:
+        with _engine_errors():
+            reason = stale_reason(folder, corpus)
+        if reason is None:
+            click.echo(f"The index in {folder} is current.")
+            return
+        click.echo(f"The index in {folder} is not current: {reason}.\nRun `rolebot index` to rebuild it.")
+        sys.exit(1)
+    progress = _LoadProgress()
+    started = time.perf_counter()
+    try:
+        with _engine_errors():
+            loaded = load_or_build(corpus, folder, rebuild=rebuild, progress=progress)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - started
+    manifest = loaded.index.manifest
+    what = (
+        f"Built the index: {loaded.reason}." if loaded.built else "The index is current (use --rebuild to rebuild it)"
+    )
+    click.echo(what)
+    click.echo(f"  chunks: {len(loaded.index.chunks)}  (answer units: {len(loaded.index.units)})")
+    click.echo(f"  model:  {manifest.get('model', '?')}")
+    click.echo(f"  time:   {seconds:.1f} s")
+    click.echo(f"  path:   {loaded.folder}")
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("-k", "--top-k", type=click.IntRange(1, 100), default=8, show_default=True, help="How many passages.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of passages with their scores.")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], top_k: int, as_json: bool) -> None:
+    """Show ranked passages with dense, BM25 and fused scores.
+
+    For inspecting retrieval: no answer is composed and nothing is refused.
+
+    \b
+    Examples:
+      rolebot search "XGBoost"
+      rolebot search -k 3 "who do ai engineers collaborate with"
+    """
+    text = _read_question(query)
+    chatbot = _load(ctx)
+    with _engine_errors():
+        hits = chatbot.search(text, k=top_k)
+    rows = [
+        {
+            "rank": n,
+            "chunk_id": h.chunk.id,
+            "section": h.chunk.section,
+            "fused": round(h.fused, 4),
+            "dense": round(h.dense, 4),
+            "bm25": round(h.bm25, 4),
+            "text": h.chunk.text,
+        }
+        for n, h in enumerate(hits, 1)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    out = _Out()
+    for row in rows:
+        out.line(
+            f"{row['rank']:>2}. fused {row['fused']:.3f}  dense {row['dense']:.3f}  bm25 {row['bm25']:.2f}  "
+            f"{row['section']}",
+            "bold",
+        )
+        snippet = " ".join(row["text"].split())
+        out.line(f"    {snippet[:200]}{'…' if len(snippet) > 200 else ''}", "dim")
+
+
+@cli.command(name="eval")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics (and failures) as one JSON object.")
+@click.pass_context
+def eval_(ctx: click.Context, file: Path | None, as_json: bool) -> None:
+    """Score rolebot on an eval set and print its metrics.
+
+    FILE is JSON Lines (default: the project's own tests/eval/eval.jsonl).
+
+    The format (answer / refuse / conversation records) is in tests/eval/README.md.
+
+    \b
+    Examples:
+      rolebot eval
+      rolebot eval my-questions.jsonl --json
+    """
+    from .errors import RolebotError
+    from .evaluation import DEFAULT_EVAL, load_cases, run
+
+    try:
+        cases = load_cases(file or DEFAULT_EVAL)
+    except RolebotError as exc:  # a bad eval file is the user's input
+        raise InputError(str(exc)) from exc
+    chatbot = _load(ctx)
+    with _engine_errors():
+        report = run(chatbot, cases)
+    summary = report.summary()
+    failures = [
+        {"line": o.case.line, "turn": o.turn, "question": o.question, "missing": o.missing} for o in report.failures
+    ]
+    if as_json:
+        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in summary.items()}
+        click.echo(json.dumps(clean | {"failed": failures}, ensure_ascii=False))
+        return
+    counts = summary["questions"]
+    follow_ups = sum(1 for o in report.outcomes if o.case.kind == "conversation" and o.turn > 0)
+    rows = [
+        ("answer accuracy", _percent(summary["answer_accuracy"]), _plural(counts["answer"], "question")),
+        ("refusal accuracy", _percent(summary["refusal_accuracy"]), _plural(counts["refuse"], "question")),
+        ("follow-up accuracy", _percent(summary["followup_accuracy"]), _plural(follow_ups, "follow-up turn")),
+        ("latency median", f"{summary['latency_median_ms']:.0f} ms", f"p95 {summary['latency_p95_ms']:.0f} ms"),
+    ]
+    out = _Out()
+    if out.tty:
+        from rich.table import Table
+
+        table = Table(title=f"rolebot eval: {file or DEFAULT_EVAL}")
+        for name in ("metric", "value", ""):
+            table.add_column(name)
+        for row in rows:
+            table.add_row(*row)
+        out.console.print(table)
+    else:
+        for name, value, note in rows:
+            click.echo(f"{name:<20}{value:>8}   {note}")
+    out.line(f"{len(failures)} failed" + (":" if failures else ""), "bold")
+    for f in failures:
+        out.line(f"  line {f['line']} turn {f['turn'] + 1}: {f['question']!r} missing {', '.join(f['missing'])}", "dim")
+
+
+@cli.command()
+@click.option("--host", help="Interface to listen on  [default: $GRADIO_SERVER_NAME, else 127.0.0.1]")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port  [default: $GRADIO_SERVER_PORT, else 7860]")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web chat and its API (Gradio) until Ctrl-C.
+
+    The page and the /ask API answer with the same engine as `rolebot ask`.
+
+    \b
+    Examples:
+      rolebot serve
+      rolebot serve --port 8080
+    """
+    chatbot = _load(ctx)
+    from .web import launch  # gradio takes seconds to import: only this command pays for it
+
+    try:
+        with _engine_errors():
+            launch(host, port, bot=chatbot)
+    except OSError as exc:  # e.g. the port is taken
+        raise click.ClickException(f"Cannot start the web server: {exc}") from exc
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _percent(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1%}"
+
+
+def main() -> None:
+    """Entry point of the ``rolebot`` script and ``python -m bot``.
+
+    A bug (an exception rolebot did not raise on purpose) exits 1 with one line that says what to do;
+    ROLEBOT_DEBUG=1 shows the traceback instead.
+    """
+    try:
+        cli(prog_name="rolebot")
+    except Exception as exc:
+        if os.environ.get("ROLEBOT_DEBUG"):
+            raise
+        click.echo(
+            f"Error: internal error ({type(exc).__name__}: {exc}). Re-run with ROLEBOT_DEBUG=1 for the "
+            "traceback and report it.",
+            err=True,
+        )
+        sys.exit(1)
