@@ -1,0 +1,144 @@
+"""bot/followup.py: short follow-ups become standalone questions, by rules."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.followup import AI, ML, mentions_both_roles, resolve, role_of
+
+# Known engine bugs (reported to the lead). Strict: once fixed these pass, XPASS fails, and the marker goes.
+LEAD_ORDER_BUG = pytest.mark.xfail(
+    strict=True, reason="followup._LEADS tries 'and' before 'and for', leaving 'for AI engineers' as the rest"
+)
+THE_SIDE_BUG = pytest.mark.xfail(strict=True, reason="followup._ROLE_ONLY does not allow 'the' before 'ML side'")
+MORE_BUG = pytest.mark.xfail(
+    strict=True, reason="followup.resolve counts 'tell me more' as 3 words of rest, so it is not treated as 'more'"
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what about ML engineers?", "tell me more", "what tools do they use?", "why?", "What is an AI engineer?"],
+)
+def test_no_history_leaves_the_question_unchanged(question: str) -> None:
+    assert resolve(question, []) == question
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        ("What frameworks do AI engineers use?", "what about ML engineers?", "What frameworks do ML Engineers use?"),
+        (
+            "What frameworks do AI engineers use?",
+            "How about machine learning engineers?",
+            "What frameworks do ML Engineers use?",
+        ),
+        ("What tools do ML engineers use?", "what about AI engineers?", "What tools do AI Engineers use?"),
+        pytest.param(
+            "What tools do ML engineers use?",
+            "and for AI engineers?",
+            "What tools do AI Engineers use?",
+            marks=LEAD_ORDER_BUG,
+        ),
+        ("What tools do AI engineers use?", "and ML?", "What tools do ML Engineers use?"),
+        pytest.param(
+            "What tools do AI engineers use?",
+            "what about the ML side?",
+            "What tools do ML Engineers use?",
+            marks=THE_SIDE_BUG,
+        ),
+    ],
+)
+def test_role_swap(previous: str, question: str, expected: str) -> None:
+    assert resolve(question, [previous]) == expected
+
+
+def test_role_swap_without_a_role_in_the_previous_question_names_the_role() -> None:
+    resolved = resolve("what about ML engineers?", ["Which cloud services are mentioned?"])
+    assert "Which cloud services are mentioned?" in resolved
+    assert ML in resolved
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        ("What does an AI engineer do?", "what tools do they use?", "what tools do AI Engineers use?"),
+        ("What does an ML engineer do?", "what do they deploy?", "what do ML Engineers deploy?"),
+        (
+            "What does an ML engineer do?",
+            "what are their responsibilities?",
+            "what are ML Engineers' responsibilities?",
+        ),
+    ],
+)
+def test_pronouns_point_at_the_last_role(previous: str, question: str, expected: str) -> None:
+    assert resolve(question, [previous]) == expected
+
+
+def test_pronouns_look_past_questions_without_a_role() -> None:
+    previous = ["What does an ML engineer do?", "Which cloud services are mentioned?"]
+    assert resolve("what tools do they use?", previous) == f"what tools do {ML} use?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        pytest.param("tell me more", marks=MORE_BUG),
+        pytest.param("Tell me more.", marks=MORE_BUG),
+        "more",
+        "why?",
+        "go on",
+        "elaborate",
+    ],
+)
+def test_tell_me_more_repeats_the_previous_question(question: str) -> None:
+    previous = ["What is an AI engineer?", "What skills do AI engineers need?"]
+    assert resolve(question, previous) == "What skills do AI engineers need?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What do ML engineers do?",  # names its own role
+        "How do AI engineers differ from ML engineers?",  # names both
+        "What is the capital of France?",  # a new, standalone question
+    ],
+)
+def test_standalone_questions_stay_unchanged(question: str) -> None:
+    assert resolve(question, ["What does an AI engineer do?"]) == question
+
+
+def test_a_led_follow_up_without_pronoun_gets_the_role() -> None:
+    resolved = resolve("and the tools?", ["What does an ML engineer do?"])
+    assert "tools" in resolved and ML in resolved
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("What does an AI engineer do?", AI),
+        ("artificial intelligence engineers", AI),
+        ("what do ML enginers use", ML),
+        ("Machine-learning engineering", ML),
+        ("AI vs ML engineers", ML),  # "AI" alone is not a role; "ML engineers" is
+        ("AI engineers and ML engineers", None),
+        ("What is Python?", None),
+    ],
+)
+def test_role_of(text: str, role: str | None) -> None:
+    assert role_of(text) == role
+
+
+def test_mentions_both_roles() -> None:
+    assert mentions_both_roles("How do AI engineers differ from ML engineers?")
+    assert not mentions_both_roles("What do AI engineers do?")
+
+
+@given(st.text(max_size=80), st.lists(st.text(max_size=80), max_size=4))
+def test_resolve_always_returns_text(question: str, previous: list[str]) -> None:
+    resolved = resolve(question, previous)
+    assert isinstance(resolved, str)
+    if not previous:
+        assert resolved == question

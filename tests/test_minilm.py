@@ -1,0 +1,142 @@
+"""bot/minilm.py: the NumPy encoder gives sentence-transformers' vectors, so queries it embeds match the index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import config
+from bot.chunking import chunk_documents
+from bot.corpus import load_corpus
+from bot.embeddings import FastEmbedder, SentenceTransformerEmbedder, get_embedder, resolve_model
+from bot.minilm import NumpyMiniLM, is_supported
+
+ODD_INPUTS = [
+    "",
+    " ",
+    "?",
+    "R",
+    "C++ vs C#",
+    "AI",
+    "ÀÍ éngînéèr — naïve façade",
+    "人工智能工程师做什么？",
+    "🚀🚀🚀 emoji only 🤖",
+    "\u200bzero\u200bwidth",
+    "x" * 3000,  # one very long word: many word pieces, truncated at the model's limit
+    "What does an AI engineer do? " * 120,  # far beyond 256 word pieces
+]
+
+
+@pytest.fixture(scope="module")
+def reference() -> SentenceTransformerEmbedder:
+    embedder = get_embedder("build")
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def fast() -> FastEmbedder:
+    embedder = get_embedder("query")
+    assert isinstance(embedder, FastEmbedder)
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def article_texts() -> list[str]:
+    chunks, units = chunk_documents(load_corpus(config.corpus_dir()))
+    return [c.embed_text for c in chunks] + [u.embed_text for u in units]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_bundled_model_is_supported() -> None:
+    assert is_supported(Path(resolve_model().location))
+
+
+def _one_at_a_time(embedder: FastEmbedder, texts: list[str]) -> np.ndarray:
+    # How queries are embedded; it also avoids padding every text to the longest one, which is slow in NumPy.
+    return np.vstack([embedder.encode([text]) for text in texts])
+
+
+def test_same_vectors_as_sentence_transformers_on_the_article(reference, fast, article_texts) -> None:
+    expected = reference.encode(article_texts)
+    got = _one_at_a_time(fast, article_texts)
+    assert got.shape == expected.shape == (len(article_texts), 384)
+    assert got.dtype == np.float32
+    cosines = _cosines(got, expected)
+    assert cosines.min() > 0.9999, article_texts[int(cosines.argmin())]
+
+
+def test_same_vectors_on_odd_inputs(reference, fast) -> None:
+    cosines = _cosines(_one_at_a_time(fast, ODD_INPUTS), reference.encode(ODD_INPUTS))
+    assert cosines.min() > 0.9999, ODD_INPUTS[int(cosines.argmin())][:40]
+
+
+def test_batch_gives_the_same_vectors_as_one_at_a_time(fast, article_texts) -> None:
+    texts = article_texts[:6] + ODD_INPUTS[:5]  # mixed lengths: padding must not leak into the mean
+    batch = fast.encode(texts)
+    single = _one_at_a_time(fast, texts)
+    assert _cosines(batch, single).min() > 0.99999
+    np.testing.assert_allclose(batch, single, atol=1e-5)
+
+
+def test_vectors_are_unit_length_and_discriminate(fast) -> None:
+    vectors = fast.encode(["What does an AI engineer do?", "What do AI engineers do?", "How do I bake bread?"])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > 0.9
+    assert vectors[0] @ vectors[2] < 0.3
+
+
+def test_empty_batch(fast) -> None:
+    assert fast.encode([]).shape == (0, 384)
+
+
+def _model_copy(tmp_path: Path) -> Path:
+    source = Path(resolve_model().location)
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for item in source.iterdir():
+        (copy / item.name).symlink_to(item)  # the weights stay where they are
+    (copy / "1_Pooling").unlink()
+    shutil.copytree(source / "1_Pooling", copy / "1_Pooling")
+    for name in ("config.json", "modules.json"):
+        (copy / name).unlink()
+        shutil.copy(source / name, copy / name)
+    return copy
+
+
+def test_a_local_copy_is_supported_and_encodes_alike(tmp_path: Path, fast) -> None:
+    copy = _model_copy(tmp_path)
+    assert is_supported(copy)
+    text = ["AI Engineers optimize models for edge devices."]
+    np.testing.assert_allclose(NumpyMiniLM(copy).encode(text), fast.encode(text), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: (m / "tokenizer.json").unlink(),
+        lambda m: (m / "config.json").write_text(json.dumps({"model_type": "roberta", "hidden_act": "gelu"})),
+        lambda m: (m / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True})),
+        lambda m: (m / "1_Pooling" / "config.json").write_text(
+            json.dumps({"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True})
+        ),
+        lambda m: (m / "modules.json").write_text("not json"),
+        lambda m: (m / "modules.json").write_text(
+            json.dumps(
+                [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]
+            )
+        ),
+    ],
+    ids=["no-tokenizer", "not-bert", "cls-pooling", "mean-and-max", "bad-modules", "no-normalize"],
+)
+def test_models_it_cannot_reproduce_are_not_supported(tmp_path: Path, damage) -> None:
+    copy = _model_copy(tmp_path)
+    damage(copy)
+    assert not is_supported(copy)
