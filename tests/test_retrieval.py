@@ -1,0 +1,109 @@
+"""bot/retrieval.py with the real model on the real article: BM25 finds exact terms, dense finds paraphrases,
+and reciprocal-rank fusion orders the two."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.retrieval import Retriever
+
+TABLE = "AI Engineer vs. ML Engineer: What’s the Difference?"
+ROLES = "Roles & Responsibilities of an AI Engineer › "
+BECOME = "How to Become an AI Engineer? › "
+
+
+@pytest.mark.parametrize(
+    ("query", "section", "passage"),
+    [
+        ("XGBoost", TABLE, "Frameworks & Tools: AI Engineer: TensorFlow, PyTorch, OpenCV"),
+        ("OpenCV", TABLE, "Frameworks & Tools: AI Engineer: TensorFlow, PyTorch, OpenCV"),
+        ("R", TABLE, "Tech Stack: AI Engineer: Python, Java, C++. ML Engineer: Python, R."),
+        ("Edge AI", ROLES + "5. Optimizing & Deploying AI Models", "Edge AI (deploying AI on IoT devices"),
+        ("Keras", ROLES + "2. Implementing Machine Learning & Deep Learning Models", "PyTorch, and Keras"),
+        ("linear algebra", BECOME + "4. Mathematics & Data Structures", "linear algebra, probability"),
+    ],
+)
+def test_exact_terms_find_their_passage_first(bot, query: str, section: str, passage: str) -> None:
+    top = bot.search(query, k=3)[0]
+    assert top.chunk.section == section
+    assert passage in top.chunk.text
+    assert top.bm25 > 0
+    assert top.fused == pytest.approx(1.0)  # ranked first by BM25 and by dense search
+
+
+def test_r_is_found_as_a_word_not_as_a_letter(bot) -> None:
+    scores = bot.retriever.bm25_scores("R")
+    matched = {bot.index.chunks[i].kind for i in np.flatnonzero(scores)}
+    assert matched <= {"row", "table"}  # only the table mentions R; "r" inside other words does not count
+
+
+@pytest.mark.parametrize(
+    ("query", "section"),
+    [
+        ("teamwork with colleagues", ROLES + "7. Collaborating with Cross-Functional Teams"),
+        ("who do they cooperate with", ROLES + "7. Collaborating with Cross-Functional Teams"),
+    ],
+)
+def test_a_paraphrase_finds_its_section_by_meaning(bot, query: str, section: str) -> None:
+    hits = bot.search(query, k=3)
+    assert all(h.bm25 == 0 for h in hits)  # no word in common: only the dense ranking can find it
+    assert hits[0].chunk.section == section
+    assert hits[0].dense == max(h.dense for h in bot.search(query, k=len(bot.index.chunks)))
+
+
+def test_fused_scores_are_sorted_and_normalised(bot) -> None:
+    hits = bot.search("What frameworks do ML engineers use for deployment?", k=len(bot.index.chunks))
+    assert len(hits) == len(bot.index.chunks)
+    fused = [h.fused for h in hits]
+    assert fused == sorted(fused, reverse=True)
+    assert fused[-1] > 0 and fused[0] <= 1.0 + 1e-9
+    assert len({h.chunk.id for h in hits}) == len(hits)
+
+
+def test_k_limits_the_hits(bot) -> None:
+    assert len(bot.search("deployment", k=2)) == 2
+    assert [h.chunk.id for h in bot.search("deployment", k=2)] == [
+        h.chunk.id for h in bot.search("deployment", k=5)[:2]
+    ]
+
+
+def test_bm25_alone_scores_zero_for_unknown_words(bot) -> None:
+    scores = bot.retriever.bm25_scores("zyxwvut quasar blorptastic")
+    assert scores.shape == (len(bot.index.chunks),)
+    assert not scores.any()
+    hits = bot.search("zyxwvut quasar blorptastic", k=3)
+    assert all(h.bm25 == 0 for h in hits)
+
+
+def test_bm25_scores_only_chunks_holding_the_word(bot) -> None:
+    scores = bot.retriever.bm25_scores("Keras")
+    holders = {c.id for c in bot.index.chunks if "keras" in c.embed_text.lower()}
+    assert set(np.flatnonzero(scores)) == holders and holders
+
+
+def test_the_heading_path_is_embedded_and_searchable(bot) -> None:
+    for chunk in bot.index.chunks:
+        assert chunk.section in chunk.embed_text
+    # "Mitigation" is in section 6's heading, not in its text: BM25 can only match it through the heading path.
+    section = ROLES + "6. Ethical AI & Bias Mitigation"
+    (chunk,) = [c for c in bot.index.chunks if c.section == section]
+    assert "mitigation" not in chunk.text.lower()
+    assert bot.retriever.bm25_scores("mitigation")[chunk.id] > 0
+    assert bot.search("bias mitigation", k=1)[0].chunk.id == chunk.id
+
+
+def test_dense_scores_are_cosines(bot) -> None:
+    query = "How do AI engineers deploy models?"
+    vector = bot.embedder.encode([query])[0]
+    for hit in bot.search(query, k=5):
+        assert hit.dense == pytest.approx(float(bot.index.chunk_vectors[hit.chunk.id] @ vector), abs=1e-4)
+
+
+def test_fusion_of_two_agreeing_rankings(bot) -> None:
+    """First in both rankings scores exactly 1; a chunk only BM25 ranks scores about half."""
+    retriever = Retriever(bot.index)
+    vector = bot.embedder.encode(["Keras"])[0]
+    hits = retriever.search("Keras", vector, k=len(bot.index.chunks))
+    assert hits[0].fused == pytest.approx(1.0)
+    assert all(h.fused < 0.75 for h in hits if h.bm25 == 0)
