@@ -446,6 +446,7 @@ def eval_(ctx: click.Context, file: Path | None, as_json: bool) -> None:
         raise InputError(str(exc)) from exc
     chatbot = _load(ctx)
     with _engine_errors():
+        chatbot.warm_up()  # latency should measure answering, not the first question's model load
         report = run(chatbot, cases)
     summary = report.summary()
     failures = [
