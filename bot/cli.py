@@ -497,7 +497,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
       rolebot serve --port 8080
     """
     chatbot = _load(ctx)
-    from .web import launch  # gradio takes seconds to import: only this command pays for it
+    try:
+        from .web import launch  # gradio takes seconds to import: only this command pays for it
+    except ImportError as exc:
+        raise click.ClickException(
+            f"The web UI cannot start: {exc}. Install rolebot's dependencies (`make setup`)."
+        ) from exc
 
     try:
         with _engine_errors():

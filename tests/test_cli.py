@@ -431,6 +431,28 @@ def test_eval_missing_file_is_a_usage_error(runner, tmp_path):
 # --- serve --------------------------------------------------------------------------------------------
 
 
+def test_serve_hands_host_port_and_engine_to_the_web_ui(runner, bot, monkeypatch):
+    import bot.web as web
+
+    calls = []
+    monkeypatch.setattr(web, "launch", lambda host, port, *, bot: calls.append((host, port, bot)))
+    result = runner.invoke(cli, ["serve", "--host", "127.0.0.1", "--port", "8123"], obj=bot)
+    assert result.exit_code == 0, result.output
+    assert calls == [("127.0.0.1", 8123, bot)]
+
+
+def test_serve_on_a_taken_port_exits_1_with_the_reason(runner, bot, monkeypatch):
+    import bot.web as web
+
+    def taken(*_: object, **__: object) -> None:
+        raise OSError("Cannot find empty port in range: 7860-7860.")
+
+    monkeypatch.setattr(web, "launch", taken)
+    result = runner.invoke(cli, ["serve"], obj=bot)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Cannot start the web server: Cannot find empty port")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
