@@ -1,0 +1,118 @@
+"""Hugging Face Spaces: README front matter, and a fresh venv from requirements.txt alone running app.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from gradio_client import Client
+from test_packaging import pinned, requirement_lines, requirements_txt
+
+ROOT = Path(__file__).resolve().parent.parent
+SPACES_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
+
+
+def front_matter(text: str) -> dict:
+    """The YAML between the first two ``---`` lines; Spaces reads it only at the very start of README.md."""
+    assert text.startswith("---\n"), "README.md must start with the Spaces front matter"
+    block, sep, _ = text[4:].partition("\n---\n")
+    assert sep, "front matter is not closed by a '---' line"
+    return yaml.safe_load(block)
+
+
+def test_readme_front_matter_is_valid_spaces_config():
+    meta = front_matter((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert meta["sdk"] == "gradio"
+    assert meta["sdk_version"] == pinned(requirements_txt()["gradio"])
+    assert meta["app_file"] == "app.py" and (ROOT / meta["app_file"]).is_file()
+    assert meta["license"] == "mit"
+    assert isinstance(meta["title"], str) and meta["title"]
+    assert isinstance(meta["emoji"], str) and meta["emoji"]
+    assert {meta["colorFrom"], meta["colorTo"]} <= SPACES_COLORS
+    assert isinstance(meta["pinned"], bool)
+    assert 0 < len(meta["short_description"]) <= 60  # the Hub rejects longer ones
+
+
+def test_front_matter_parser_rejects_a_readme_without_it():
+    with pytest.raises(AssertionError):
+        front_matter("# rolebot\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"app.py exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"app.py did not answer on {url} within {timeout:.0f} s")
+
+
+@pytest.mark.slow
+def test_fresh_venv_from_requirements_runs_app_as_spaces_would(tmp_path, bot):
+    """What a Space does: pip install -r requirements.txt into a clean Python, then python app.py (SPACE_ID set)."""
+    venv = tmp_path / "venv"
+    # Only the package lines: this machine reaches PyPI alone, and here pip's own configuration supplies
+    # the CPU torch wheel that the --extra-index-url line fetches on Spaces.
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("\n".join(requirement_lines()) + "\n", encoding="utf-8")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
+        check=True,
+        timeout=1500,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"\nfresh venv from requirements.txt: {time.monotonic() - started:.0f} s")
+
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV", "GRADIO_"))}
+    env.update(
+        SPACE_ID="rolebot-tests/rolebot",
+        GRADIO_SERVER_NAME="127.0.0.1",
+        GRADIO_SERVER_PORT=str(port),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        ROLEBOT_DATA=str(tmp_path / "data"),
+        ROLEBOT_CACHE=str(tmp_path / "cache"),
+    )
+    log = (tmp_path / "app.log").open("w")
+    process = subprocess.Popen(
+        [str(venv / "bin" / "python"), "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_up(url, process)
+        question = "How is an AI Engineer different from an ML Engineer?"
+        result = Client(url, verbose=False).predict(question, api_name="/ask")
+        assert result == bot.ask(question, []).to_dict()  # same answer as the Python API in the dev venv
+        assert result["in_scope"] and result["sources"]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+        shutil.rmtree(venv, ignore_errors=True)  # 1.7 GB: do not leave it for pytest's tmp retention
+    assert "Traceback" not in (tmp_path / "app.log").read_text(), (tmp_path / "app.log").read_text()[-3000:]
