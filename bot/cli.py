@@ -43,7 +43,7 @@ class InputError(click.ClickException):
 @contextlib.contextmanager
 def _engine_errors() -> Iterator[None]:
     """Turn the library's exceptions into one-line messages with an exit code, never a traceback."""
-    from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
+    from .errors import CorpusError, EmptyQuestionError, IndexLoadError, RolebotError
 
     try:
         yield
@@ -53,9 +53,7 @@ def _engine_errors() -> Iterator[None]:
         raise click.ClickException(f"{exc}\nRebuild it with `rolebot index --rebuild`.") from exc
     except CorpusError as exc:
         raise click.ClickException(f"{exc}\nPoint ROLEBOT_CORPUS at a folder of .md/.txt files.") from exc
-    except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except RolebotError as exc:
+    except RolebotError as exc:  # ModelError and the rest already say what to do
         raise click.ClickException(str(exc)) from exc
 
 

@@ -142,6 +142,15 @@ def test_broken_setup_exits_1_with_advice_not_a_traceback(runner, tmp_path, monk
     assert "Corpus folder not found" in result.stderr and "ROLEBOT_CORPUS" in result.stderr
 
 
+def test_missing_model_exits_1_with_advice(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("ROLEBOT_MODEL", str(tmp_path / "no-model"))
+    monkeypatch.setenv("ROLEBOT_INDEX", str(tmp_path / "index"))  # stale for this model: a rebuild is attempted
+    result = runner.invoke(cli, ["ask", "What is an AI Engineer?"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "Cannot load the embedding model" in result.stderr and "ROLEBOT_MODEL" in result.stderr
+
+
 def test_unexpected_errors_exit_1_with_a_hint(monkeypatch, capsys):
     import bot.cli as cli_module
 
