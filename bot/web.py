@@ -177,8 +177,8 @@ def explain(turns: list[dict]) -> tuple[str, list[list[Any]]]:
         return "_Ask a question in the Chat tab: this page then shows how its answer was found._", []
     t = trace["timings_ms"]
     lines = [
-        "Each question goes through the same steps the article describes for an AI system: retrieve the "
-        "relevant passages, integrate them into an answer, and check the result against its source.",
+        "Each question goes through the work the article gives AI Engineers: retrieve the relevant "
+        "passages, integrate them into an answer, and check that the article really covers the question.",
         "",
         f"**Resolved question:** {as_text(trace['resolved_question'])}"
         + (" _(the message was cut at the length limit)_" if trace["truncated"] else ""),
@@ -234,7 +234,8 @@ class WebChat:
         if not isinstance(message, str) or not message.strip():
             gr.Warning(str(EmptyQuestionError()))
             return messages(turns), message, turns, *explain(turns)
-        turns.append(self.reply(message, turns))
+        # Only the last turn's trace is shown; dropping older ones keeps a long session's state small.
+        turns = [{**turn, "trace": None} for turn in turns] + [self.reply(message, turns)]
         return messages(turns), "", turns, *explain(turns)
 
     def example(self, turns: list[dict] | None, selected: gr.SelectData):

@@ -33,6 +33,7 @@ def test_readme_front_matter_is_valid_spaces_config():
     assert meta["sdk"] == "gradio"
     assert meta["sdk_version"] == pinned(requirements_txt()["gradio"])
     assert meta["app_file"] == "app.py" and (ROOT / meta["app_file"]).is_file()
+    assert tuple(map(int, str(meta["python_version"]).split("."))) >= (3, 10)  # pyproject's requires-python
     assert meta["license"] == "mit"
     assert isinstance(meta["title"], str) and meta["title"]
     assert isinstance(meta["emoji"], str) and meta["emoji"]

@@ -120,6 +120,12 @@ def test_html_in_a_message_is_shown_as_text(client):
     assert client.predict(XSS, api_name="/ask")["question"] == XSS  # the API returns plain text, not markup
 
 
+def test_a_long_message_is_cut_with_a_notice(client):
+    chat, *_ = client.predict("What tools do ML Engineers use? " + "x " * 3000, api_name="/chat")
+    assert "cut to its first 2,000 characters" in last_message(chat)
+    assert len(chat[0]["content"][0]["text"]) < 2500  # the page shows what was answered, not 6,000 characters
+
+
 def test_like_is_appended_to_the_feedback_log(url, client):
     question = "Who do AI Engineers work with?"
     chat, *_ = client.predict(question, api_name="/chat")
@@ -155,13 +161,13 @@ def test_the_queue_is_configured_explicitly(bot):
 
 
 class SlowBot:
-    """The real engine, half a second slower per question, so a handful of requests overload the queue."""
+    """The real engine, a second slower per question, so a handful of simultaneous requests overload the queue."""
 
     def __init__(self, bot) -> None:
         self.bot = bot
 
     def ask(self, question, history=None, top_k=3):
-        time.sleep(0.5)
+        time.sleep(1.0)
         return self.bot.ask(question, history, top_k)
 
 
