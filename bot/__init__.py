@@ -1,7 +1,28 @@
 """rolebot: answers questions about the AI Engineer role, grounded in one article."""
 
-from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply, Source
-from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+# A query is one short sequence through MiniLM: BLAS threads only add hand-off cost on such small
+# matrices, and on a busy 2-core machine they made warm asks ~7x slower. Set before NumPy loads;
+# a value the user already set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError  # noqa: E402
+
+if TYPE_CHECKING:
+    from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply, Source
 
 __all__ = ["EXAMPLE_QUESTIONS", "Chatbot", "CorpusError", "EmptyQuestionError", "IndexLoadError", "ModelError",
            "Reply", "RolebotError", "Source"]
+
+
+def __getattr__(name: str):
+    """PEP 562 lazy attributes: `import bot.cli` (for `rolebot --help`) need not load NumPy, FAISS and bm25s."""
+    if name in ("EXAMPLE_QUESTIONS", "Chatbot", "Reply", "Source"):
+        from . import chat
+
+        return getattr(chat, name)
+    raise AttributeError(f"module 'bot' has no attribute {name!r}")

@@ -199,7 +199,6 @@ def test_ask_loads_neither_torch_nor_gradio():
     assert not {"torch", "sentence_transformers", "transformers", "gradio"} & modules
 
 
-@pytest.mark.xfail(strict=True, reason="bot/__init__.py imports bot.chat eagerly; needs a lazy (PEP 562) __init__")
 def test_help_loads_no_engine():
     modules = imported_modules("--help")
     assert "click" in modules
