@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import Unit, markdown_table
-from .followup import mentions_both_roles, role_of
+from .followup import ML, mentions_both_roles, role_of
 from .index import KnowledgeIndex
 from .retrieval import Hit
 from .text import stems
@@ -35,8 +35,11 @@ ASPECT_BONUS = 0.15
 """A table row whose aspect ("Tech Stack", "Deployment") the question names is what it asks for."""
 
 _COMPARE = re.compile(r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I)
-_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|which (?:role|one|engineer|of them|job|type)s?)\b", re.I)
+# "who uses XGBoost?" asks which role; "who are product managers?" does not.
+_WHO = re.compile(r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I)
 _BOTH = re.compile(r"\bai engineers?\b.*\bml engineers?\b|\bml engineers?\b.*\bai engineers?\b", re.I)
+_OTHER_ROLE = re.compile(r"\b(?:software|data|traditional|regular|backend|front-?end|web|product)\s+(?:engineer|developer|scientist|manager)s?\b", re.I)
+_ML_MENTION = re.compile(r"\b(?:ML|Machine Learning(?: \(ML\))?) Engineers?\b")
 _ANAPHORIC = re.compile(r"^(?:They|This|These|It|Those)\b")
 
 
@@ -44,6 +47,7 @@ _ANAPHORIC = re.compile(r"^(?:They|This|These|It|Those)\b")
 class ScoredUnit:
     unit: Unit
     score: float
+    names_aspect: bool = False  # a table row whose aspect ("Tech Stack") the question names
 
 
 def _is_lead_in(unit: Unit) -> bool:
@@ -52,8 +56,12 @@ def _is_lead_in(unit: Unit) -> bool:
 
 def is_comparison(question: str) -> bool:
     """Does the question contrast the two roles ("AI vs ML engineer", "who uses XGBoost?")?"""
+    if mentions_both_roles(question) or _BOTH.search(question):
+        return True
+    if _OTHER_ROLE.search(question):
+        return False  # "AI engineers vs regular software engineers" is not the AI/ML comparison
     asks_which_role = bool(_WHO.search(question)) and role_of(question) is None
-    return bool(_COMPARE.search(question) or asks_which_role or mentions_both_roles(question) or _BOTH.search(question))
+    return bool(_COMPARE.search(question) or asks_which_role)
 
 
 class Composer:
@@ -92,12 +100,14 @@ class Composer:
         for uid, cos in zip(unit_ids, cosine, strict=True):
             overlap = sum(self.idf[s] for s in query_stems & self.unit_stems[uid]) / total
             aspect = ASPECT_BONUS if query_stems & self.aspect_stems[uid] else 0.0
-            scored.append(ScoredUnit(self.index.units[uid], float(cos) + LEXICAL_WEIGHT * overlap + aspect))
+            scored.append(ScoredUnit(self.index.units[uid], float(cos) + LEXICAL_WEIGHT * overlap + aspect, aspect > 0))
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(self, question: str, vector: np.ndarray, hits: list[Hit]) -> tuple[str, list[Unit]]:
         """The answer text and the units quoted in it."""
-        if is_comparison(question):
+        # The article speaks of ML Engineers only in contrast with AI Engineers (its table and
+        # contrast sentences), so a question about ML Engineers alone is answered the same way.
+        if is_comparison(question) or role_of(question) == ML:
             # A comparison may draw on the contrast sentence and table rows wherever they are, so
             # every unit competes (the article is small; this is one matrix-vector product).
             ranked = self.rank_units(question, vector, hits, depth=0)
@@ -125,10 +135,10 @@ class Composer:
 
     def _comparison(self, ranked: list[ScoredUnit]) -> list[Unit]:
         """The best sentence naming both roles, then the best table rows (at most two)."""
-        contrast = next((s.unit for s in ranked if s.unit.kind == "sentence" and mentions_both_roles(s.unit.text)
+        contrast = next((s.unit for s in ranked if s.unit.kind == "sentence" and _ML_MENTION.search(s.unit.text)
                          and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)), None)
         rows = [s for s in ranked if s.unit.kind == "row"]
-        chosen = [contrast] if contrast else []
+        chosen = [contrast] if contrast and not (rows and rows[0].names_aspect) else []
         if rows:
             best = rows[0].score
             chosen += [s.unit for s in rows[:2] if s.score >= best - UNIT_MARGIN]

@@ -16,7 +16,8 @@ _AI_ROLE = re.compile(r"\b(?:ai|artificial[- ]intelligence)[- ]?(?:engineer(?:s|
 _ML_ROLE = re.compile(r"\b(?:ml|machine[- ]learning)[- ]?(?:engineer(?:s|ing)?|engs?|enginers?|engineeers?)\b", re.I)
 _ROLE_ONLY = re.compile(r"\b(?:ai|ml|artificial intelligence|machine learning)\b\s*(?:ones?|side|people|folks)?", re.I)
 _PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such engineers)\b", re.I)
-_LEADS = re.compile(r"^\s*(?:and|but|also|so|ok(?:ay)?|then|what about|how about|and what about|and how about|and for|what of|same for|for)\b[\s,]*", re.I)
+_LEADS = re.compile(r"^\s*(?:and what about|and how about|what about|how about|and for|and the|same for|what of|and|but|also|so|ok(?:ay)?|then|for)\b[\s,]*", re.I)
+_FILLER = re.compile(r"\b(?:for|the|about|of|on|to|with|as|side|ones?|then|too|instead|please)\b|['’]s\b", re.I)
 _MORE = re.compile(r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I)
 
 
@@ -47,15 +48,15 @@ def resolve(question: str, previous: list[str], is_followup_hint: bool = False) 
     rest = _LEADS.sub("", question).strip(" ?.!")
     led = rest != question.strip(" ?.!")
     # "what about ML engineers?" / "and for AI engineers?": the same question, other role.
-    if role and not _AI_ROLE.sub("", _ML_ROLE.sub("", rest)).strip(" ?.!'s"):
+    if role and not _FILLER.sub("", _AI_ROLE.sub("", _ML_ROLE.sub("", rest))).strip(" ?.!,"):
         return _swap_role(last, role) if role_of(last) else f"{last} ({role})"
     # "what about the ML side?" / "and ML?": a bare role word.
-    bare = _ROLE_ONLY.fullmatch(rest or "")
+    bare = _ROLE_ONLY.fullmatch(" ".join(_FILLER.sub(" ", rest).split()))
     if led and bare:
         target = ML if re.search(r"ml|machine", rest, re.I) else AI
         return _swap_role(last, target) if role_of(last) else f"{last} ({target})"
     # "tell me more" / "why?": the previous question again.
-    if _MORE.match(question) and len(rest.split()) <= 2:
+    if _MORE.match(question) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1:
         return last
     if role or (role_of(question) is None and mentions_both_roles(question)):
         return question

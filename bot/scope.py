@@ -31,7 +31,8 @@ GENERIC = frozenset(
     answer whats hows who's good best better should must can could would role's engineer's engineers'
     typical day responsible responsibility expected expect involved involve involves focus focuses
     handle handles deal deals apply applies look looks like go goes think way ways well something
-    anything everything briefly short quick simple simply two three both either each first second""".split()
+    anything everything briefly short quick simple simply two three both either each first second
+    mention mentions mentioned listed named discussed covered cover covers according run runs running ran""".split()
 )
 
 WORD_MATCH = 0.65
@@ -43,6 +44,10 @@ TIE_DENSE = 0.55
 
 MINORITY_DENSE = 0.30
 """When fewer than half are missing, this cosine suffices."""
+
+WORD_SYNONYM = 0.80
+"""From this cosine on, a corpus word is a near-synonym and covers the term fully; between
+WORD_MATCH and this it covers half (see ``decide``)."""
 
 MIN_DENSE = 0.30
 """Below this cosine between question and best chunk, nothing in the article is about the question."""
@@ -86,16 +91,22 @@ class ScopeJudge:
         """``term_vectors`` are the embeddings of ``uncovered`` (one row each), computed with the query."""
         missing = list(uncovered)
         synonyms: list[str] = []
+        weight = float(len(missing))
         if missing and term_vectors is not None and len(term_vectors):
             similarity = term_vectors @ self.index.vocabulary_vectors.T
-            missing = [t for t, row in zip(uncovered, similarity, strict=True) if float(row.max()) < WORD_MATCH]
+            best = similarity.max(axis=1)
+            missing = [t for t, b in zip(uncovered, best, strict=True) if b < WORD_MATCH]
             synonyms = [self.index.vocabulary[int(row.argmax())] for row in similarity if float(row.max()) >= WORD_MATCH]
-        share = len(missing) / len(terms) if terms else 0.0
+            # A loose neighbour ("laptop" ~ "computer") covers a term only half: a near-synonym
+            # ("duties" ~ "responsibilities") covers it fully.
+            weight = sum(1.0 if b < WORD_MATCH else 0.5 if b < WORD_SYNONYM else 0.0 for b in best)
+        share = weight / len(terms) if terms else 0.0
         # Most of what the question asks about is absent ("salary", "years of experience"): refuse.
         # One stray word among covered ones ("regular software engineers") is tolerated when the best
         # passage is close; a tie needs a closer passage than a minority does.
         if share > 0.5 or (share == 0.5 and best_dense < TIE_DENSE) or (0 < share < 0.5 and best_dense < MINORITY_DENSE):
-            return ScopeDecision(False, terms, missing, f"the article never mentions {', '.join(missing)}")
+            named = missing or uncovered
+            return ScopeDecision(False, terms, named, f"the article never mentions {', '.join(named)}")
         if not terms and best_dense < MIN_DENSE:
             # Only generic words ("hello", "what's up?"): dense similarity alone must show a topic.
             # With key terms all covered ("XGBoost", "R"), short keyword queries pass despite a low cosine.
@@ -103,9 +114,9 @@ class ScopeJudge:
         return ScopeDecision(True, terms, synonyms=synonyms)
 
     def _misspelt_filler(self, term: str) -> bool:
-        """A misspelt stopword ("wich", "waht") or generic word ("enginer"); short words are too ambiguous
-        ("paid" is one letter from "said")."""
-        return (len(term) >= 3 and any(edit_distance_at_most_one(term, w) for w in self._near(term, STOPWORDS) if len(w) >= 4)) or (
+        """A misspelt stopword ("wich", "thier") or generic word ("enginer"); short words are too ambiguous
+        ("paid" is one letter from "said", "hire" from "here")."""
+        return (len(term) >= 4 and any(edit_distance_at_most_one(term, w) for w in self._near(term, STOPWORDS) if len(w) >= 5)) or (
             len(term) >= 6 and any(edit_distance_at_most_one(term, w) for w in self._near(term, GENERIC) if len(w) >= 6))
 
     def _covered(self, term: str) -> bool:

@@ -8,16 +8,6 @@ from hypothesis import strategies as st
 
 from bot.followup import AI, ML, mentions_both_roles, resolve, role_of
 
-# Known engine bugs (reported to the lead). Strict: once fixed these pass, XPASS fails, and the marker goes.
-LEAD_ORDER_BUG = pytest.mark.xfail(
-    strict=True, reason="followup._LEADS tries 'and' before 'and for', leaving 'for AI engineers' as the rest"
-)
-THE_SIDE_BUG = pytest.mark.xfail(strict=True, reason="followup._ROLE_ONLY does not allow 'the' before 'ML side'")
-MORE_BUG = pytest.mark.xfail(
-    strict=True, reason="followup.resolve counts 'tell me more' as 3 words of rest, so it is not treated as 'more'"
-)
-
-
 @pytest.mark.parametrize(
     "question",
     ["what about ML engineers?", "tell me more", "what tools do they use?", "why?", "What is an AI engineer?"],
@@ -40,14 +30,12 @@ def test_no_history_leaves_the_question_unchanged(question: str) -> None:
             "What tools do ML engineers use?",
             "and for AI engineers?",
             "What tools do AI Engineers use?",
-            marks=LEAD_ORDER_BUG,
         ),
         ("What tools do AI engineers use?", "and ML?", "What tools do ML Engineers use?"),
         pytest.param(
             "What tools do AI engineers use?",
             "what about the ML side?",
             "What tools do ML Engineers use?",
-            marks=THE_SIDE_BUG,
         ),
     ],
 )
@@ -85,8 +73,8 @@ def test_pronouns_look_past_questions_without_a_role() -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        pytest.param("tell me more", marks=MORE_BUG),
-        pytest.param("Tell me more.", marks=MORE_BUG),
+        "tell me more",
+        "Tell me more.",
         "more",
         "why?",
         "go on",
