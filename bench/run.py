@@ -1,0 +1,268 @@
+"""rolebot's main benchmark (`make bench`): latency, accuracy, build time, load time and memory, and the
+naive baseline (bench/baseline.py) scored on the same eval set, side by side.
+
+Figures are medians (and p95 for latency) on this machine; the core count and load average are printed
+because the same code is several times slower on a busy machine. The repo's index/ is never written:
+everything built or loaded here lives in a temporary folder.
+
+Targets: warm `ask` median <= 15 ms; index build <= 3 s once the model is loaded.
+
+Usage: python bench/run.py [--repeat 5] [--build-runs 5] [--load-runs 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import baseline  # noqa: E402
+
+from bot import Chatbot, config  # noqa: E402
+from bot.build import build_index, save_index, stale_reason  # noqa: E402
+from bot.embeddings import get_embedder  # noqa: E402
+from bot.evaluation import Report, load_cases, run  # noqa: E402
+
+TARGET_WARM_MEDIAN_MS = 15.0
+TARGET_BUILD_S = 3.0
+
+COLD_LOAD = """
+import json, sys, time
+started = time.perf_counter()
+from bot import Chatbot
+imported = time.perf_counter()
+bot = Chatbot.load(corpus=__import__("pathlib").Path(sys.argv[1]), index=__import__("pathlib").Path(sys.argv[2]))
+loaded = time.perf_counter()
+print(json.dumps({"import_s": imported - started, "load_s": loaded - imported, "built": bot.loaded.built}))
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    scale = 1 / 1024 / 1024 if platform.system() == "Darwin" else 1 / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+class StageRecorder:
+    """Passes questions to the bot and keeps each reply's stage timings."""
+
+    def __init__(self, bot: Chatbot) -> None:
+        self.bot = bot
+        self.timings: list[dict[str, float]] = []
+
+    def ask(self, question: str, history=None):
+        reply = self.bot.ask(question, history)
+        if reply.trace is not None:
+            self.timings.append(reply.trace.timings_ms)
+        return reply
+
+
+def cold_load(corpus: Path, index: Path, runs: int) -> dict:
+    """Chatbot.load() in fresh processes, with a current index: what a one-shot CLI call pays before asking."""
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", COLD_LOAD, str(corpus), str(index)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    if any(r["built"] for r in results):
+        raise SystemExit("the index was rebuilt during the cold-load runs: it was not current")
+    return {
+        "import_median_s": round(statistics.median(r["import_s"] for r in results), 3),
+        "load_median_s": round(statistics.median(r["load_s"] for r in results), 3),
+        "runs": runs,
+    }
+
+
+def measure(args: argparse.Namespace) -> dict:
+    cases = load_cases()
+    work = Path(tempfile.mkdtemp(prefix="rolebot-bench-"))
+    try:
+        corpus = config.corpus_dir()
+        index = work / "index"
+        shutil.copytree(config.index_dir(), index)  # a copy: a stale index gets rebuilt here, not in the repo
+        stale = stale_reason(index, corpus)
+
+        # 1. The serving path: load, warm up, answer the eval set (first pass is a warm-up, not timed).
+        started = time.perf_counter()
+        bot = Chatbot.load(corpus=corpus, index=index)
+        first_load_s = time.perf_counter() - started
+        bot.warm_up()
+        recorder = StageRecorder(bot)
+        report: Report = run(recorder, cases)  # type: ignore[arg-type]
+        recorder.timings.clear()
+        latencies: list[float] = []
+        for _ in range(args.repeat):
+            latencies += [o.ms for o in run(recorder, cases).outcomes]
+        stages = {name: round(statistics.median(t[name] for t in recorder.timings), 2) for name in recorder.timings[0]}
+        serving_rss = peak_rss_mb()
+
+        # 2. Cold load of a current index, in fresh processes.
+        cold = cold_load(corpus, index, args.load_runs)
+
+        # 3. Index build once the (sentence-transformers) model is loaded.
+        embedder = get_embedder("build")
+        embedder.encode(["warm up"])
+        builds = []
+        for i in range(args.build_runs):
+            started = time.perf_counter()
+            built, manifest = build_index(corpus, embedder=embedder)
+            save_index(built, manifest, work / f"build-{i}")
+            builds.append(time.perf_counter() - started)
+
+        # 4. The naive baseline on the same eval set.
+        naive, naive_report = baseline.evaluate(cases, corpus)
+        naive_latencies: list[float] = []
+        for _ in range(args.repeat):
+            naive_latencies += [o.ms for o in run(naive, cases).outcomes]  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    summary = report.summary()
+    naive_summary = naive_report.summary()
+    return {
+        "machine": {
+            "nproc": os.cpu_count(),
+            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "eval": {"questions": summary["questions"], "turns": len(report.outcomes), "repeat": args.repeat},
+        "index_was_stale": stale,
+        "rolebot": {
+            "answer_accuracy": summary["answer_accuracy"],
+            "refusal_accuracy": summary["refusal_accuracy"],
+            "followup_accuracy": summary["followup_accuracy"],
+            "failures": summary["failures"],
+            "median_answer_chars": baseline.median_answer_chars(report),
+            "warm_latency_median_ms": round(statistics.median(latencies), 2),
+            "warm_latency_p95_ms": round(percentile(latencies, 0.95), 2),
+            "stage_median_ms": stages,
+        },
+        "baseline": {
+            "answer_accuracy": naive_summary["answer_accuracy"],
+            "refusal_accuracy": naive_summary["refusal_accuracy"],
+            "followup_accuracy": naive_summary["followup_accuracy"],
+            "failures": naive_summary["failures"],
+            "median_answer_chars": baseline.median_answer_chars(naive_report),
+            "warm_latency_median_ms": round(statistics.median(naive_latencies), 2),
+            "warm_latency_p95_ms": round(percentile(naive_latencies, 0.95), 2),
+            "threshold": round(naive.threshold, 4),
+            "chunks": len(naive.chunks),
+        },
+        "build": {
+            "median_s": round(statistics.median(builds), 3),
+            "min_s": round(min(builds), 3),
+            "runs": len(builds),
+            "chunks": len(built.chunks),
+            "units": len(built.units),
+            "vocabulary": len(built.vocabulary),
+        },
+        "load": {"in_process_first_s": round(first_load_s, 3), "cold": cold},
+        "peak_rss_mb": {"serving": round(serving_rss, 1), "whole_run": round(peak_rss_mb(), 1)},
+        "targets": {
+            "warm_median_ms": TARGET_WARM_MEDIAN_MS,
+            "build_s": TARGET_BUILD_S,
+        },
+    }
+
+
+def verdict(value: float, target: float) -> str:
+    return "meets" if value <= target else "MISSES"
+
+
+def print_report(r: dict) -> None:
+    m, ours, naive, b = r["machine"], r["rolebot"], r["baseline"], r["build"]
+    print(
+        f"rolebot benchmark — nproc {m['nproc']} (usable {m['usable_cores']}), load average {m['load_average_1m']}, "
+        f"Python {m['python']}"
+    )
+    q = r["eval"]["questions"]
+    print(
+        f"eval set: {r['eval']['turns']} questions ({q['answer']} to answer, {q['refuse']} to refuse, "
+        f"{q['conversation']} in conversations), timed {r['eval']['repeat']}x after a warm-up pass"
+    )
+    if r["index_was_stale"]:
+        print(f"note: the committed index was stale ({r['index_was_stale']}); a copy was rebuilt for the run")
+    print()
+    rows = [
+        ("answer accuracy", f"{ours['answer_accuracy']:.1%}", f"{naive['answer_accuracy']:.1%}"),
+        ("refusal accuracy", f"{ours['refusal_accuracy']:.1%}", f"{naive['refusal_accuracy']:.1%}"),
+        ("follow-up accuracy", f"{ours['followup_accuracy']:.1%}", f"{naive['followup_accuracy']:.1%}"),
+        ("failed questions", str(ours["failures"]), str(naive["failures"])),
+        ("median answer length (chars)", f"{ours['median_answer_chars']:.0f}", f"{naive['median_answer_chars']:.0f}"),
+        ("warm latency median (ms)", f"{ours['warm_latency_median_ms']:.2f}", f"{naive['warm_latency_median_ms']:.2f}"),
+        ("warm latency p95 (ms)", f"{ours['warm_latency_p95_ms']:.2f}", f"{naive['warm_latency_p95_ms']:.2f}"),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'':{width}}  {'rolebot':>10}  {'baseline':>10}")
+    for name, a, c in rows:
+        print(f"{name:{width}}  {a:>10}  {c:>10}")
+    print(
+        f"(baseline: {naive['chunks']} fixed {baseline.CHUNK_CHARS}-char chunks, top-1 passage, "
+        f"refuses below cosine {naive['threshold']:.3f} — the threshold that maximises its own accuracy sum)"
+    )
+    print()
+    stages = ", ".join(f"{k} {v}" for k, v in ours["stage_median_ms"].items())
+    print(f"rolebot stage medians (ms): {stages}")
+    print(
+        f"warm ask median {ours['warm_latency_median_ms']:.2f} ms — {verdict(ours['warm_latency_median_ms'], TARGET_WARM_MEDIAN_MS)} "
+        f"the {TARGET_WARM_MEDIAN_MS:.0f} ms target"
+    )
+    print(
+        f"index build after model load: median {b['median_s']:.2f} s of {b['runs']} (min {b['min_s']:.2f} s; "
+        f"{b['chunks']} chunks, {b['units']} units, {b['vocabulary']} words) — "
+        f"{verdict(b['median_s'], TARGET_BUILD_S)} the {TARGET_BUILD_S:.0f} s target"
+    )
+    cold = r["load"]["cold"]
+    print(
+        f"cold Chatbot.load() with a current index (fresh process, median of {cold['runs']}): "
+        f"{cold['load_median_s']:.3f} s, after {cold['import_median_s']:.3f} s of `from bot import Chatbot`"
+    )
+    print(
+        f"peak RSS: {r['peak_rss_mb']['serving']:.0f} MB serving (NumPy encoder), "
+        f"{r['peak_rss_mb']['whole_run']:.0f} MB whole run (with sentence-transformers for builds)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed passes over the eval set (default 5)")
+    parser.add_argument("--build-runs", type=int, default=5, help="index builds to time (default 5)")
+    parser.add_argument("--load-runs", type=int, default=5, help="fresh-process loads to time (default 5)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a report")
+    args = parser.parse_args()
+    results = measure(args)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_report(results)
+
+
+if __name__ == "__main__":
+    main()
