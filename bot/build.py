@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import platform
 import time
@@ -19,7 +20,7 @@ from .chunking import CHUNKER_VERSION, chunk_documents
 from .corpus import fingerprint, load_corpus
 from .embeddings import Embedder, get_embedder, resolve_model
 from .errors import IndexLoadError
-from .index import KnowledgeIndex, read_manifest
+from .index import KnowledgeIndex, read_manifest, read_verified
 from .text import STOPWORDS, tokens
 
 log = logging.getLogger("rolebot")
@@ -38,7 +39,9 @@ class LoadedIndex:
 
 def vocabulary(texts: list[str]) -> list[str]:
     """The corpus's distinct content words, in a stable order."""
-    words = {t for text in texts for t in tokens(text) if t not in STOPWORDS and not t.isdigit() and (len(t) > 1 or t == "r")}
+    words = {
+        t for text in texts for t in tokens(text) if t not in STOPWORDS and not t.isdigit() and (len(t) > 1 or t == "r")
+    }
     return sorted(words)
 
 
@@ -47,26 +50,55 @@ def expected_manifest(corpus: Path, model_id: str) -> dict:
 
 
 def stale_reason(folder: Path, corpus: Path, model_id: str | None = None) -> str | None:
-    """None when ``folder`` holds an index for this corpus, model and chunker; else the reason, in words."""
+    """None when ``folder`` holds an intact index for this corpus, model and chunker; else the reason, in words."""
     try:
         manifest = read_manifest(folder)
     except IndexLoadError as exc:
         return str(exc)
-    expected = expected_manifest(corpus, model_id or resolve_model().model_id)
+    spec = resolve_model()
+    expected = expected_manifest(corpus, model_id or spec.model_id)
     if manifest.get("model") != expected["model"]:
         return f"the index was built with model {manifest.get('model')!r}, not {expected['model']!r}"
+    dimension = model_dimension(spec.location) if expected["model"] == spec.model_id else None
+    if dimension is not None and manifest.get("dimension") != dimension:
+        # Same model name, other vectors (e.g. ROLEBOT_MODEL now names another folder): queries would not fit.
+        return f"the index holds {manifest.get('dimension')}-dimensional vectors, the model makes {dimension}"
     if manifest.get("chunker_version") != expected["chunker_version"]:
         return f"the chunker changed (index v{manifest.get('chunker_version')}, code v{CHUNKER_VERSION})"
     if manifest.get("corpus_fingerprint") != expected["corpus_fingerprint"]:
         return f"the corpus in {corpus} changed since the index was built"
+    try:
+        read_verified(folder, manifest)  # hashing ~0.5 MB: cheap enough to run at every start
+    except IndexLoadError as exc:
+        return str(exc)
     return None
 
 
-def build_index(corpus: Path, embedder: Embedder | None = None, progress: Progress | None = None) -> tuple[KnowledgeIndex, dict]:
+def model_dimension(location: str) -> int | None:
+    """The vector size a local sentence-transformers folder produces, read from its config (None when unknown).
+
+    Reading two small JSON files keeps the staleness check from loading the model.
+    """
+    folder = Path(location)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        if any(str(m.get("type", "")).endswith("Dense") for m in modules):
+            return None  # a Dense layer changes the size; only the loaded model knows it
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        return int(pooling["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def build_index(
+    corpus: Path, embedder: Embedder | None = None, progress: Progress | None = None
+) -> tuple[KnowledgeIndex, dict]:
     """Chunk and embed the corpus. Returns the index and its manifest (not yet saved)."""
     report = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
     report("reading corpus", 0.0)
+    # Fingerprint first: a corpus edited while we embed then looks stale at the next start, never current.
+    corpus_fingerprint = fingerprint(corpus)
     docs = load_corpus(corpus)
     chunks, units = chunk_documents(docs)
     words = vocabulary([c.embed_text for c in chunks])
@@ -80,8 +112,13 @@ def build_index(corpus: Path, embedder: Embedder | None = None, progress: Progre
         vectors.append(embedder.encode(texts[start : start + batch]))
     matrix = np.vstack(vectors)
     n_chunks, n_units = len(chunks), len(units)
-    index = KnowledgeIndex(chunks, units, matrix[:n_chunks], matrix[n_chunks : n_chunks + n_units], words, matrix[n_chunks + n_units :])
-    manifest = expected_manifest(corpus, embedder.model_id) | {
+    index = KnowledgeIndex(
+        chunks, units, matrix[:n_chunks], matrix[n_chunks : n_chunks + n_units], words, matrix[n_chunks + n_units :]
+    )
+    manifest = {
+        "model": embedder.model_id,
+        "corpus_fingerprint": corpus_fingerprint,
+        "chunker_version": CHUNKER_VERSION,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
         "versions": _versions(),
@@ -91,38 +128,68 @@ def build_index(corpus: Path, embedder: Embedder | None = None, progress: Progre
 
 
 def save_index(index: KnowledgeIndex, manifest: dict, folder: Path) -> Path:
-    """Save to ``folder``, or to a cache folder when it is read-only (and say so in the log)."""
+    """Save to ``folder``, or to a cache folder when it is read-only (and say so in the log).
+
+    Raises OSError only when neither folder can be written.
+    """
     try:
         index.save(folder, manifest)
         return folder
     except OSError as exc:
         fallback = _cache_folder(folder)
-        log.warning("Index folder %s is not writable (%s); writing the index to %s instead", folder, exc.strerror or exc, fallback)
+        log.warning(
+            "Index folder %s is not writable (%s); writing the index to %s instead",
+            folder,
+            exc.strerror or exc,
+            fallback,
+        )
         index.save(fallback, manifest)
         return fallback
 
 
-def load_or_build(corpus: Path | None = None, folder: Path | None = None, *, rebuild: bool = False,
-                  progress: Progress | None = None) -> LoadedIndex:
-    """Load a current index, else rebuild it: missing, stale, or damaged indexes are rebuilt transparently."""
+def load_or_build(
+    corpus: Path | None = None, folder: Path | None = None, *, rebuild: bool = False, progress: Progress | None = None
+) -> LoadedIndex:
+    """Load a current index, else rebuild it: missing, stale, or damaged indexes are rebuilt transparently.
+
+    The cache folder is the second place looked in: it holds the rebuild made when ``folder`` was read-only.
+    """
     corpus = corpus or config.corpus_dir()
     folder = folder or config.index_dir()
     model_id = resolve_model().model_id
     reason = "rebuild requested"
     if not rebuild:
-        reason = stale_reason(folder, corpus, model_id) or ""
-        # A read-only index folder may have a current rebuild waiting in the cache folder.
-        candidates = [folder] if not reason else [_cache_folder(folder)]
-        for candidate in candidates:
-            if candidate != folder and stale_reason(candidate, corpus, model_id) is not None:
-                continue
-            try:
-                return LoadedIndex(KnowledgeIndex.load(candidate), candidate, False, "current")
-            except IndexLoadError as exc:
-                reason = str(exc)
+        reasons = []
+        for candidate in (folder, _cache_folder(folder)):
+            why = stale_reason(candidate, corpus, model_id)
+            if why is None:
+                try:
+                    loaded = LoadedIndex(KnowledgeIndex.load(candidate), candidate, False, "current")
+                except IndexLoadError as exc:
+                    why = str(exc)
+                else:
+                    if candidate != folder:
+                        log.info(
+                            "Index folder %s cannot be used (%s); using the rebuilt index in %s",
+                            folder,
+                            reasons[0],
+                            candidate,
+                        )
+                    return loaded
+            reasons.append(why)
+        reason = reasons[0]  # the index folder's own problem is the one worth telling
         log.warning("Rebuilding the index: %s", reason)
     index, manifest = build_index(corpus, progress=progress)
-    return LoadedIndex(index, save_index(index, manifest, folder), True, reason)
+    try:
+        where = save_index(index, manifest, folder)
+    except OSError as exc:
+        # The bot can still answer from memory; it only costs a rebuild at the next start.
+        log.warning(
+            "Cannot save the rebuilt index anywhere (%s); using it from memory, the next start rebuilds it",
+            exc.strerror or exc,
+        )
+        where = folder
+    return LoadedIndex(index, where, True, reason)
 
 
 def _cache_folder(folder: Path) -> Path:

@@ -80,9 +80,13 @@ class KnowledgeIndex:
             UNITS_NPY: _npy_bytes(self.unit_vectors),
             VOCAB_NPY: _npy_bytes(self.vocabulary_vectors),
         }
-        manifest = dict(manifest, format=FORMAT_VERSION, dimension=self.dimension,
-                        counts={"chunks": len(self.chunks), "units": len(self.units), "vocabulary": len(self.vocabulary)},
-                        files={name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()})
+        manifest = dict(
+            manifest,
+            format=FORMAT_VERSION,
+            dimension=self.dimension,
+            counts={"chunks": len(self.chunks), "units": len(self.units), "vocabulary": len(self.vocabulary)},
+            files={name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()},
+        )
         for name, data in blobs.items():
             _atomic_write(folder / name, data)
         _atomic_write(folder / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
@@ -92,15 +96,7 @@ class KnowledgeIndex:
     def load(cls, folder: Path) -> KnowledgeIndex:
         """Read and verify an index folder; any damage raises IndexLoadError naming the file."""
         manifest = read_manifest(folder)
-        blobs = {}
-        for name in DATA_FILES:
-            path = folder / name
-            try:
-                blobs[name] = path.read_bytes()
-            except OSError as exc:
-                raise IndexLoadError(f"Index file {path} cannot be read ({exc.strerror or exc})") from exc
-            if hashlib.sha256(blobs[name]).hexdigest() != manifest.get("files", {}).get(name):
-                raise IndexLoadError(f"Index file {path} is damaged or from another build (checksum mismatch)")
+        blobs = read_verified(folder, manifest)
         try:
             payload = json.loads(blobs[CHUNKS_JSON])
             chunks = [Chunk(**c) for c in payload["chunks"]]
@@ -109,9 +105,24 @@ class KnowledgeIndex:
             chunk_vectors = index.reconstruct_n(0, index.ntotal)
             unit_vectors = _npy_load(blobs[UNITS_NPY])
             vocab_vectors = _npy_load(blobs[VOCAB_NPY])
-            return cls(chunks, units, chunk_vectors, unit_vectors, payload["vocabulary"], vocab_vectors, manifest, index)
-        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+            loaded = cls(
+                chunks, units, chunk_vectors, unit_vectors, payload["vocabulary"], vocab_vectors, manifest, index
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
             raise IndexLoadError(f"Index in {folder} cannot be parsed ({exc})") from exc
+        # Checksums prove the files are the ones the manifest vouches for; these prove they fit together.
+        dims = {
+            "manifest": manifest.get("dimension"),
+            CHUNKS_FAISS: loaded.dimension,
+            UNITS_NPY: int(unit_vectors.shape[1]),
+            VOCAB_NPY: int(vocab_vectors.shape[1]),
+        }
+        if len(set(dims.values())) != 1:
+            raise IndexLoadError(f"Index manifest {folder / MANIFEST} does not match its files (dimensions {dims})")
+        counts = {"chunks": len(chunks), "units": len(units), "vocabulary": len(loaded.vocabulary)}
+        if manifest.get("counts") != counts:
+            raise IndexLoadError(f"Index manifest {folder / MANIFEST} does not match its files (counts {counts})")
+        return loaded
 
 
 def read_manifest(folder: Path) -> dict:
@@ -124,7 +135,23 @@ def read_manifest(folder: Path) -> dict:
         raise IndexLoadError(f"Index manifest {path} is unreadable ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         raise IndexLoadError(f"Index manifest {path} has an unknown format")
+    if not isinstance(manifest.get("files"), dict):
+        raise IndexLoadError(f"Index manifest {path} lists no file checksums")
     return manifest
+
+
+def read_verified(folder: Path, manifest: dict) -> dict[str, bytes]:
+    """The data files' bytes, each checked against the manifest's checksum; IndexLoadError names a bad one."""
+    blobs = {}
+    for name in DATA_FILES:
+        path = folder / name
+        try:
+            blobs[name] = path.read_bytes()
+        except OSError as exc:
+            raise IndexLoadError(f"Index file {path} cannot be read ({exc.strerror or exc})") from exc
+        if hashlib.sha256(blobs[name]).hexdigest() != manifest["files"].get(name):
+            raise IndexLoadError(f"Index file {path} is damaged or from another build (checksum mismatch)")
+    return blobs
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
