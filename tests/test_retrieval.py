@@ -29,7 +29,6 @@ def test_exact_terms_find_their_passage_first(bot, query: str, section: str, pas
     assert top.chunk.section == section
     assert passage in top.chunk.text
     assert top.bm25 > 0
-    assert top.fused == pytest.approx(1.0)  # ranked first by BM25 and by dense search
 
 
 def test_r_is_found_as_a_word_not_as_a_letter(bot) -> None:
@@ -42,7 +41,8 @@ def test_r_is_found_as_a_word_not_as_a_letter(bot) -> None:
     ("query", "section"),
     [
         ("teamwork with colleagues", ROLES + "7. Collaborating with Cross-Functional Teams"),
-        ("who do they cooperate with", ROLES + "7. Collaborating with Cross-Functional Teams"),
+        ("calculus and statistics", BECOME + "4. Mathematics & Data Structures"),
+        ("prejudice and discrimination", ROLES + "6. Ethical AI & Bias Mitigation"),
     ],
 )
 def test_a_paraphrase_finds_its_section_by_meaning(bot, query: str, section: str) -> None:
