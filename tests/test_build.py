@@ -100,10 +100,14 @@ def test_corpus_edit_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folde
     assert reason is not None and "corpus" in reason
 
 
-def test_a_new_corpus_file_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_a_new_corpus_file_is_indexed_under_its_name(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
     load_or_build(corpus, folder)
     (corpus / "more.txt").write_text("More\nML Engineers monitor models.\n", encoding="utf-8")
     assert "corpus" in (stale_reason(folder, corpus) or "")
+    loaded = load_or_build(corpus, folder)
+    assert loaded.built
+    assert {c.source for c in loaded.index.chunks} == {"ai-engineer-vs-ml-engineer.md", "more.txt"}
+    assert any(c.source == "more.txt" and "ML Engineers monitor models." in c.text for c in loaded.index.chunks)
 
 
 def test_another_model_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
