@@ -1,0 +1,49 @@
+"""One Chatbot shared by threads (as the web server shares it) answers exactly as it does one call at a time."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.evaluation import load_cases
+
+THREADS = 8
+
+
+def calls() -> list[tuple[str, list[tuple[str, str]] | None]]:
+    """Every eval question; conversation turns carry the history that precedes them (filled in later)."""
+    out: list[tuple[str, list[tuple[str, str]] | None]] = []
+    for case in load_cases():
+        for i, turn in enumerate(case.turns):
+            out.append((turn.question, case.turns[:i] if case.kind == "conversation" else None))
+    return out
+
+
+def test_eight_threads_give_the_sequential_answers(bot):
+    # Histories hold the real earlier answers, as a chat would: build them sequentially first.
+    plan = []
+    for question, earlier in calls():
+        history = None
+        if earlier is not None:
+            history = []
+            for turn in earlier:
+                history.append((turn.question, bot.ask(turn.question, history).answer))
+        plan.append((question, history))
+    expected = [bot.ask(q, h).to_dict() for q, h in plan]
+
+    jobs = list(range(len(plan))) * 2
+    random.Random(5).shuffle(jobs)
+    with ThreadPoolExecutor(THREADS) as pool:
+        got = list(pool.map(lambda i: (i, bot.ask(*plan[i]).to_dict()), jobs))
+
+    assert any(h for _, h in plan) and any(h is None for _, h in plan)  # both kinds were exercised
+    mismatches = [plan[i][0] for i, reply in got if reply != expected[i]]
+    assert not mismatches, f"{len(mismatches)} answers differ under threads, e.g. {mismatches[:3]}"
+
+
+def test_search_from_threads_matches_sequential(bot):
+    queries = ["XGBoost", "who do AI engineers work with", "deploy models", "MLOps", "ethical AI"] * 4
+    expected = {q: [(h.chunk.id, round(h.fused, 6)) for h in bot.search(q)] for q in set(queries)}
+    with ThreadPoolExecutor(THREADS) as pool:
+        got = list(pool.map(lambda q: (q, [(h.chunk.id, round(h.fused, 6)) for h in bot.search(q)]), queries))
+    assert all(hits == expected[q] for q, hits in got)
