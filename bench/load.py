@@ -1,0 +1,286 @@
+"""Load test of the web app through its API: simulated users, each in its own session holding one conversation
+with follow-ups, against `rolebot serve` started in a subprocess on 127.0.0.1.
+
+Every reply is checked against what the engine answers for *that user's own* conversation, so a crossed
+conversation (a follow-up resolved against another user's history) counts as wrong. Half the users ask about
+AI Engineers first and then "what about ML engineers?", the other half the reverse. A reply is either correct,
+or a clear "busy, try again" refusal from the queue (retried after a pause), or an error: the aim is no errors.
+
+Prints throughput, latency median and p95 (per request, seen by the client), busy/error/wrong counts and the
+server's peak memory (VmHWM of its process). tests/test_load.py runs a small version of the same code.
+
+Usage: python bench/load.py [--users 50] [--questions 10] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+AI_FIRST = [
+    "What frameworks do AI engineers use?",
+    "what about ML engineers?",
+    "Who do AI Engineers work with?",
+    "and ML engineers?",
+    "What is the capital of France?",
+    "How do AI Engineers optimize and deploy models?",
+    "what skills do they need?",
+    "How is an AI Engineer different from an ML Engineer?",
+    "What are the key responsibilities of an AI Engineer?",
+    "and what tools do they use?",
+]
+ML_FIRST = [
+    "What frameworks do ML engineers use?",
+    "what about AI engineers?",
+    "Who do ML Engineers work with?",
+    "and AI engineers?",
+    "How do I bake sourdough bread?",
+    "How do ML Engineers deploy models?",
+    "what skills do they need?",
+    "What does an ML Engineer focus on?",
+    "What are the key responsibilities of an ML Engineer?",
+    "and what tools do they use?",
+]
+SCRIPTS = (AI_FIRST, ML_FIRST)
+MAX_TRIES = 8  # a "busy" reply is retried after a pause, as a person would
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(
+    log_path: Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> tuple[subprocess.Popen, str]:
+    """`rolebot serve` on a free loopback port; returns the process and its URL once it answers HTTP."""
+    import httpx
+
+    port = free_port()
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=dict(os.environ, **(env or {})),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(server)
+    raise RuntimeError(f"the server did not answer within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=20)
+
+
+def rss_mb(pid: int, field: str = "VmHWM") -> float | None:
+    """A process's peak (VmHWM) or current (VmRSS) resident memory, from /proc; None where there is no /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class Expected:
+    answer: str  # the engine's answer text
+    resolved: str  # the standalone question a follow-up was rewritten to, shown in "How it works"
+
+
+def expected_answers(bot, script: list[str]) -> list[Expected]:
+    """The engine's replies to one conversation, with history passed as the web page passes it."""
+    history: list[tuple[str, str]] = []
+    out = []
+    for question in script:
+        reply = bot.ask(question, history)
+        history.append((reply.question, reply.answer))
+        out.append(Expected(reply.answer, reply.trace.resolved_question))
+    return out
+
+
+def answer_shown(message: str) -> str:
+    """The engine's answer inside a chat message: without the not-covered badge and the sources block."""
+    from bot.web import NOT_COVERED
+
+    return message.split("\n\n<details>", 1)[0].removeprefix(NOT_COVERED + "\n\n")
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)  # seconds per answered request
+    correct: int = 0
+    busy: int = 0  # "queue full, try again" replies (each retried)
+    wrong: list[str] = field(default_factory=list)  # answered, but not this user's conversation's answer
+    errors: list[str] = field(default_factory=list)  # anything else: exceptions, timeouts, tracebacks
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def requests(self) -> int:
+        return self.correct + len(self.wrong)
+
+
+def run_user(url: str, user: int, script: list[str], expected: list[Expected], results: Results) -> None:
+    """One person: their own client session, one question after another, each reply checked."""
+    from gradio_client import Client
+    from gradio_client.utils import QueueError
+
+    from bot.web import as_text
+
+    try:
+        client = Client(url, verbose=False)
+    except Exception as exc:  # a client that cannot even connect is an error to report, not a crash
+        with results.lock:
+            results.errors.append(f"user {user}: cannot connect ({type(exc).__name__}: {exc})")
+        return
+    for turn, (question, answer) in enumerate(zip(script, expected, strict=True)):
+        for attempt in range(MAX_TRIES):
+            started = time.perf_counter()
+            try:
+                chat, _box, how, _hits = client.predict(question, api_name="/chat")
+            except QueueError as exc:
+                with results.lock:
+                    results.busy += 1
+                if "try again" not in str(exc).lower():
+                    with results.lock:
+                        results.errors.append(f"user {user} turn {turn}: unclear busy message {exc}")
+                    return
+                time.sleep(random.uniform(0.1, 0.3) * 2**attempt)  # back off, with jitter so retries spread out
+                continue
+            except Exception as exc:
+                with results.lock:
+                    results.errors.append(f"user {user} turn {turn}: {type(exc).__name__}: {exc}"[:300])
+                return
+            elapsed = time.perf_counter() - started
+            shown = chat[-1]["content"][0]["text"] if chat and chat[-1].get("content") else ""
+            # Exact answer, and the follow-up resolved against this user's own history (not a substring test:
+            # one role's frameworks answer is a prefix of the other's).
+            ok = (
+                len(chat) == 2 * (turn + 1) and answer_shown(shown) == answer.answer and as_text(answer.resolved) in how
+            )
+            with results.lock:
+                results.latencies.append(elapsed)
+                if ok:
+                    results.correct += 1
+                elif "Traceback" in shown or "Sorry, something went wrong" in shown:
+                    results.errors.append(f"user {user} turn {turn}: {shown[:200]}")
+                else:
+                    results.wrong.append(f"user {user} turn {turn} {question!r}: got {shown[:120]!r}")
+            if not ok:
+                return  # the conversation has gone off its script: later turns would be meaningless
+            break
+        else:
+            with results.lock:
+                results.errors.append(f"user {user} turn {turn}: still busy after {MAX_TRIES} tries")
+            return
+
+
+def simulate(url: str, bot, users: int, questions: int, timeout: float = 600) -> Results:
+    """``users`` people at once, alternating AI-first and ML-first conversations of ``questions`` turns."""
+    scripts = [script[:questions] for script in SCRIPTS]
+    expected = [expected_answers(bot, script) for script in scripts]
+    assert expected[0][1:] != expected[1][1:], "the two conversations' follow-ups must differ to detect crossing"
+    results = Results()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(users) as pool:
+        futures = [pool.submit(run_user, url, u, scripts[u % 2], expected[u % 2], results) for u in range(users)]
+        for future in futures:
+            future.result(timeout=max(1.0, timeout - (time.perf_counter() - started)))
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--questions", type=int, default=10, help=f"per user, at most {len(AI_FIRST)}")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from bot import Chatbot
+
+    bot = Chatbot.load()  # the same committed index the server loads: expected answers come from it
+    bot.warm_up()
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(tmp) / "server.log"
+        server, url = start_server(log_path, env={"ROLEBOT_DATA": str(Path(tmp) / "data")})
+        try:
+            idle_mb = rss_mb(server.pid, "VmRSS")
+            results = simulate(url, bot, args.users, min(args.questions, len(AI_FIRST)))
+            peak_mb = rss_mb(server.pid)
+        finally:
+            stop_server(server)
+        traceback_in_log = "Traceback" in log_path.read_text()
+    figures = {
+        "users": args.users,
+        "questions_per_user": min(args.questions, len(AI_FIRST)),
+        "requests_answered": results.requests,
+        "correct": results.correct,
+        "wrong": len(results.wrong),
+        "busy": results.busy,
+        "errors": len(results.errors),
+        "seconds": round(results.seconds, 2),
+        "throughput_rps": round(results.requests / results.seconds, 2) if results.seconds else None,
+        "latency_median_ms": round(statistics.median(results.latencies) * 1000, 1) if results.latencies else None,
+        "latency_p95_ms": round(percentile(results.latencies, 0.95) * 1000, 1) if results.latencies else None,
+        "server_rss_idle_mb": round(idle_mb, 1) if idle_mb else None,
+        "server_peak_rss_mb": round(peak_mb, 1) if peak_mb else None,
+        "traceback_in_server_log": traceback_in_log,
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+    }
+    if args.json:
+        print(json.dumps(figures | {"wrong_examples": results.wrong[:5], "error_examples": results.errors[:5]}))
+        return
+    for key, value in figures.items():
+        print(f"{key:<28}{value}")
+    for line in results.wrong[:5] + results.errors[:5]:
+        print("  ", line)
+
+
+if __name__ == "__main__":
+    main()
