@@ -100,6 +100,7 @@ def cold_load(corpus: Path, index: Path, runs: int) -> dict:
 
 def measure(args: argparse.Namespace) -> dict:
     cases = load_cases()
+    load_at_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="rolebot-bench-"))
     try:
         corpus = config.corpus_dir()
@@ -116,8 +117,11 @@ def measure(args: argparse.Namespace) -> dict:
         report: Report = run(recorder, cases)  # type: ignore[arg-type]
         recorder.timings.clear()
         latencies: list[float] = []
+        by_kind: dict[str, list[float]] = {}
         for _ in range(args.repeat):
-            latencies += [o.ms for o in run(recorder, cases).outcomes]
+            for outcome in run(recorder, cases).outcomes:
+                latencies.append(outcome.ms)
+                by_kind.setdefault(outcome.case.kind, []).append(outcome.ms)
         stages = {name: round(statistics.median(t[name] for t in recorder.timings), 2) for name in recorder.timings[0]}
         serving_rss = peak_rss_mb()
 
@@ -148,7 +152,7 @@ def measure(args: argparse.Namespace) -> dict:
         "machine": {
             "nproc": os.cpu_count(),
             "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
+            "load_average_1m": round(load_at_start, 2),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
@@ -163,6 +167,7 @@ def measure(args: argparse.Namespace) -> dict:
             "warm_latency_median_ms": round(statistics.median(latencies), 2),
             "warm_latency_p95_ms": round(percentile(latencies, 0.95), 2),
             "stage_median_ms": stages,
+            "latency_median_ms_by_kind": {k: round(statistics.median(v), 2) for k, v in by_kind.items()},
         },
         "baseline": {
             "answer_accuracy": naive_summary["answer_accuracy"],
@@ -178,11 +183,13 @@ def measure(args: argparse.Namespace) -> dict:
         "build": {
             "median_s": round(statistics.median(builds), 3),
             "min_s": round(min(builds), 3),
+            "all_s": [round(b, 3) for b in builds],
             "runs": len(builds),
             "chunks": len(built.chunks),
             "units": len(built.units),
             "vocabulary": len(built.vocabulary),
         },
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "load": {"in_process_first_s": round(first_load_s, 3), "cold": cold},
         "peak_rss_mb": {"serving": round(serving_rss, 1), "whole_run": round(peak_rss_mb(), 1)},
         "targets": {
@@ -200,7 +207,7 @@ def print_report(r: dict) -> None:
     m, ours, naive, b = r["machine"], r["rolebot"], r["baseline"], r["build"]
     print(
         f"rolebot benchmark — nproc {m['nproc']} (usable {m['usable_cores']}), load average {m['load_average_1m']}, "
-        f"Python {m['python']}"
+        f"(at the end {r['load_average_1m_at_end']}), Python {m['python']}"
     )
     q = r["eval"]["questions"]
     print(
@@ -230,6 +237,8 @@ def print_report(r: dict) -> None:
     print()
     stages = ", ".join(f"{k} {v}" for k, v in ours["stage_median_ms"].items())
     print(f"rolebot stage medians (ms): {stages}")
+    kinds = ", ".join(f"{k} {v}" for k, v in ours["latency_median_ms_by_kind"].items())
+    print(f"rolebot latency medians by question kind (ms): {kinds}")
     print(
         f"warm ask median {ours['warm_latency_median_ms']:.2f} ms — {verdict(ours['warm_latency_median_ms'], TARGET_WARM_MEDIAN_MS)} "
         f"the {TARGET_WARM_MEDIAN_MS:.0f} ms target"
@@ -237,7 +246,7 @@ def print_report(r: dict) -> None:
     print(
         f"index build after model load: median {b['median_s']:.2f} s of {b['runs']} (min {b['min_s']:.2f} s; "
         f"{b['chunks']} chunks, {b['units']} units, {b['vocabulary']} words) — "
-        f"{verdict(b['median_s'], TARGET_BUILD_S)} the {TARGET_BUILD_S:.0f} s target"
+        f"{verdict(b['median_s'], TARGET_BUILD_S)} the {TARGET_BUILD_S:.0f} s target; runs (s): {b['all_s']}"
     )
     cold = r["load"]["cold"]
     print(
