@@ -68,12 +68,12 @@ def _passage_html(text: str) -> str:
     blocks = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.splitlines()
-        if len(lines) > 1 and all(line.strip().startswith("|") for line in lines):
-            rows = [
-                [html.escape(cell.strip()) for cell in line.strip().strip("|").split("|")]
-                for line in lines
-                if not re.fullmatch(r"[\s|:-]+", line)
-            ]
+        rows = [
+            [html.escape(cell.strip()) for cell in line.strip().strip("|").split("|")]
+            for line in lines
+            if not re.fullmatch(r"[\s|:-]+", line)
+        ]
+        if len(lines) > 1 and rows and all(line.strip().startswith("|") for line in lines):
             head, *body = rows
             blocks.append(
                 "<table><thead><tr>"

@@ -242,3 +242,16 @@ def test_user_text_never_becomes_markup(text):
     shown = web.as_text(text)
     assert "<" not in shown and ">" not in shown
     assert "*" not in shown.replace("\\*", "")  # no unescaped emphasis
+
+
+def test_sources_block_escapes_passages_and_stays_one_html_block():
+    source = {
+        "section": "A <b>",
+        "text": "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| <i>1</i> | 2 |",
+        "score": 0.5,
+    }
+    block = web.sources_block([source])
+    assert block.startswith("<details><summary>Sources (1)</summary>") and block.endswith("</details>")
+    assert "<script>" not in block and "&lt;script&gt;" in block and "<strong>A &lt;b&gt;</strong>" in block
+    assert "<td>&lt;i&gt;1&lt;/i&gt;</td>" in block  # the passage's table is a real table of escaped cells
+    assert "\n" not in block  # a blank line would end Markdown's raw HTML block mid-way
