@@ -117,10 +117,20 @@ def messages(turns: list[dict]) -> list[dict]:
     The like handler relies on that layout: assistant message ``2 * i + 1`` belongs to turn ``i``.
     """
     out: list[dict] = []
-    for turn in turns:
+    for i, turn in enumerate(turns):
         out.append({"role": "user", "content": as_text(turn["question"])})
-        out.append({"role": "assistant", "content": decorate(turn)})
+        reply = {"role": "assistant", "content": decorate(turn)}
+        if i == len(turns) - 1 and turn["ok"] and not turn["in_scope"]:
+            # The questions a refusal suggests become buttons under it: one click asks them.
+            reply["options"] = [{"value": q} for q in suggestions(turn["answer"])]
+        out.append(reply)
     return out
+
+
+def suggestions(answer: str) -> list[str]:
+    """The example questions a refusal lists, in its order."""
+    listed = [line[2:].strip() for line in answer.splitlines() if line.startswith("- ")]
+    return [q for q in listed if q in EXAMPLE_QUESTIONS]
 
 
 def _turn(reply: Reply) -> dict:
@@ -239,7 +249,7 @@ class WebChat:
         return messages(turns), "", turns, *explain(turns)
 
     def example(self, turns: list[dict] | None, selected: gr.SelectData):
-        """A click on one of the example questions shown in the empty chat asks it at once."""
+        """A click on an example question (empty chat) or a suggestion under a refusal asks it at once."""
         value = selected.value
         text = value.get("text", "") if isinstance(value, dict) else str(value)
         return self.respond(text, turns)
@@ -333,6 +343,7 @@ def build_app(
         outputs = [chatbot, box, turns, how_md, how_hits]
         box.submit(web.respond, [box, turns], outputs, api_name="chat", api_visibility="undocumented")
         chatbot.example_select(web.example, [turns], outputs, api_visibility="private")
+        chatbot.option_select(web.example, [turns], outputs, api_visibility="private")
         new.click(web.new_chat, None, outputs, api_visibility="private", queue=False)
         chatbot.clear(web.new_chat, None, outputs, api_visibility="private", queue=False)
         chatbot.like(web.like, [turns], None, api_name="feedback", api_visibility="undocumented", queue=False)

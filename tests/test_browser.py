@@ -190,3 +190,17 @@ def test_an_empty_message_is_not_sent(page):
     page.get_by_text("The question is empty").first.wait_for(timeout=5000)  # a warning toast, not a message
     assert bot_messages(page).count() == 0
     assert page.locator("#chat [data-testid='user']").count() == 0
+
+
+def test_a_refusal_offers_questions_to_click(page):
+    ask(page, "What is the capital of France?")
+    assert "Not covered by the article" in bot_messages(page).first.inner_text()
+    offered = page.locator("#chat button.option")
+    assert offered.count() >= 2
+    question = offered.first.inner_text().strip()
+    assert question in EXAMPLE_QUESTIONS
+    offered.first.click()
+    bot_messages(page).nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#chat [data-testid='user']").nth(1).inner_text().strip() == question
+    assert "Not covered" not in bot_messages(page).nth(1).inner_text()
+    assert page.locator("#chat button.option").count() == 0  # answered: no suggestions any more

@@ -108,6 +108,10 @@ def test_out_of_scope_reply_is_marked_and_offers_questions(client):
     assert reply.startswith(web.NOT_COVERED)
     assert any(q in reply for q in EXAMPLE_QUESTIONS)
     assert "<details>" not in reply  # nothing to cite
+    offered = [option["value"] for option in chat[-1]["options"]]
+    assert offered and set(offered) <= set(EXAMPLE_QUESTIONS)  # shown as buttons under the refusal
+    chat, *_ = client.predict(offered[0], api_name="/chat")
+    assert not chat[1]["options"] and not chat[-1]["options"]  # gone once the conversation moves on
     api = client.predict("What is the capital of France?", api_name="/ask")
     assert api["in_scope"] is False and api["sources"] == []
 
