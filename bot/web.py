@@ -45,6 +45,22 @@ QUEUE_SIZE = 64
 NOT_COVERED = "⚠️ **Not covered by the article**"
 """Marks out-of-scope replies, so a refusal never reads like an answer."""
 
+THEME = gr.themes.Default(
+    # Gradio 6.31 ships a 5 KB subset as Source Sans Pro SemiBold (600) that lacks letters such as "A", so
+    # bold text came out patchy; the complete Bold (700) file is bundled too.
+    font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+)
+
+LAUNCH_OPTIONS: dict[str, Any] = {
+    "show_error": False,  # errors reach the browser only as the messages written here
+    "allowed_paths": None,  # serve no files beyond Gradio's own
+    "share": False,
+    "theme": THEME,
+    "footer_links": ["api", "gradio"],
+    "run_history": False,  # do not keep visitors' questions in their browser storage
+}
+"""What ``launch()`` passes to ``Blocks.launch``; tests that start their own server pass the same."""
+
 FRIENDLY_ERROR = "Sorry, something went wrong while answering (reference `{ref}`). Please try again."
 
 log = logging.getLogger(__name__)
@@ -380,14 +396,5 @@ def launch(
     bot.warm_up()  # the first visitor should not wait for the model
     app = build_app(bot)
     name, number = server_address(host, port)
-    app.launch(
-        server_name=name,
-        server_port=number,
-        show_error=False,
-        allowed_paths=None,
-        share=False,
-        prevent_thread_lock=not block,
-        footer_links=["api", "gradio"],
-        run_history=False,
-    )
+    app.launch(server_name=name, server_port=number, prevent_thread_lock=not block, **LAUNCH_OPTIONS)
     return app

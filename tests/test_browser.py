@@ -43,7 +43,7 @@ def free_port() -> int:
 def url(bot):
     app = web.build_app(bot)
     _, address, _ = app.launch(
-        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, show_error=False
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **web.LAUNCH_OPTIONS
     )
     yield address
     app.close()

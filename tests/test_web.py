@@ -29,7 +29,7 @@ def free_port() -> int:
 def serve(app: gr.Blocks) -> str:
     """Launch ``app`` on a free loopback port without blocking; returns its URL."""
     _, url, _ = app.launch(
-        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, show_error=False
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **web.LAUNCH_OPTIONS
     )
     return url
 
