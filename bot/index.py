@@ -6,10 +6,12 @@ The index never embeds anything: it stores vectors it is given (see ``build.py``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -87,6 +89,7 @@ class KnowledgeIndex:
             counts={"chunks": len(self.chunks), "units": len(self.units), "vocabulary": len(self.vocabulary)},
             files={name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()},
         )
+        _remove_leftovers(folder)
         for name, data in blobs.items():
             _atomic_write(folder / name, data)
         _atomic_write(folder / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
@@ -166,6 +169,19 @@ def _npy_load(data: bytes) -> np.ndarray:
     import io
 
     return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+LEFTOVER_AGE_S = 3600
+"""A temp file this old belongs to a save that was killed (SIGKILL skips cleanup), not to one still writing."""
+
+
+def _remove_leftovers(folder: Path) -> None:
+    cutoff = time.time() - LEFTOVER_AGE_S
+    for name in (MANIFEST, *DATA_FILES):
+        for path in folder.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -292,6 +292,19 @@ def test_kill_rolebot_index_rebuild(copies, line, delay):
 
 
 # Rebuilds with noise vectors (so every vector file differs from the index on disk) and pauses after a
+def test_a_later_save_removes_temp_files_a_killed_save_left(copies):
+    """SIGKILL skips cleanup; the next save removes old leftovers but not a temp file another save is writing."""
+    corpus, index = copies
+    old, fresh = index / f".{UNITS_NPY}.killed.tmp", index / f".{CHUNKS_FAISS}.writing.tmp"
+    for path in (old, fresh):
+        path.write_bytes(b"half a file")
+    hours_ago = time.time() - 2 * index_module.LEFTOVER_AGE_S
+    os.utime(old, (hours_ago, hours_ago))
+    built, manifest = build_index(corpus, embedder=FakeEmbedder())
+    save_index(built, manifest, index)
+    assert not old.exists() and fresh.exists()
+
+
 # chosen file has landed, so the test can kill between two files of one save.
 SAVE_SCRIPT = """
 import sys, time
@@ -400,3 +413,65 @@ def test_nothing_writable_still_answers_from_memory(copies, read_only, caplog):
         loaded = load_or_build(corpus, index)
     assert loaded.built and "from memory" in caplog.text
     assert answers_correctly(loaded)
+
+
+# The CLI at the next start: a rebuild or one clear message, never a traceback -----------------------------------
+
+
+def cli(args: list[str], corpus: Path, index: Path, **env: str):
+    from click.testing import CliRunner
+
+    from bot.cli import cli as rolebot
+
+    result = CliRunner().invoke(rolebot, args, env={"ROLEBOT_CORPUS": str(corpus), "ROLEBOT_INDEX": str(index), **env})
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.mark.parametrize("name", INDEX_FILES)
+def test_index_check_names_the_damaged_file_and_the_fix(copies, name):
+    corpus, index = copies
+    assert cli(["index", "--check"], corpus, index).exit_code == 0
+    damage(index / name, "garbage")
+    result = cli(["index", "--check"], corpus, index)
+    assert result.exit_code == 1
+    assert name in result.output and "rolebot index" in result.output
+
+
+def test_rolebot_index_on_a_read_only_folder_says_where_it_built(copies, read_only, tmp_path):
+    corpus, index = copies
+    damage(index / VOCAB_NPY, "truncated")
+    read_only(index)
+    result = cli(["index"], corpus, index)
+    assert result.exit_code == 0, result.output
+    assert f"path:   {tmp_path / 'cache'}" in result.output
+    again = cli(["index"], corpus, index)
+    assert "is current" in again.output and str(tmp_path / "cache") in again.output
+
+
+def test_rolebot_ask_without_a_model_to_rebuild_with_is_one_clear_line(copies, tmp_path):
+    corpus, index = copies
+    damage(index / MANIFEST, "deleted")
+    result = cli(["ask", "What do AI Engineers do?"], corpus, index, ROLEBOT_MODEL=str(tmp_path / "no-such-model"))
+    assert result.exit_code == 1
+    assert "Cannot load the embedding model" in result.output and "ROLEBOT_MODEL" in result.output
+
+
+@pytest.mark.slow
+def test_rolebot_ask_rebuilds_a_damaged_index_in_a_fresh_process(copies):
+    corpus, index = copies
+    damage(index / UNITS_NPY, "garbage")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", QUESTION],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(corpus, index),
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert EXPECTED in done.stdout.lower()
+    assert "Traceback" not in done.stderr
+    assert f"Rebuilding the index: Index file {index / UNITS_NPY} is damaged" in done.stderr
+    assert stale_reason(index, corpus) is None
