@@ -87,6 +87,8 @@ def test_fresh_venv_from_requirements_runs_app_as_spaces_would(tmp_path, bot):
 
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV", "GRADIO_"))}
+    # SPACE_ID as on Spaces; not SYSTEM=spaces, which also starts Gradio's Spaces hot-reloader, and that
+    # needs the `spaces` package the Spaces image provides. GRADIO_SERVER_NAME keeps the test on loopback.
     env.update(
         SPACE_ID="rolebot-tests/rolebot",
         GRADIO_SERVER_NAME="127.0.0.1",
