@@ -240,7 +240,11 @@ def _vote(liked: bool | str) -> str:
 
 
 class WebChat:
-    """The handlers behind the page, bound to one loaded ``Chatbot``. Each returns values, never raises."""
+    """The handlers behind the page, bound to one loaded ``Chatbot``.
+
+    The chat handlers never raise: problems become chat messages. ``ask`` (the API) raises ``gr.Error``,
+    which gradio_client reports as an ``AppError`` carrying the message.
+    """
 
     def __init__(self, bot: Chatbot) -> None:
         self.bot = bot
