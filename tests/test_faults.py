@@ -354,26 +354,33 @@ def test_kill_between_files_of_a_save_is_caught_by_checksums(copies, name):
 
 @pytest.fixture
 def read_only(monkeypatch):
-    """Make a folder unwritable. chmod when not root; as root (CI) chmod stops nothing, so the write itself
-    fails the way a read-only mount makes it fail (EROFS): the code under test sees the same OSError."""
-    folders: list[Path] = []
+    """Make a folder unwritable: chmod 0o555, and where that stops nothing (root, as in CI, has
+    CAP_DAC_OVERRIDE) fail every index write into it the way a read-only mount does (EROFS), so the code
+    under test sees the same OSError either way."""
+    chmodded: list[Path] = []
+    refused: list[Path] = []
 
     def make(folder: Path) -> None:
-        folders.append(folder.resolve())
-        if os.geteuid() != 0:
-            folder.chmod(0o555)
+        folder.chmod(0o555)
+        chmodded.append(folder)
+        probe = folder / ".write-probe"
+        try:
+            probe.touch()
+        except OSError:
+            return  # chmod works here
+        probe.unlink()
+        refused.append(folder.resolve())
 
-    if os.geteuid() == 0:
-        real_write = index_module._atomic_write
+    real_write = index_module._atomic_write
 
-        def refuse(path: Path, data: bytes) -> None:
-            if path.parent.resolve() in folders:
-                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
-            real_write(path, data)
+    def refuse(path: Path, data: bytes) -> None:
+        if path.parent.resolve() in refused:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        real_write(path, data)
 
-        monkeypatch.setattr(index_module, "_atomic_write", refuse)
+    monkeypatch.setattr(index_module, "_atomic_write", refuse)
     yield make
-    for folder in folders:
+    for folder in chmodded:
         folder.chmod(0o755)
 
 
