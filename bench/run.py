@@ -51,6 +51,17 @@ loaded = time.perf_counter()
 print(json.dumps({"import_s": imported - started, "load_s": loaded - imported, "built": bot.loaded.built}))
 """
 
+SERVING_RSS = """
+import json, resource, sys
+from pathlib import Path
+from bot import Chatbot
+from bot.evaluation import load_cases, run
+bot = Chatbot.load(corpus=Path(sys.argv[1]), index=Path(sys.argv[2]))
+bot.warm_up()
+run(bot, load_cases())
+print(json.dumps({"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -75,6 +86,18 @@ class StageRecorder:
         if reply.trace is not None:
             self.timings.append(reply.trace.timings_ms)
         return reply
+
+
+def serving_rss_mb(corpus: Path, index: Path) -> float:
+    """Peak RSS of a process that only serves (loads the index, answers the eval set): no torch in it."""
+    out = subprocess.run(
+        [sys.executable, "-c", SERVING_RSS, str(corpus), str(index)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])["maxrss_kib"] / 1024
 
 
 def cold_load(corpus: Path, index: Path, runs: int) -> dict:
@@ -108,27 +131,14 @@ def measure(args: argparse.Namespace) -> dict:
         shutil.copytree(config.index_dir(), index)  # a copy: a stale index gets rebuilt here, not in the repo
         stale = stale_reason(index, corpus)
 
-        # 1. The serving path: load, warm up, answer the eval set (first pass is a warm-up, not timed).
+        # 1. Cold load of a current index and the serving footprint, in fresh processes.
         started = time.perf_counter()
-        bot = Chatbot.load(corpus=corpus, index=index)
+        bot = Chatbot.load(corpus=corpus, index=index)  # rebuilds the copy first if it was stale
         first_load_s = time.perf_counter() - started
-        bot.warm_up()
-        recorder = StageRecorder(bot)
-        report: Report = run(recorder, cases)  # type: ignore[arg-type]
-        recorder.timings.clear()
-        latencies: list[float] = []
-        by_kind: dict[str, list[float]] = {}
-        for _ in range(args.repeat):
-            for outcome in run(recorder, cases).outcomes:
-                latencies.append(outcome.ms)
-                by_kind.setdefault(outcome.case.kind, []).append(outcome.ms)
-        stages = {name: round(statistics.median(t[name] for t in recorder.timings), 2) for name in recorder.timings[0]}
-        serving_rss = peak_rss_mb()
-
-        # 2. Cold load of a current index, in fresh processes.
         cold = cold_load(corpus, index, args.load_runs)
+        serving_rss = serving_rss_mb(corpus, index)
 
-        # 3. Index build once the (sentence-transformers) model is loaded.
+        # 2. Index build once the (sentence-transformers) model is loaded.
         embedder = get_embedder("build")
         embedder.encode(["warm up"])
         builds = []
@@ -138,11 +148,26 @@ def measure(args: argparse.Namespace) -> dict:
             save_index(built, manifest, work / f"build-{i}")
             builds.append(time.perf_counter() - started)
 
-        # 4. The naive baseline on the same eval set.
+        # 3. Accuracy: rolebot and the naive baseline on the eval set (these passes also warm both up).
+        bot.warm_up()
+        recorder = StageRecorder(bot)
+        report: Report = run(recorder, cases)  # type: ignore[arg-type]
         naive, naive_report = baseline.evaluate(cases, corpus)
+
+        # 4. Warm latency: timed passes alternate between the two, so a busy moment hits both alike.
+        recorder.timings.clear()
+        latencies: list[float] = []
         naive_latencies: list[float] = []
+        pass_medians: list[float] = []
+        by_kind: dict[str, list[float]] = {}
         for _ in range(args.repeat):
+            outcomes = run(recorder, cases).outcomes  # type: ignore[arg-type]
+            pass_medians.append(statistics.median(o.ms for o in outcomes))
+            for outcome in outcomes:
+                latencies.append(outcome.ms)
+                by_kind.setdefault(outcome.case.kind, []).append(outcome.ms)
             naive_latencies += [o.ms for o in run(naive, cases).outcomes]  # type: ignore[arg-type]
+        stages = {name: round(statistics.median(t[name] for t in recorder.timings), 2) for name in recorder.timings[0]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -167,6 +192,7 @@ def measure(args: argparse.Namespace) -> dict:
             "warm_latency_median_ms": round(statistics.median(latencies), 2),
             "warm_latency_p95_ms": round(percentile(latencies, 0.95), 2),
             "stage_median_ms": stages,
+            "warm_latency_best_pass_median_ms": round(min(pass_medians), 2),
             "latency_median_ms_by_kind": {k: round(statistics.median(v), 2) for k, v in by_kind.items()},
         },
         "baseline": {
@@ -236,7 +262,7 @@ def print_report(r: dict) -> None:
     )
     print()
     stages = ", ".join(f"{k} {v}" for k, v in ours["stage_median_ms"].items())
-    print(f"rolebot stage medians (ms): {stages}")
+    print(f"rolebot stage medians (ms): {stages}; quietest pass median {ours['warm_latency_best_pass_median_ms']} ms")
     kinds = ", ".join(f"{k} {v}" for k, v in ours["latency_median_ms_by_kind"].items())
     print(f"rolebot latency medians by question kind (ms): {kinds}")
     print(
@@ -254,7 +280,7 @@ def print_report(r: dict) -> None:
         f"{cold['load_median_s']:.3f} s, after {cold['import_median_s']:.3f} s of `from bot import Chatbot`"
     )
     print(
-        f"peak RSS: {r['peak_rss_mb']['serving']:.0f} MB serving (NumPy encoder), "
+        f"peak RSS: {r['peak_rss_mb']['serving']:.0f} MB serving (fresh process: load, warm up, answer the eval set), "
         f"{r['peak_rss_mb']['whole_run']:.0f} MB whole run (with sentence-transformers for builds)"
     )
 
