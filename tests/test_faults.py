@@ -482,3 +482,19 @@ def test_rolebot_ask_rebuilds_a_damaged_index_in_a_fresh_process(copies):
     assert "Traceback" not in done.stderr
     assert f"Rebuilding the index: Index file {index / UNITS_NPY} is damaged" in done.stderr
     assert stale_reason(index, corpus) is None
+
+
+@pytest.mark.parametrize("breakage", ["not utf-8", "emptied", "removed"])
+def test_rolebot_ask_with_a_broken_corpus_names_the_file_or_folder(copies, breakage):
+    corpus, index = copies
+    article = next(corpus.glob("*.md"))
+    if breakage == "not utf-8":
+        article.write_bytes(b"\xff\xfe\x00 caf\xe9 " * 100)
+    elif breakage == "emptied":
+        article.write_text("\n\n")
+    else:
+        shutil.rmtree(corpus)
+    result = cli(["ask", "What do AI Engineers do?"], corpus, index)
+    assert result.exit_code == 1
+    assert (str(corpus) if breakage == "removed" else article.name) in result.output
+    assert "ROLEBOT_CORPUS" in result.output  # the fix
