@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot.followup import AI, ML, mentions_both_roles, resolve, role_of
 
+
 @pytest.mark.parametrize(
     "question",
     ["what about ML engineers?", "tell me more", "what tools do they use?", "why?", "What is an AI engineer?"],
