@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -240,13 +241,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from bot import Chatbot
+    from bot import Chatbot, config
 
-    bot = Chatbot.load()  # the same committed index the server loads: expected answers come from it
-    bot.warm_up()
     with tempfile.TemporaryDirectory() as tmp:
+        # Server and expected answers share one copy of index/: nothing here writes into the repo.
+        index = Path(tmp) / "index"
+        shutil.copytree(config.index_dir(), index)
+        env = {"ROLEBOT_INDEX": str(index), "ROLEBOT_CACHE": str(Path(tmp) / "cache"), "ROLEBOT_DATA": str(Path(tmp))}
+        os.environ["ROLEBOT_CACHE"] = env["ROLEBOT_CACHE"]
+        bot = Chatbot.load(index=index)
+        bot.warm_up()
         log_path = Path(tmp) / "server.log"
-        server, url = start_server(log_path, env={"ROLEBOT_DATA": str(Path(tmp) / "data")})
+        server, url = start_server(log_path, env=env)
         try:
             idle_mb = rss_mb(server.pid, "VmRSS")
             results = simulate(url, bot, args.users, min(args.questions, len(AI_FIRST)))

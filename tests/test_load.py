@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -25,11 +26,21 @@ spec.loader.exec_module(load)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real server with a deliberately small queue (1 at a time, 4 waiting), so a burst meets "busy"."""
+def server(tmp_path_factory, bot):
+    """A real server with a deliberately small queue (1 at a time, 4 waiting), so a burst meets "busy".
+
+    It serves a copy of the session engine's index (whose answers are the expected ones); it writes nothing
+    into the repo even if that index needed a rebuild."""
     tmp = tmp_path_factory.mktemp("server")
     log_path = tmp / "server.log"
-    env = {"ROLEBOT_DATA": str(tmp / "data"), "ROLEBOT_WEB_CONCURRENCY": "1", "ROLEBOT_WEB_QUEUE": "4"}
+    shutil.copytree(bot.loaded.folder, tmp / "index")
+    env = {
+        "ROLEBOT_INDEX": str(tmp / "index"),
+        "ROLEBOT_CACHE": str(tmp / "cache"),
+        "ROLEBOT_DATA": str(tmp / "data"),
+        "ROLEBOT_WEB_CONCURRENCY": "1",
+        "ROLEBOT_WEB_QUEUE": "4",
+    }
     process, url = load.start_server(log_path, env=env, timeout=240)
     yield process, url, log_path
     load.stop_server(process)
