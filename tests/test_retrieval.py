@@ -31,6 +31,13 @@ def test_exact_terms_find_their_passage_first(bot, query: str, section: str, pas
     assert top.bm25 > 0
 
 
+@pytest.mark.parametrize("term", ["C++", "Scikit-learn", "GPU acceleration"])
+def test_every_passage_holding_a_term_outranks_those_without(bot, term: str) -> None:
+    holders = {c.id for c in bot.index.chunks if term.lower() in c.text.lower()}
+    hits = bot.search(term, k=len(holders))
+    assert holders and {h.chunk.id for h in hits} == holders
+
+
 def test_r_is_found_as_a_word_not_as_a_letter(bot) -> None:
     scores = bot.retriever.bm25_scores("R")
     matched = {bot.index.chunks[i].kind for i in np.flatnonzero(scores)}
