@@ -10,6 +10,7 @@ Prints throughput, latency median and p95 (per request, seen by the client), bus
 server's peak memory (VmHWM of its process). tests/test_load.py runs a small version of the same code.
 
 Usage: python bench/load.py [--users 50] [--questions 10] [--json]
+(The server inherits the environment: ROLEBOT_WEB_QUEUE=16 python bench/load.py shows the "busy" path.)
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ class Results:
     latencies: list[float] = field(default_factory=list)  # seconds per answered request
     correct: int = 0
     busy: int = 0  # "queue full, try again" replies (each retried)
+    gave_up: list[str] = field(default_factory=list)  # still busy after MAX_TRIES: refused clearly, not an error
     wrong: list[str] = field(default_factory=list)  # answered, but not this user's conversation's answer
     errors: list[str] = field(default_factory=list)  # anything else: exceptions, timeouts, tracebacks
     seconds: float = 0.0
@@ -210,7 +212,7 @@ def run_user(url: str, user: int, script: list[str], expected: list[Expected], r
             break
         else:
             with results.lock:
-                results.errors.append(f"user {user} turn {turn}: still busy after {MAX_TRIES} tries")
+                results.gave_up.append(f"user {user} turn {turn}: still busy after {MAX_TRIES} tries")
             return
 
 
@@ -267,6 +269,7 @@ def main() -> None:
         "correct": results.correct,
         "wrong": len(results.wrong),
         "busy": results.busy,
+        "users_gave_up_busy": len(results.gave_up),
         "errors": len(results.errors),
         "seconds": round(results.seconds, 2),
         "throughput_rps": round(results.requests / results.seconds, 2) if results.seconds else None,
@@ -284,7 +287,7 @@ def main() -> None:
         return
     for key, value in figures.items():
         print(f"{key:<28}{value}")
-    for line in results.wrong[:5] + results.errors[:5]:
+    for line in results.wrong[:5] + results.errors[:5] + results.gave_up[:5]:
         print("  ", line)
 
 
