@@ -77,7 +77,7 @@ class FastEmbedder:
 
         try:
             self.encoder = NumpyMiniLM(Path(spec.location))
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # safetensors and tokenizers raise their own types for damaged files
             raise ModelError(f"Cannot load the embedding model from {spec.location}: {exc}") from exc
         self.model_id = spec.model_id
         self.dimension = self.encoder.dimension

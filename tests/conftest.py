@@ -7,9 +7,11 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+import shutil
+
 import pytest
 
-from bot import Chatbot
+from bot import Chatbot, config
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +22,14 @@ def _isolated_data(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def bot() -> Chatbot:
-    """The real engine on the real article and the committed index (model loaded once per session)."""
-    chatbot = Chatbot.load()
+def bot(tmp_path_factory) -> Chatbot:
+    """The real engine on the real article and a copy of the committed index (model loaded once per session).
+
+    A copy, so that a stale committed index is rebuilt (and its test fails) without the suite
+    rewriting index/ in the working tree.
+    """
+    index = tmp_path_factory.mktemp("index")
+    shutil.copytree(config.index_dir(), index, dirs_exist_ok=True)
+    chatbot = Chatbot.load(index=index)
     chatbot.warm_up()
     return chatbot

@@ -137,11 +137,6 @@ def test_a_folder_without_a_model_is_a_model_error(monkeypatch, tmp_path: Path, 
         get_embedder("build")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: FastEmbedder catches only OSError/ValueError/KeyError; safetensors raises SafetensorError "
-    "and tokenizers a plain Exception",
-)
 @pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json"])
 def test_damaged_model_files_are_a_model_error(monkeypatch, model_copy: Path, private_cache: dict, name: str) -> None:
     (model_copy / name).unlink()
