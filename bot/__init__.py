@@ -10,13 +10,22 @@ from typing import TYPE_CHECKING
 # a value the user already set wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError  # noqa: E402
+from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
 
 if TYPE_CHECKING:
     from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply, Source
 
-__all__ = ["EXAMPLE_QUESTIONS", "Chatbot", "CorpusError", "EmptyQuestionError", "IndexLoadError", "ModelError",
-           "Reply", "RolebotError", "Source"]
+__all__ = [
+    "EXAMPLE_QUESTIONS",
+    "Chatbot",
+    "CorpusError",
+    "EmptyQuestionError",
+    "IndexLoadError",
+    "ModelError",
+    "Reply",
+    "RolebotError",
+    "Source",
+]
 
 
 def __getattr__(name: str):

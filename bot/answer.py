@@ -34,11 +34,18 @@ LEXICAL_WEIGHT = 0.25
 ASPECT_BONUS = 0.15
 """A table row whose aspect ("Tech Stack", "Deployment") the question names is what it asks for."""
 
-_COMPARE = re.compile(r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I)
+_COMPARE = re.compile(
+    r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I
+)
 # "who uses XGBoost?" asks which role; "who are product managers?" does not.
-_WHO = re.compile(r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I)
+_WHO = re.compile(
+    r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I
+)
 _BOTH = re.compile(r"\bai engineers?\b.*\bml engineers?\b|\bml engineers?\b.*\bai engineers?\b", re.I)
-_OTHER_ROLE = re.compile(r"\b(?:software|data|traditional|regular|backend|front-?end|web|product)\s+(?:engineer|developer|scientist|manager)s?\b", re.I)
+_OTHER_ROLE = re.compile(
+    r"\b(?:software|data|traditional|regular|backend|front-?end|web|product)\s+(?:engineer|developer|scientist|manager)s?\b",
+    re.I,
+)
 _ML_MENTION = re.compile(r"\b(?:ML|Machine Learning(?: \(ML\))?) Engineers?\b")
 _ANAPHORIC = re.compile(r"^(?:They|This|These|It|Those)\b")
 
@@ -135,8 +142,16 @@ class Composer:
 
     def _comparison(self, ranked: list[ScoredUnit]) -> list[Unit]:
         """The best sentence naming both roles, then the best table rows (at most two)."""
-        contrast = next((s.unit for s in ranked if s.unit.kind == "sentence" and _ML_MENTION.search(s.unit.text)
-                         and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)), None)
+        contrast = next(
+            (
+                s.unit
+                for s in ranked
+                if s.unit.kind == "sentence"
+                and _ML_MENTION.search(s.unit.text)
+                and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)
+            ),
+            None,
+        )
         rows = [s for s in ranked if s.unit.kind == "row"]
         chosen = [contrast] if contrast and not (rows and rows[0].names_aspect) else []
         if rows:
@@ -173,8 +188,13 @@ class Composer:
             if unit.kind == "row":
                 rows.append(unit)
                 continue
-            if unit.kind == "sentence" and blocks and not blocks[-1].endswith(":") and "\n" not in blocks[-1] \
-                    and units[units.index(unit) - 1].section == unit.section:
+            if (
+                unit.kind == "sentence"
+                and blocks
+                and not blocks[-1].endswith(":")
+                and "\n" not in blocks[-1]
+                and units[units.index(unit) - 1].section == unit.section
+            ):
                 blocks[-1] += " " + unit.text
             else:
                 blocks.append(unit.text)

@@ -61,8 +61,12 @@ class Reply:
 
     def to_dict(self) -> dict:
         """The public JSON shape shared by the CLI's --json and the web API."""
-        return {"question": self.question, "answer": self.answer, "in_scope": self.in_scope,
-                "sources": [asdict(s) for s in self.sources]}
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "in_scope": self.in_scope,
+            "sources": [asdict(s) for s in self.sources],
+        }
 
 
 class Chatbot:
@@ -78,8 +82,14 @@ class Chatbot:
         self._example_vectors: np.ndarray | None = None
 
     @classmethod
-    def load(cls, corpus: Path | None = None, index: Path | None = None, *, rebuild: bool = False,
-             progress: Progress | None = None) -> Chatbot:
+    def load(
+        cls,
+        corpus: Path | None = None,
+        index: Path | None = None,
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> Chatbot:
         """Load ``index/`` (rebuilt when missing, stale or damaged). The model loads on first use."""
         return cls(load_or_build(corpus, index, rebuild=rebuild, progress=progress))
 
@@ -113,7 +123,7 @@ class Chatbot:
         terms = self.scope.key_terms(resolved)
         unknown = self.scope.lexically_uncovered(terms)
         # One forward pass embeds the question and any term the article lacks literally.
-        vectors = self.embedder.encode([resolved] + unknown)
+        vectors = self.embedder.encode([resolved, *unknown])
         t_embed = time.perf_counter()
 
         decision = self.scope.decide(terms, unknown, vectors[1:], self.retriever.best_dense(vectors[0]))
@@ -136,14 +146,31 @@ class Chatbot:
         trace = Trace(
             resolved_question=resolved,
             truncated=truncated,
-            hits=[{"chunk_id": h.chunk.id, "source": h.chunk.source, "section": h.chunk.section, "text": h.chunk.text,
-                   "dense": round(h.dense, 4), "bm25": round(h.bm25, 4), "fused": round(h.fused, 4)} for h in hits],
+            hits=[
+                {
+                    "chunk_id": h.chunk.id,
+                    "source": h.chunk.source,
+                    "section": h.chunk.section,
+                    "text": h.chunk.text,
+                    "dense": round(h.dense, 4),
+                    "bm25": round(h.bm25, 4),
+                    "fused": round(h.fused, 4),
+                }
+                for h in hits
+            ],
             key_terms=terms,
             uncovered_terms=decision.uncovered,
             scope_reason=decision.reason,
-            timings_ms={name: round(ms * 1000, 2) for name, ms in (
-                ("resolve", t_resolve - started), ("embed", t_embed - t_resolve), ("retrieve", t_retrieve - t_embed),
-                ("compose", done - t_retrieve), ("total", done - started))},
+            timings_ms={
+                name: round(ms * 1000, 2)
+                for name, ms in (
+                    ("resolve", t_resolve - started),
+                    ("embed", t_embed - t_resolve),
+                    ("retrieve", t_retrieve - t_embed),
+                    ("compose", done - t_retrieve),
+                    ("total", done - started),
+                )
+            },
         )
         return Reply(text, answer, decision.in_scope, sources, trace)
 
@@ -163,8 +190,11 @@ class Chatbot:
 
     def _refusal(self, vector: np.ndarray, hits: list[Hit], uncovered: list[str]) -> str:
         what = f" (it never mentions {', '.join(uncovered[:3])})" if uncovered else ""
-        lines = [f"The article doesn't cover that{what}, so I can't answer it from the article.",
-                 "", "I can answer questions about the AI Engineer role and how it differs from an ML Engineer, for example:"]
+        lines = [
+            f"The article doesn't cover that{what}, so I can't answer it from the article.",
+            "",
+            "I can answer questions about the AI Engineer role and how it differs from an ML Engineer, for example:",
+        ]
         lines += [f"- {q}" for q in self._closest_examples(vector)]
         return "\n".join(lines)
 

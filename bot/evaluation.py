@@ -69,14 +69,22 @@ class Report:
 
     def latency_ms(self) -> tuple[float, float]:
         times = sorted(o.ms for o in self.outcomes)
-        return statistics.median(times), times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
     def summary(self) -> dict:
         median, p95 = self.latency_ms()
-        counts = {kind: sum(1 for o in self.outcomes if o.case.kind == kind) for kind in ("answer", "refuse", "conversation")}
-        return {"answer_accuracy": round(self.answer_accuracy, 4), "refusal_accuracy": round(self.refusal_accuracy, 4),
-                "followup_accuracy": round(self.followup_accuracy, 4), "latency_median_ms": round(median, 2),
-                "latency_p95_ms": round(p95, 2), "questions": counts, "failures": len(self.failures)}
+        counts = {
+            kind: sum(1 for o in self.outcomes if o.case.kind == kind) for kind in ("answer", "refuse", "conversation")
+        }
+        return {
+            "answer_accuracy": round(self.answer_accuracy, 4),
+            "refusal_accuracy": round(self.refusal_accuracy, 4),
+            "followup_accuracy": round(self.followup_accuracy, 4),
+            "latency_median_ms": round(median, 2),
+            "latency_p95_ms": round(p95, 2),
+            "questions": counts,
+            "failures": len(self.failures),
+        }
 
 
 def load_cases(path: Path = DEFAULT_EVAL) -> list[Case]:
@@ -97,7 +105,9 @@ def load_cases(path: Path = DEFAULT_EVAL) -> list[Case]:
             elif kind == "refuse":
                 turns = [Turn(record["question"], refuse=True)]
             elif kind == "conversation":
-                turns = [Turn(t["question"], t.get("expect", []), bool(t.get("refuse", False))) for t in record["turns"]]
+                turns = [
+                    Turn(t["question"], t.get("expect", []), bool(t.get("refuse", False))) for t in record["turns"]
+                ]
             else:
                 raise ValueError(f"unknown kind {kind!r}")
         except (ValueError, KeyError, TypeError) as exc:

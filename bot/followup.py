@@ -12,13 +12,20 @@ import re
 AI = "AI Engineers"
 ML = "ML Engineers"
 
-_AI_ROLE = re.compile(r"\b(?:ai|artificial[- ]intelligence)[- ]?(?:engineer(?:s|ing)?|engs?|enginers?|engineeers?)\b", re.I)
+_AI_ROLE = re.compile(
+    r"\b(?:ai|artificial[- ]intelligence)[- ]?(?:engineer(?:s|ing)?|engs?|enginers?|engineeers?)\b", re.I
+)
 _ML_ROLE = re.compile(r"\b(?:ml|machine[- ]learning)[- ]?(?:engineer(?:s|ing)?|engs?|enginers?|engineeers?)\b", re.I)
 _ROLE_ONLY = re.compile(r"\b(?:ai|ml|artificial intelligence|machine learning)\b\s*(?:ones?|side|people|folks)?", re.I)
 _PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such engineers)\b", re.I)
-_LEADS = re.compile(r"^\s*(?:and what about|and how about|what about|how about|and for|and the|same for|what of|and|but|also|so|ok(?:ay)?|then|for)\b[\s,]*", re.I)
+_LEADS = re.compile(
+    r"^\s*(?:and what about|and how about|what about|how about|and for|and the|same for|what of|and|but|also|so|ok(?:ay)?|then|for)\b[\s,]*",
+    re.I,
+)
 _FILLER = re.compile(r"\b(?:for|the|about|of|on|to|with|as|side|ones?|then|too|instead|please)\b|['’]s\b", re.I)
-_MORE = re.compile(r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I)
+_MORE = re.compile(
+    r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I
+)
 
 
 def role_of(text: str) -> str | None:
@@ -62,7 +69,10 @@ def resolve(question: str, previous: list[str], is_followup_hint: bool = False) 
         return question
     # Pronouns point at the last role talked about.
     if last_role and _PRONOUN.search(question):
-        return _PRONOUN.sub(lambda m: f"{last_role}'" if m.group(1).lower() in ("their", "theirs", "his", "her") else last_role, question)
+        return _PRONOUN.sub(
+            lambda m: f"{last_role}'" if m.group(1).lower() in ("their", "theirs", "his", "her") else last_role,
+            question,
+        )
     if led or is_followup_hint or _MORE.match(question):
         return f"{question} ({last_role})" if last_role else question
     return question

@@ -22,8 +22,27 @@ def _erf(x: np.ndarray) -> np.ndarray:
     # and BERT's GELU is the exact erf form, not the tanh approximation.
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
-        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    poly = (
+        -z * z
+        - 1.26551223
+        + t
+        * (
+            1.00002368
+            + t
+            * (
+                0.37409196
+                + t
+                * (
+                    0.09678418
+                    + t
+                    * (
+                        -0.18628806
+                        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                    )
+                )
+            )
+        )
+    )
     erfc = t * np.exp(poly)
     return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype)
 
@@ -78,7 +97,11 @@ class NumpyMiniLM:
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
         self.w = {k[len(prefix) :]: v.astype(np.float32) for k, v in w.items() if k.startswith(prefix)}
         # Pre-transpose the dense weights once so each call is a plain x @ W.
-        for key in [k for k in self.w if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))]:
+        for key in [
+            k
+            for k in self.w
+            if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))
+        ]:
             self.w[key] = np.ascontiguousarray(self.w[key].T)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -115,17 +138,20 @@ class NumpyMiniLM:
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
-            def heads(name: str, p: str = p) -> np.ndarray:
-                y = x @ w[p + f"attention.self.{name}.weight"] + w[p + f"attention.self.{name}.bias"]
-                return y.reshape(batch, length, self.heads, head_dim).transpose(0, 2, 1, 3)
-
-            q, k, v = heads("query"), heads("key"), heads("value")
+            q, k, v = (
+                (x @ w[f"{p}attention.self.{name}.weight"] + w[f"{p}attention.self.{name}.bias"])
+                .reshape(batch, length, self.heads, head_dim)
+                .transpose(0, 2, 1, 3)
+                for name in ("query", "key", "value")
+            )
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dimension)
             attn = context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
-            x = _layer_norm(x + attn, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+            x = _layer_norm(
+                x + attn, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps
+            )
             inner = x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"]
             inner = 0.5 * inner * (1.0 + _erf(inner / np.float32(np.sqrt(2.0))))
             out = inner @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]

@@ -14,14 +14,164 @@ from .errors import EmptyQuestionError
 _TOKEN = re.compile(r"[a-z0-9]+(?:[+#]+|(?:[.'’-][a-z0-9]+)*)")
 
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves s t don't what's it's i'm can't isn't aren't doesn't ok okay please hi hello
-    hey thanks thank tell me know explain describe give let like also really much many""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+        "don't",
+        "what's",
+        "it's",
+        "i'm",
+        "can't",
+        "isn't",
+        "aren't",
+        "doesn't",
+        "ok",
+        "okay",
+        "please",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "tell",
+        "me",
+        "know",
+        "explain",
+        "describe",
+        "give",
+        "let",
+        "like",
+        "also",
+        "really",
+        "much",
+        "many",
+    ]
 )
 
 _stemmer = Stemmer.Stemmer("english")
@@ -36,8 +186,11 @@ def clean_question(question: str, max_chars: int) -> str:
         raise TypeError(f"question must be a str, not {type(question).__name__}")
     text = unicodedata.normalize("NFKC", question[: max_chars * 4])
     # Cc = control, Cf = format (zero-width, bidi marks), Cs = lone surrogates, Co/Cn = private/unassigned.
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text
-                   if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+        if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn")
+    )
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise EmptyQuestionError()
@@ -54,7 +207,7 @@ def tokens(text: str) -> list[str]:
     for token in _TOKEN.findall(text.lower().replace("’", "'")):
         if "-" in token:
             parts = [p for p in token.split("-") if p]
-            out += parts + ["".join(parts)]
+            out += [*parts, "".join(parts)]
         else:
             out.append(token)
     return out
@@ -79,7 +232,9 @@ def edit_distance_at_most_one(a: str, b: str) -> bool:
         return False
     if la == lb:
         diff = [i for i in range(la) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
     if la > lb:
         a, b = b, a
     i = 0

@@ -10,7 +10,9 @@ import pytest
 from bot.answer import MAX_ANSWER_CHARS, is_comparison
 from bot.chunking import split_sentences
 
-ARTICLE = (Path(__file__).resolve().parent.parent / "corpus" / "ai-engineer-vs-ml-engineer.md").read_text(encoding="utf-8")
+ARTICLE = (Path(__file__).resolve().parent.parent / "corpus" / "ai-engineer-vs-ml-engineer.md").read_text(
+    encoding="utf-8"
+)
 
 
 def _article_pieces(answer: str) -> list[str]:

@@ -40,7 +40,9 @@ def test_very_long_input_is_cut_with_notice(bot):
     assert "cut to its first" in reply.answer
 
 
-@pytest.mark.parametrize("question", ["¿Qué hace un ingeniero de IA?", "AI engineer 🚀🤖 tools?", "\x1b[31mred\x1b[0m", "机器学习工程师"])
+@pytest.mark.parametrize(
+    "question", ["¿Qué hace un ingeniero de IA?", "AI engineer 🚀🤖 tools?", "\x1b[31mred\x1b[0m", "机器学习工程师"]
+)
 def test_odd_text_never_crashes(bot, question):
     assert isinstance(bot.ask(question).answer, str)
 

@@ -32,7 +32,16 @@ def test_refusal_names_the_missing_topic(bot):
 
 @pytest.mark.parametrize(
     "question",
-    ["XGBoost", "R", "Keras", "OpenCV", "linear algebra", "Edge AI", "what are their main duties?", "responsibilites of ai enginer"],
+    [
+        "XGBoost",
+        "R",
+        "Keras",
+        "OpenCV",
+        "linear algebra",
+        "Edge AI",
+        "what are their main duties?",
+        "responsibilites of ai enginer",
+    ],
 )
 def test_keywords_synonyms_and_typos_are_answered(bot, question):
     assert bot.ask(question).in_scope
