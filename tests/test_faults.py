@@ -22,7 +22,7 @@ import pytest
 
 from bot import Chatbot, IndexLoadError
 from bot import index as index_module
-from bot.build import build_index, load_or_build, save_index, stale_reason
+from bot.build import LoadedIndex, build_index, load_or_build, save_index, stale_reason
 from bot.config import HUB_MODEL, PROJECT_ROOT
 from bot.index import CHUNKS_FAISS, CHUNKS_JSON, DATA_FILES, MANIFEST, UNITS_NPY, VOCAB_NPY, KnowledgeIndex
 
@@ -265,7 +265,7 @@ def kill_when(command: list[str], env: dict, stream: str, line: str, delay: floa
     return seen
 
 
-def assert_old_or_rebuilt(corpus: Path, index: Path, before: dict[str, bytes]) -> None:
+def assert_old_or_rebuilt(corpus: Path, index: Path, before: dict[str, bytes]) -> LoadedIndex:
     """The next start either loads an index whose every file its manifest vouches for, or rebuilds."""
     loaded = load_or_build(corpus, index)
     if not loaded.built:
@@ -276,6 +276,7 @@ def assert_old_or_rebuilt(corpus: Path, index: Path, before: dict[str, bytes]) -
             assert all((index / name).read_bytes() == before[name] for name in DATA_FILES)
     assert answers_correctly(loaded)
     assert stale_reason(index, corpus) is None
+    return loaded
 
 
 @pytest.mark.slow
@@ -288,7 +289,10 @@ def test_kill_rolebot_index_rebuild(copies, line, delay):
         [sys.executable, "-m", "bot", "index", "--rebuild"], child_env(corpus, index), "stderr", line, delay
     )
     assert line in seen, seen
-    assert_old_or_rebuilt(corpus, index, before)
+    loaded = assert_old_or_rebuilt(corpus, index, before)
+    if delay == 0.0:  # killed before the save began: the old index is intact and no rebuild is needed
+        assert not loaded.built
+        assert all((index / name).read_bytes() == before[name] for name in INDEX_FILES)
 
 
 # Rebuilds with noise vectors (so every vector file differs from the index on disk) and pauses after a
