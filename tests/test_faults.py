@@ -296,6 +296,20 @@ def test_kill_rolebot_index_rebuild(copies, line, delay):
 
 
 # Rebuilds with noise vectors (so every vector file differs from the index on disk) and pauses after a
+def test_two_starts_rebuilding_the_same_folder_at_once_leave_a_valid_index(copies):
+    """Two workers starting together on a damaged index both rebuild; files land whole (unique temp names)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    corpus, index = copies
+    damage(index / CHUNKS_JSON, "truncated")
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: load_or_build(corpus, index), range(2)))
+    assert all(answers_correctly(loaded) for loaded in results)
+    assert stale_reason(index, corpus) is None
+    assert not load_or_build(corpus, index).built
+    assert not list(index.glob(".*.tmp"))
+
+
 def test_a_later_save_removes_temp_files_a_killed_save_left(copies):
     """SIGKILL skips cleanup; the next save removes old leftovers but not a temp file another save is writing."""
     corpus, index = copies
