@@ -13,10 +13,11 @@ from . import config
 from .answer import Composer
 from .build import LoadedIndex, Progress, load_or_build
 from .embeddings import Embedder, get_embedder
+from .errors import ModelError
 from .followup import resolve
 from .retrieval import Hit, Retriever
 from .scope import ScopeJudge
-from .text import clean_question
+from .text import clean_question, prepare_question
 
 EXAMPLE_QUESTIONS = (
     "How is an AI Engineer different from an ML Engineer?",
@@ -96,7 +97,13 @@ class Chatbot:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder("query")
+            embedder = get_embedder("query")
+            if embedder.dimension != self.index.dimension:
+                raise ModelError(
+                    f"The model {embedder.model_id!r} gives {embedder.dimension}-number vectors but the index in "
+                    f"{self.loaded.folder} holds {self.index.dimension}: rebuild it with `rolebot index --rebuild`"
+                )
+            self._embedder = embedder
         return self._embedder
 
     def warm_up(self) -> None:
@@ -114,8 +121,7 @@ class Chatbot:
         """
         started = time.perf_counter()
         limit = config.max_question_chars()
-        text = clean_question(question, limit)
-        truncated = len(question) > limit and len(text) >= limit - 1
+        text, truncated = prepare_question(question, limit)
         previous = self._previous_questions(history or [], limit)
         resolved = self.scope.corrected(resolve(text, previous))
         t_resolve = time.perf_counter()

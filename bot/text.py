@@ -177,24 +177,41 @@ STOPWORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
-def clean_question(question: str, max_chars: int) -> str:
-    """Normalise user text: Unicode NFKC, no control or zero-width characters, one space, at most max_chars.
+# Invisible characters that can arrive in bulk (C0 controls, DEL, soft hyphen, zero-width and bidi marks,
+# BOM): one C-level regex pass turns them into spaces or drops them, so the per-character Unicode filter
+# below only ever sees a bounded window, however long the input.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+")
+_SPACES = re.compile(r"\s+")
 
-    Raises EmptyQuestionError when nothing readable is left.
+
+def prepare_question(question: str, max_chars: int) -> tuple[str, bool]:
+    """Normalise user text and say whether it was cut to ``max_chars``.
+
+    Unicode NFKC, no control or zero-width characters, single spaces. Raises EmptyQuestionError
+    when nothing readable is left.
     """
     if not isinstance(question, str):
         raise TypeError(f"question must be a str, not {type(question).__name__}")
-    text = unicodedata.normalize("NFKC", question[: max_chars * 4])
+    visible = _SPACES.sub(" ", _INVISIBLE.sub("", _CONTROLS.sub(" ", question))).strip()
+    window = visible[: max_chars * 2]  # NFKC below may lengthen text a little; the filter only shortens it
+    text = unicodedata.normalize("NFKC", window)
     # Cc = control, Cf = format (zero-width, bidi marks), Cs = lone surrogates, Co/Cn = private/unassigned.
     text = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
         for ch in text
         if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn")
     )
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACES.sub(" ", text).strip()
     if not text:
         raise EmptyQuestionError()
-    return text[:max_chars].rstrip()
+    truncated = len(text) > max_chars or len(window) < len(visible)
+    return text[:max_chars].rstrip(), truncated
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The normalised question (see ``prepare_question``), without the truncation flag."""
+    return prepare_question(question, max_chars)[0]
 
 
 def tokens(text: str) -> list[str]:

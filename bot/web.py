@@ -253,6 +253,8 @@ class WebChat:
         """One engine call with the conversation so far; failures are logged and become a friendly turn."""
         try:
             return _turn(self.bot.ask(message, history(turns)))
+        except EmptyQuestionError:
+            raise  # the caller shows it as a warning: not a failure
         except Exception:  # the edge: anything unexpected is logged in full, the user gets a reference
             ref = uuid.uuid4().hex[:8]
             log.exception("answering failed [ref %s] question=%r", ref, message[:500])
@@ -261,11 +263,14 @@ class WebChat:
     def respond(self, message: str, turns: list[dict] | None):
         """Chat submit: answer ``message`` in the context of ``turns`` and refresh the page."""
         turns = list(turns or [])
-        if not isinstance(message, str) or not message.strip():
-            gr.Warning(str(EmptyQuestionError()))
+        try:
+            # The engine decides what is empty: zero-width and control characters count as nothing.
+            turn = self.reply(message if isinstance(message, str) else "", turns)
+        except EmptyQuestionError as exc:
+            gr.Warning(str(exc))
             return messages(turns), message, turns, *explain(turns)
         # Only the last turn's trace is shown; dropping older ones keeps a long session's state small.
-        turns = [{**turn, "trace": None} for turn in turns] + [self.reply(message, turns)]
+        turns = [{**turn, "trace": None} for turn in turns] + [turn]
         return messages(turns), "", turns, *explain(turns)
 
     def example(self, turns: list[dict] | None, selected: gr.SelectData):

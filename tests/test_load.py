@@ -176,11 +176,6 @@ def test_server_api_refuses_an_invisible_question_clearly(server):
         Client(url, verbose=False).predict("\u200b\u200b\x00", api_name="/ask")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web.py: WebChat.respond only checks message.strip(), so zero-width/control-only text reaches "
-    "Chatbot.ask, whose EmptyQuestionError is caught as an internal error (logged traceback, 'Sorry...' reply)",
-)
 def test_chat_treats_an_invisible_message_as_empty_not_as_a_failure(bot, caplog):
     chat = web.WebChat(bot)
     with caplog.at_level(logging.ERROR):
