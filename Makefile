@@ -36,8 +36,11 @@ lint: setup
 index: setup
 	$(BIN)/rolebot index --rebuild
 
+# Figures for the README and issue notes: answer latency/accuracy vs a naive baseline, CLI cold start, web load.
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/coldstart.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis artifacts
