@@ -128,11 +128,13 @@ class Chatbot:
 
         terms = self.scope.key_terms(resolved)
         unknown = self.scope.lexically_uncovered(terms)
-        # One forward pass embeds the question and any term the article lacks literally.
-        vectors = self.embedder.encode([resolved, *unknown])
+        # The words the article lacks literally get their own, separate pass: batched with the question
+        # they would be padded to its length, tripling the work for a typical refusal.
+        vectors = self.embedder.encode([resolved])
+        term_vectors = self.embedder.encode(unknown) if unknown else None
         t_embed = time.perf_counter()
 
-        decision = self.scope.decide(terms, unknown, vectors[1:], self.retriever.best_dense(vectors[0]))
+        decision = self.scope.decide(terms, unknown, term_vectors, self.retriever.best_dense(vectors[0]))
         # Lexical matching also looks for the corpus words that stand in for the question's own.
         lexical_query = " ".join([resolved, *decision.synonyms])
         hits = self.retriever.search(lexical_query, vectors[0], k=8)

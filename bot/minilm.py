@@ -103,6 +103,18 @@ class NumpyMiniLM:
             if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))
         ]:
             self.w[key] = np.ascontiguousarray(self.w[key].T)
+        # One matmul for query, key and value; the attention scale 1/sqrt(head size) is folded into the query.
+        scale = np.float32(1.0 / np.sqrt(self.dimension // self.heads))
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}.attention.self."
+            self.w[p + "qkv.weight"] = np.ascontiguousarray(
+                np.concatenate(
+                    [self.w[p + "query.weight"] * scale, self.w[p + "key.weight"], self.w[p + "value.weight"]], 1
+                )
+            )
+            self.w[p + "qkv.bias"] = np.concatenate(
+                [self.w[p + "query.bias"] * scale, self.w[p + "key.bias"], self.w[p + "value.bias"]]
+            )
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -135,25 +147,22 @@ class NumpyMiniLM:
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         head_dim = self.dimension // self.heads
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+        x = x.reshape(batch * length, self.dimension)  # dense layers as plain 2-D matrix products
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
-
-            q, k, v = (
-                (x @ w[f"{p}attention.self.{name}.weight"] + w[f"{p}attention.self.{name}.bias"])
-                .reshape(batch, length, self.heads, head_dim)
-                .transpose(0, 2, 1, 3)
-                for name in ("query", "key", "value")
-            )
-            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head_dim)) + bias
+            qkv = x @ w[p + "attention.self.qkv.weight"] + w[p + "attention.self.qkv.bias"]
+            q, k, v = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
+            scores = q @ k.transpose(0, 1, 3, 2) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dimension)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, self.dimension)
             attn = context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
             x = _layer_norm(
                 x + attn, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps
             )
             inner = x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"]
-            inner = 0.5 * inner * (1.0 + _erf(inner / np.float32(np.sqrt(2.0))))
+            inner = 0.5 * inner * (1.0 + _erf(inner * np.float32(1.0 / np.sqrt(2.0))))
             out = inner @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
             x = _layer_norm(x + out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+        x = x.reshape(batch, length, self.dimension)
         return x

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import HashEmbedder
 
 from bot import build, config
 from bot.build import build_index, load_or_build, save_index, stale_reason, vocabulary
@@ -16,29 +16,10 @@ from bot.embeddings import ModelSpec
 from bot.index import CHUNKS_JSON, MANIFEST, KnowledgeIndex
 
 
-class SpyEmbedder:
-    """Deterministic vectors and a count of texts embedded: shows whether a load embedded the corpus."""
-
-    model_id = "tests/spy-embedder"
-    dimension = 16
-
-    def __init__(self) -> None:
-        self.texts = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.texts += len(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-            out[row, 0] += 0.01
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
 @pytest.fixture
-def spy(monkeypatch) -> SpyEmbedder:
+def spy(monkeypatch) -> HashEmbedder:
     """load_or_build embeds with the spy, and the spy's model is the one the code expects."""
-    embedder = SpyEmbedder()
+    embedder = HashEmbedder(16, "tests/spy-embedder")
     monkeypatch.setattr(build, "get_embedder", lambda purpose="query": embedder)
     monkeypatch.setattr(build, "resolve_model", lambda: ModelSpec(embedder.model_id, "nowhere"))
     return embedder
@@ -61,7 +42,7 @@ def test_committed_index_is_current() -> None:
     assert stale_reason(config.index_dir(), config.corpus_dir()) is None
 
 
-def test_fresh_build(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_fresh_build(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     loaded = load_or_build(corpus, folder)
     assert loaded.built
     assert loaded.folder == folder
@@ -75,7 +56,7 @@ def test_fresh_build(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
     assert manifest["versions"]["numpy"] == np.__version__
 
 
-def test_loading_a_current_index_embeds_nothing(spy: SpyEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
+def test_loading_a_current_index_embeds_nothing(spy: HashEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
     load_or_build(corpus, folder)
     spy.texts = 0
 
@@ -90,7 +71,7 @@ def test_loading_a_current_index_embeds_nothing(spy: SpyEmbedder, corpus: Path, 
     assert spy.texts == 0
 
 
-def test_corpus_edit_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_corpus_edit_makes_the_index_stale(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     load_or_build(corpus, folder)
     article = corpus / "ai-engineer-vs-ml-engineer.md"
     article.write_text(
@@ -100,7 +81,7 @@ def test_corpus_edit_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folde
     assert reason is not None and "corpus" in reason
 
 
-def test_a_new_corpus_file_is_indexed_under_its_name(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_a_new_corpus_file_is_indexed_under_its_name(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     load_or_build(corpus, folder)
     (corpus / "more.txt").write_text("More\nML Engineers monitor models.\n", encoding="utf-8")
     assert "corpus" in (stale_reason(folder, corpus) or "")
@@ -110,20 +91,20 @@ def test_a_new_corpus_file_is_indexed_under_its_name(spy: SpyEmbedder, corpus: P
     assert any(c.source == "more.txt" and "ML Engineers monitor models." in c.text for c in loaded.index.chunks)
 
 
-def test_another_model_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_another_model_makes_the_index_stale(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     load_or_build(corpus, folder)
     reason = stale_reason(folder, corpus, model_id="sentence-transformers/all-mpnet-base-v2")
     assert reason is not None and "model" in reason and "all-mpnet-base-v2" in reason
 
 
-def test_a_chunker_change_makes_the_index_stale(spy: SpyEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
+def test_a_chunker_change_makes_the_index_stale(spy: HashEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
     load_or_build(corpus, folder)
     monkeypatch.setattr(build, "CHUNKER_VERSION", build.CHUNKER_VERSION + "-next")
     reason = stale_reason(folder, corpus)
     assert reason is not None and "chunker" in reason
 
 
-def test_a_stale_index_is_rebuilt_transparently(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_a_stale_index_is_rebuilt_transparently(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     load_or_build(corpus, folder)
     article = corpus / "ai-engineer-vs-ml-engineer.md"
     article.write_text(
@@ -137,7 +118,7 @@ def test_a_stale_index_is_rebuilt_transparently(spy: SpyEmbedder, corpus: Path, 
     assert not load_or_build(corpus, folder).built
 
 
-def test_a_chunker_change_rebuilds(spy: SpyEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
+def test_a_chunker_change_rebuilds(spy: HashEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
     load_or_build(corpus, folder)
     monkeypatch.setattr(build, "CHUNKER_VERSION", build.CHUNKER_VERSION + "-next")
     loaded = load_or_build(corpus, folder)
@@ -145,7 +126,9 @@ def test_a_chunker_change_rebuilds(spy: SpyEmbedder, corpus: Path, folder: Path,
     assert json.loads((folder / MANIFEST).read_text())["chunker_version"] == build.CHUNKER_VERSION
 
 
-def test_a_damaged_index_is_rebuilt_and_the_reason_names_the_file(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_a_damaged_index_is_rebuilt_and_the_reason_names_the_file(
+    spy: HashEmbedder, corpus: Path, folder: Path
+) -> None:
     load_or_build(corpus, folder)
     with (folder / CHUNKS_JSON).open("ab") as handle:
         handle.write(b" ")
@@ -155,13 +138,13 @@ def test_a_damaged_index_is_rebuilt_and_the_reason_names_the_file(spy: SpyEmbedd
     assert KnowledgeIndex.load(folder).chunks == loaded.index.chunks
 
 
-def test_rebuild_on_request(spy: SpyEmbedder, corpus: Path, folder: Path) -> None:
+def test_rebuild_on_request(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     load_or_build(corpus, folder)
     loaded = load_or_build(corpus, folder, rebuild=True)
     assert loaded.built and loaded.reason == "rebuild requested"
 
 
-def test_progress_is_reported_in_order(spy: SpyEmbedder, corpus: Path) -> None:
+def test_progress_is_reported_in_order(spy: HashEmbedder, corpus: Path) -> None:
     seen: list[tuple[str, float]] = []
     build_index(corpus, embedder=spy, progress=lambda stage, fraction: seen.append((stage, fraction)))
     fractions = [f for _, f in seen]
@@ -172,14 +155,14 @@ def test_progress_is_reported_in_order(spy: SpyEmbedder, corpus: Path) -> None:
     assert "embedding" in {stage for stage, _ in seen}
 
 
-def test_build_is_deterministic(spy: SpyEmbedder, corpus: Path) -> None:
+def test_build_is_deterministic(spy: HashEmbedder, corpus: Path) -> None:
     first, _ = build_index(corpus, embedder=spy)
     second, _ = build_index(corpus, embedder=spy)
     assert first.chunks == second.chunks and first.units == second.units
     np.testing.assert_array_equal(first.chunk_vectors, second.chunk_vectors)
 
 
-def test_read_only_folder_falls_back_to_the_cache(spy: SpyEmbedder, corpus: Path, tmp_path: Path) -> None:
+def test_read_only_folder_falls_back_to_the_cache(spy: HashEmbedder, corpus: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     folder = blocker / "index"  # cannot be created, whoever runs the tests (root included)

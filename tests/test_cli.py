@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from click.testing import CliRunner
+from helpers import free_port
 
 from bot import config
 from bot.cli import cli
@@ -459,12 +459,6 @@ def test_serve_on_a_taken_port_exits_1_with_the_reason(runner, bot, monkeypatch)
     result = runner.invoke(cli, ["serve"], obj=bot)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Cannot start the web server: Cannot find empty port")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow

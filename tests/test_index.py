@@ -11,31 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import HashEmbedder
 
 from bot import config
 from bot import index as index_module
 from bot.build import build_index
 from bot.errors import IndexLoadError
 from bot.index import CHUNKS_FAISS, CHUNKS_JSON, DATA_FILES, MANIFEST, UNITS_NPY, VOCAB_NPY, KnowledgeIndex
-
-
-class FakeEmbedder:
-    """Deterministic bag-of-words vectors: index mechanics without loading a model."""
-
-    model_id = "tests/fake-embedder"
-    dimension = 32
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.calls += 1
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-            out[row, 0] += 0.01  # no all-zero rows
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 @pytest.fixture
@@ -47,7 +29,7 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def built(corpus: Path) -> tuple[KnowledgeIndex, dict]:
-    return build_index(corpus, embedder=FakeEmbedder())
+    return build_index(corpus, embedder=HashEmbedder())
 
 
 @pytest.fixture
@@ -67,7 +49,7 @@ def test_round_trip(built, saved: Path) -> None:
     np.testing.assert_array_equal(loaded.chunk_vectors, index.chunk_vectors)
     np.testing.assert_array_equal(loaded.unit_vectors, index.unit_vectors)
     np.testing.assert_array_equal(loaded.vocabulary_vectors, index.vocabulary_vectors)
-    assert loaded.manifest["model"] == "tests/fake-embedder"
+    assert loaded.manifest["model"] == "tests/hash-embedder"
     assert loaded.manifest["dimension"] == 32
     assert loaded.manifest["counts"] == {
         "chunks": len(index.chunks),

@@ -7,7 +7,6 @@ import importlib.util
 import logging
 import re
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import gradio as gr
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from helpers import free_port
 
 from bot import web
 
@@ -90,12 +90,6 @@ class FailsOnBoom:
         if "boom" in question:
             raise RuntimeError("simulated failure in /secret/engine/path.py")
         return self.bot.ask(question, history, top_k)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

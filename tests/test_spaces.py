@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 import yaml
 from gradio_client import Client
+from helpers import free_port
 from test_packaging import pinned, requirement_lines, requirements_txt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +45,6 @@ def test_readme_front_matter_is_valid_spaces_config():
 def test_front_matter_parser_rejects_a_readme_without_it():
     with pytest.raises(AssertionError):
         front_matter("# rolebot\n")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180) -> None:

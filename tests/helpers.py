@@ -1,0 +1,36 @@
+"""Small helpers shared by several test modules (pytest puts tests/ on sys.path)."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+
+import numpy as np
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (servers in tests stay on loopback)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words vectors: index mechanics without a model. Counts calls and texts,
+    which shows whether loading an index embedded the corpus again."""
+
+    def __init__(self, dimension: int = 32, model_id: str = "tests/hash-embedder") -> None:
+        self.dimension = dimension
+        self.model_id = model_id
+        self.calls = 0
+        self.texts = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+            out[row, 0] += 0.01  # no all-zero rows
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
