@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
-
-# A query is one short sequence through MiniLM: BLAS threads only add hand-off cost on such small
-# matrices, and on a busy 2-core machine they made warm asks ~7x slower. Set before NumPy loads;
-# a value the user already set wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
 
