@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -231,6 +232,9 @@ def chat(ctx: click.Context, top_k: int, as_json: bool) -> None:
     chatbot = _load(ctx)
     session = _Session(chatbot, out, top_k, as_json)
     if sys.stdin.isatty():
+        # A shell that starts a job in the background without job control makes it ignore SIGINT,
+        # and Python then never raises KeyboardInterrupt; at a terminal, Ctrl-C must cancel the line.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         session.interactive()
     else:
         for line in sys.stdin:
