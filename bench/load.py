@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-AI_FIRST = [
-    "What frameworks do AI engineers use?",
+AI_FIRST = [  # the first follow-up's answer differs by role, so a crossed conversation shows
+    "What does an AI engineer do?",
     "what about ML engineers?",
     "Who do AI Engineers work with?",
     "and ML engineers?",
@@ -50,7 +50,7 @@ AI_FIRST = [
     "and what tools do they use?",
 ]
 ML_FIRST = [
-    "What frameworks do ML engineers use?",
+    "What does an ML engineer do?",
     "what about AI engineers?",
     "Who do ML Engineers work with?",
     "and AI engineers?",

@@ -17,7 +17,8 @@ from .chunking import Unit, markdown_table
 from .followup import ML, mentions_both_roles, role_of
 from .index import KnowledgeIndex
 from .retrieval import Hit
-from .text import stems
+from .scope import GENERIC
+from .text import stem, stems
 
 MAX_ANSWER_CHARS = 480
 """Answers stay short: a few sentences, one list or a small table."""
@@ -46,6 +47,7 @@ _OTHER_ROLE = re.compile(
     r"\b(?:software|data|traditional|regular|backend|front-?end|web|product)\s+(?:engineer|developer|scientist|manager)s?\b",
     re.I,
 )
+GENERIC_STEMS = frozenset(stem(w) for w in GENERIC)
 _ML_MENTION = re.compile(r"\b(?:ML|Machine Learning(?: \(ML\))?) Engineers?\b")
 _ANAPHORIC = re.compile(r"^(?:They|This|These|It|Those)\b")
 
@@ -91,6 +93,10 @@ class Composer:
     def rank_units(self, question: str, vector: np.ndarray, hits: list[Hit], depth: int = 4) -> list[ScoredUnit]:
         """Units of the top ``depth`` chunks, scored and sorted, best first."""
         query_stems = {s for s in stems(question) if s in self.idf}
+        # Words that only frame the question ("work", "engineer", "use") say little about which unit
+        # answers it; when the question has other words, only those count.
+        specific = query_stems - GENERIC_STEMS
+        query_stems = specific or query_stems
         total = sum(self.idf[s] for s in query_stems) or 1.0
         if depth:
             unit_ids: list[int] = []
@@ -141,17 +147,23 @@ class Composer:
         return self._with_antecedents(chosen)
 
     def _comparison(self, ranked: list[ScoredUnit]) -> list[Unit]:
-        """The best sentence naming both roles, then the best table rows (at most two)."""
-        contrast = next(
-            (
-                s.unit
-                for s in ranked
-                if s.unit.kind == "sentence"
-                and _ML_MENTION.search(s.unit.text)
-                and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)
-            ),
-            None,
-        )
+        """The best contrast sentence, then the best table rows (at most two)."""
+        contrasts = [
+            s
+            for s in ranked
+            if s.unit.kind == "sentence"
+            and not s.unit.text.endswith("?")
+            and _ML_MENTION.search(s.unit.text)
+            and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)
+        ]
+        # A sentence that names both roles is the article's contrast; one that says "they" for AI
+        # Engineers ("While they differ from ML Engineers, they work closely together…") leads only
+        # when it fits the question clearly better.
+        both = next((c for c in contrasts if mentions_both_roles(c.unit.text)), None)
+        best = contrasts[0] if contrasts else None
+        if both and best and best is not both and best.score < both.score + UNIT_MARGIN:
+            best = both
+        contrast = best.unit if best else None
         rows = [s for s in ranked if s.unit.kind == "row"]
         chosen = [contrast] if contrast and not (rows and rows[0].names_aspect) else []
         if rows:

@@ -31,6 +31,18 @@ EXAMPLE_QUESTIONS = (
 
 History = Sequence[tuple[str, str]]
 
+TRACE_HITS = 8
+"""How many ranked passages a reply's trace keeps (for "How it works" and the CLI)."""
+
+
+def _sources(hits: list[Hit], units: list, top_k: int) -> list[Hit]:
+    """The passages the answer quotes, then the best of the rest; at most top_k, best first by fused score."""
+    used = {u.id for u in units}
+    quoting = [h for h in hits if used & set(h.chunk.unit_ids)][:top_k]
+    taken = {h.chunk.id for h in quoting}
+    others = [h for h in hits if h.chunk.id not in taken][: max(0, top_k - len(quoting))]
+    return sorted(quoting + others, key=lambda h: -h.fused)
+
 
 @dataclass
 class Source:
@@ -137,14 +149,13 @@ class Chatbot:
         decision = self.scope.decide(terms, unknown, term_vectors, self.retriever.best_dense(vectors[0]))
         # Lexical matching also looks for the corpus words that stand in for the question's own.
         lexical_query = " ".join([resolved, *decision.synonyms])
-        hits = self.retriever.search(lexical_query, vectors[0], k=8)
+        # Every chunk gets its scores (the article is small), so any passage an answer quotes has one.
+        hits = self.retriever.search(lexical_query, vectors[0], k=len(self.index.chunks))
         t_retrieve = time.perf_counter()
 
         if decision.in_scope:
             answer, units = self.composer.compose(lexical_query, vectors[0], hits)
-            used = {u.id for u in units}
-            ordered = sorted(hits, key=lambda h: not (used & set(h.chunk.unit_ids)))
-            sources = [Source(h.chunk.section, h.chunk.text, round(h.fused, 4)) for h in ordered[:top_k]]
+            sources = [Source(h.chunk.section, h.chunk.text, round(h.fused, 4)) for h in _sources(hits, units, top_k)]
         else:
             answer, sources = self._refusal(vectors[0], hits, decision.uncovered), []
         if truncated:
@@ -164,7 +175,7 @@ class Chatbot:
                     "bm25": round(h.bm25, 4),
                     "fused": round(h.fused, 4),
                 }
-                for h in hits
+                for h in hits[:TRACE_HITS]
             ],
             key_terms=terms,
             uncovered_terms=decision.uncovered,

@@ -269,6 +269,7 @@ def test_interactive_chat_in_a_terminal(tmp_path):
         child.expect("Scikit-learn")
         child.expect("you> ")
         child.send("half a question")
+        child.expect("half a question")  # echoed: readline is reading, so Ctrl-C reaches it (no race)
         child.sendcontrol("c")  # cancels the line, not the session
         child.expect(r"\^C")
         child.expect("you> ")
