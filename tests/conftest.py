@@ -8,6 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,14 @@ def _isolated_data(tmp_path, monkeypatch):
     """Nothing a test writes (feedback logs, rebuilt indexes) lands in the repo or the user's cache."""
     monkeypatch.setenv("ROLEBOT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("ROLEBOT_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """A copy of the corpus that a test may edit (test_corpus.py defines its own one-file corpus)."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(config.corpus_dir(), folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +22,6 @@ def spy(monkeypatch) -> HashEmbedder:
     monkeypatch.setattr(build, "get_embedder", lambda purpose="query": embedder)
     monkeypatch.setattr(build, "resolve_model", lambda: ModelSpec(embedder.model_id, "nowhere"))
     return embedder
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    shutil.copytree(config.corpus_dir(), folder)
-    return folder
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -13,18 +12,10 @@ import numpy as np
 import pytest
 from helpers import HashEmbedder
 
-from bot import config
 from bot import index as index_module
 from bot.build import build_index
 from bot.errors import IndexLoadError
 from bot.index import CHUNKS_FAISS, CHUNKS_JSON, DATA_FILES, MANIFEST, UNITS_NPY, VOCAB_NPY, KnowledgeIndex
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    shutil.copytree(config.corpus_dir(), folder)
-    return folder
 
 
 @pytest.fixture
