@@ -88,30 +88,22 @@ class StageRecorder:
         return reply
 
 
+def run_script(script: str, corpus: Path, index: Path) -> dict:
+    """Run a snippet in a fresh Python process (no torch loaded) and read the JSON it prints last."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(corpus), str(index)], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def serving_rss_mb(corpus: Path, index: Path) -> float:
     """Peak RSS of a process that only serves (loads the index, answers the eval set): no torch in it."""
-    out = subprocess.run(
-        [sys.executable, "-c", SERVING_RSS, str(corpus), str(index)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])["maxrss_kib"] / 1024
+    return run_script(SERVING_RSS, corpus, index)["maxrss_kib"] / 1024
 
 
 def cold_load(corpus: Path, index: Path, runs: int) -> dict:
     """Chatbot.load() in fresh processes, with a current index: what a one-shot CLI call pays before asking."""
-    results = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", COLD_LOAD, str(corpus), str(index)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=True,
-        )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = [run_script(COLD_LOAD, corpus, index) for _ in range(runs)]
     if any(r["built"] for r in results):
         raise SystemExit("the index was rebuilt during the cold-load runs: it was not current")
     return {
