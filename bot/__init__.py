@@ -1,4 +1,4 @@
-"""rolebot: answers questions about the AI Engineer role, grounded in one article."""
+"""rolebot: answers questions about an article by quoting it (see corpus/ and its rolebot.toml profile)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
 
 if TYPE_CHECKING:
-    from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply, Source
+    from .chat import Chatbot, Part, Reply, Source
 
 __all__ = [
-    "EXAMPLE_QUESTIONS",
     "Chatbot",
     "CorpusError",
     "EmptyQuestionError",
     "IndexLoadError",
     "ModelError",
+    "Part",
     "Reply",
     "RolebotError",
     "Source",
@@ -24,7 +24,7 @@ __all__ = [
 
 def __getattr__(name: str):
     """PEP 562 lazy attributes: `import bot.cli` (for `rolebot --help`) need not load NumPy, FAISS and bm25s."""
-    if name in ("EXAMPLE_QUESTIONS", "Chatbot", "Reply", "Source"):
+    if name in ("Chatbot", "Part", "Reply", "Source"):
         from . import chat
 
         return getattr(chat, name)

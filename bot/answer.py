@@ -1,81 +1,98 @@
-"""Compose a short answer from the article's own words: the best units of the retrieved chunks.
+"""Compose a short answer from the article's own words: the units that best match what was asked.
 
-Units are sentences, lead-ins with their lists, and table rows (see chunking.py). They are ranked
-by cosine to the question plus key-term overlap; the best one or few are quoted verbatim.
-Comparisons get the article's contrast sentence and the relevant rows of its comparison table.
+Units are sentences, lead-ins with their lists, and table rows (see chunking.py). They are ranked by
+cosine to the question plus rarity-weighted term overlap. Then, in order of precedence:
+
+- a question that names a section's heading ("how do I become one?") is answered from that section;
+- a comparison of the profile's entities opens with the article's contrast sentence (one naming both)
+  and adds the comparison-table rows it asks about; a single-aspect question gets its row alone;
+- a question about one entity gets only that entity's side: units about the other entities are left
+  out, and table rows show that entity's column only;
+- a list of numbered headings gives way to the numbered item the question asks about;
+- a question ("But what exactly…?") is never quoted, and a sentence opening with "They"/"This" brings
+  the sentence it refers to.
+Parameters are fitted by scripts/fit_answer.py (bot/data/answer_params.json).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import Unit, markdown_table
-from .followup import ML, mentions_both_roles, role_of
+from .chunking import PATH_SEPARATOR, Unit, markdown_table
 from .index import KnowledgeIndex
+from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
-from .scope import GENERIC
-from .text import stem, stems
+from .text import STOPWORDS, stem, stems, tokens
+
+PARAMS_FILE = DATA_DIR / "answer_params.json"
 
 MAX_ANSWER_CHARS = 480
 """Answers stay short: a few sentences, one list or a small table."""
 
-UNIT_MARGIN = 0.06
-"""Further units are quoted only when they score within this margin of the best one."""
-
 SMALL_CHUNK_CHARS = 320
 """A retrieved section this short is quoted whole rather than sentence by sentence."""
 
-LEXICAL_WEIGHT = 0.25
-"""Weight of IDF-weighted term overlap next to cosine when ranking units: exact terms like "XGBoost" matter."""
-
-ASPECT_BONUS = 0.15
-"""A table row whose aspect ("Tech Stack", "Deployment") the question names is what it asks for."""
+MAX_ROWS = 2
+"""A comparison quotes at most this many table rows beside its contrast sentence."""
 
 _COMPARE = re.compile(
     r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I
 )
-# "who uses XGBoost?" asks which role; "who are product managers?" does not.
-_WHO = re.compile(
+# "who uses XGBoost?" asks which entity; "who are product managers?" does not.
+_WHICH = re.compile(
     r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I
 )
-_BOTH = re.compile(r"\bai engineers?\b.*\bml engineers?\b|\bml engineers?\b.*\bai engineers?\b", re.I)
-_OTHER_ROLE = re.compile(
-    r"\b(?:software|data|traditional|regular|backend|front-?end|web|product)\s+(?:engineer|developer|scientist|manager)s?\b",
-    re.I,
+_ANAPHORIC = re.compile(r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I)
+_TWO_PARTS = re.compile(
+    r"\?\s+(?=\S)|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
 )
-GENERIC_STEMS = frozenset(stem(w) for w in GENERIC)
-_ML_MENTION = re.compile(r"\b(?:ML|Machine Learning(?: \(ML\))?) Engineers?\b")
-_ANAPHORIC = re.compile(r"^(?:They|This|These|It|Those)\b")
+
+
+@dataclass
+class AnswerParams:
+    """Weights of the unit ranking, fitted on the training split (see PARAMS_FILE's provenance)."""
+
+    lexical_weight: float = 0.25  # rarity-weighted term overlap next to cosine: exact terms like "XGBoost" matter
+    aspect_bonus: float = 0.15  # a table row whose aspect ("Tech Stack") the question names
+    unit_margin: float = 0.06  # further units are quoted only when they score within this margin of the best
+    item_margin: float = 0.10  # a numbered item's content beats a list of item titles within this margin
+
+    @classmethod
+    def load(cls) -> AnswerParams:
+        if not PARAMS_FILE.is_file():
+            return cls()
+        data = json.loads(PARAMS_FILE.read_text(encoding="utf-8"))
+        return cls(**data["params"])
 
 
 @dataclass
 class ScoredUnit:
     unit: Unit
     score: float
-    names_aspect: bool = False  # a table row whose aspect ("Tech Stack") the question names
+    names_aspect: bool = False  # a table row whose aspect the question names
 
 
 def _is_lead_in(unit: Unit) -> bool:
     return unit.kind == "sentence" and unit.text.endswith(":")
 
 
-def is_comparison(question: str) -> bool:
-    """Does the question contrast the two roles ("AI vs ML engineer", "who uses XGBoost?")?"""
-    if mentions_both_roles(question) or _BOTH.search(question):
-        return True
-    if _OTHER_ROLE.search(question):
-        return False  # "AI engineers vs regular software engineers" is not the AI/ML comparison
-    asks_which_role = bool(_WHO.search(question)) and role_of(question) is None
-    return bool(_COMPARE.search(question) or asks_which_role)
+def _quotable(unit: Unit) -> bool:
+    """A lead-in says nothing alone; a question is the article asking, not answering."""
+    return not _is_lead_in(unit) and not (unit.kind == "sentence" and unit.text.rstrip().endswith("?"))
 
 
 class Composer:
-    def __init__(self, index: KnowledgeIndex) -> None:
+    def __init__(self, index: KnowledgeIndex, profile: Profile, params: AnswerParams | None = None) -> None:
         self.index = index
+        self.profile = profile
+        self.params = params or AnswerParams.load()
+        self.entities = profile.entities
         self.unit_stems = [set(stems(u.embed_text)) for u in index.units]
         self.aspect_stems = [set(stems(u.cells[0])) if u.kind == "row" else set() for u in index.units]
         # Inverse document frequency over units: "XGBoost" says more about a unit than "engineer".
@@ -85,95 +102,154 @@ class Composer:
             for s in unit_stems:
                 df[s] = df.get(s, 0) + 1
         self.idf = {s: math.log((n + 1) / (count + 0.5)) for s, count in df.items()}
-        self.unit_chunk = {}
+        self.entity_stems = {stem(w) for w in profile.entity_terms()}
+        self.unit_chunk: dict[int, int] = {}
+        self.row_chunk: dict[int, int] = {}
         for chunk in index.chunks:
             for uid in chunk.unit_ids:
                 self.unit_chunk.setdefault(uid, chunk.id)
+                if chunk.kind == "row":
+                    self.row_chunk[uid] = chunk.id
+        self.sections: dict[str, list[Unit]] = {}
+        for unit in index.units:
+            self.sections.setdefault(unit.section, []).append(unit)
+        self.heading_stems = {
+            section: {stem(t) for t in tokens(section.split(PATH_SEPARATOR)[-1]) if not t.isdigit()}
+            - STOPWORDS
+            - self.entity_stems
+            for section in self.sections
+        }
+        # A list whose items are the headings of numbered subsections: section → the subsections' paths.
+        self.item_sections: dict[int, list[str]] = {}
+        for unit in index.units:
+            if unit.kind == "list":
+                children = [s for s in self.sections if s.startswith(unit.section + PATH_SEPARATOR)]
+                titles = {s.split(PATH_SEPARATOR)[-1] for s in children}
+                if children and all(line.lstrip("- ") in titles for line in unit.text.splitlines()[2:] if line):
+                    self.item_sections[unit.id] = children
 
-    def rank_units(self, question: str, vector: np.ndarray, hits: list[Hit], depth: int = 4) -> list[ScoredUnit]:
-        """Units of the top ``depth`` chunks, scored and sorted, best first."""
+    # -- what the question is about --------------------------------------------------------------------
+
+    def entities_in(self, question: str) -> list[Entity]:
+        return [e for e in self.entities if e.mentioned_in(question)]
+
+    def is_comparison(self, question: str) -> bool:
+        """Does the question contrast the entities ("AI vs ML engineer", "who uses XGBoost?")?"""
+        named = self.entities_in(question)
+        if len(named) >= 2:
+            return True
+        return bool(self.entities) and bool(_COMPARE.search(question) or (_WHICH.search(question) and not named))
+
+    def _about_entity(self, unit: Unit, entity: Entity) -> bool:
+        """Is the unit about ``entity`` (or about no entity in particular)? Rows hold every entity's column."""
+        if unit.kind == "row":
+            return True
+        mentioned = [e for e in self.entities if e.mentioned_in(unit.text)]
+        if mentioned:
+            return entity in mentioned
+        in_path = [e for e in self.entities if e.mentioned_in(unit.section)]
+        return not in_path or entity in in_path
+
+    # -- ranking ---------------------------------------------------------------------------------------------
+
+    def rank_units(self, question: str, vector: np.ndarray, unit_ids: list[int]) -> list[ScoredUnit]:
+        """``unit_ids`` scored and sorted, best first."""
         query_stems = {s for s in stems(question) if s in self.idf}
-        # Words that only frame the question ("work", "engineer", "use") say little about which unit
-        # answers it; when the question has other words, only those count.
-        specific = query_stems - GENERIC_STEMS
-        query_stems = specific or query_stems
+        # Words that only name the entities say little about which unit answers; when the question has
+        # other words, only those count.
+        query_stems = (query_stems - self.entity_stems) or query_stems
         total = sum(self.idf[s] for s in query_stems) or 1.0
-        if depth:
-            unit_ids: list[int] = []
-            for hit in hits[:depth]:
-                unit_ids += [u for u in hit.chunk.unit_ids if u not in unit_ids]
-        else:
-            unit_ids = list(range(len(self.index.units)))
-        # A lead-in such as "To become an AI Engineer, you need:" says nothing on its own.
-        unit_ids = [u for u in unit_ids if not _is_lead_in(self.index.units[u])]
+        unit_ids = [u for u in unit_ids if _quotable(self.index.units[u])]
         if not unit_ids:
             return []
         cosine = self.index.unit_vectors[unit_ids] @ vector.reshape(-1)
         scored = []
         for uid, cos in zip(unit_ids, cosine, strict=True):
             overlap = sum(self.idf[s] for s in query_stems & self.unit_stems[uid]) / total
-            aspect = ASPECT_BONUS if query_stems & self.aspect_stems[uid] else 0.0
-            scored.append(ScoredUnit(self.index.units[uid], float(cos) + LEXICAL_WEIGHT * overlap + aspect, aspect > 0))
+            aspect = self.params.aspect_bonus if query_stems & self.aspect_stems[uid] else 0.0
+            score = float(cos) + self.params.lexical_weight * overlap + aspect
+            scored.append(ScoredUnit(self.index.units[uid], score, aspect > 0))
         return sorted(scored, key=lambda s: -s.score)
 
-    def compose(self, question: str, vector: np.ndarray, hits: list[Hit]) -> tuple[str, list[Unit]]:
-        """The answer text and the units quoted in it."""
-        # The article speaks of ML Engineers only in contrast with AI Engineers (its table and
-        # contrast sentences), so a question about ML Engineers alone is answered the same way.
-        if is_comparison(question) or role_of(question) == ML:
-            # A comparison may draw on the contrast sentence and table rows wherever they are, so
-            # every unit competes (the article is small; this is one matrix-vector product).
-            ranked = self.rank_units(question, vector, hits, depth=0)
-            chosen = self._comparison(ranked) if ranked else []
-        else:
-            ranked = self.rank_units(question, vector, hits)
-            chosen = self._best(ranked) if ranked else []
-        if not chosen:
-            return "", []
-        return self._render(chosen), chosen
-
-    def _best(self, ranked: list[ScoredUnit]) -> list[Unit]:
-        top = ranked[0].score
-        chunk = self.index.chunks[self.unit_chunk[ranked[0].unit.id]]
+    def compose(
+        self, question: str, vector: np.ndarray, hits: list[Hit], encode: Callable[[list[str]], np.ndarray]
+    ) -> list[Unit]:
+        """The units to quote, in the order the answer gives them; a two-part question is answered part by
+        part ("What is X and how does it differ from Y?"), each part embedded on its own."""
+        pieces = [p.strip() for p in _TWO_PARTS.split(question) if len(p.strip().split()) >= 3]
+        if len(pieces) < 2:
+            return self._compose_one(question, vector, hits)
         chosen: list[Unit] = []
-        if chunk.kind == "text" and len(chunk.text) <= SMALL_CHUNK_CHARS:
+        vectors = encode(pieces[:2])
+        for piece, piece_vector in zip(pieces[:2], vectors, strict=True):
+            for unit in self._compose_one(piece, piece_vector, hits):
+                if unit not in chosen:
+                    chosen.append(unit)
+        return chosen
+
+    def _compose_one(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[Unit]:
+        section = self._named_section(question)
+        if section is not None:
+            ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
+            if ranked:
+                return self._best(ranked, whole_section=True)
+        named = self.entities_in(question)
+        candidates = list(range(len(self.index.units)))
+        if len(named) == 1:
+            candidates = [u for u in candidates if self._about_entity(self.index.units[u], named[0])]
+        ranked = self.rank_units(question, vector, candidates)
+        if not ranked:
+            return []
+        if self.is_comparison(question):
+            return self._comparison(ranked)
+        return self._best(ranked)
+
+    def _named_section(self, question: str) -> str | None:
+        """The section whose heading words the question uses, all of them (the most specific wins)."""
+        question_stems = {stem(t) for t in tokens(question)}
+        named = [s for s, h in self.heading_stems.items() if h and h <= question_stems]
+        return max(named, key=lambda s: len(self.heading_stems[s]), default=None)
+
+    def _best(self, ranked: list[ScoredUnit], whole_section: bool = False) -> list[Unit]:
+        top = ranked[0]
+        if top.unit.id in self.item_sections:
+            # "What math do they need?": the Mathematics item's content, not the list of item titles.
+            items = [s for s in ranked if s.unit.section in self.item_sections[top.unit.id]]
+            if items and items[0].score >= top.score - self.params.item_margin and not whole_section:
+                top = items[0]
+        chunk = self.index.chunks[self.unit_chunk[top.unit.id]]
+        chosen: list[Unit] = []
+        if whole_section or (chunk.kind == "text" and len(chunk.text) <= SMALL_CHUNK_CHARS):
             # A short section is quoted whole: "They work on bias detection…" belongs with its lead sentence.
-            chosen = [u for u in (self.index.units[i] for i in chunk.unit_ids) if not _is_lead_in(u)]
-        for item in ranked:
-            if len(chosen) >= 3 or item.score < top - UNIT_MARGIN:
-                break
-            if item.unit not in chosen and (self._length([*chosen, item.unit]) <= MAX_ANSWER_CHARS or not chosen):
-                chosen.append(item.unit)
+            chosen = [u for u in self.sections[top.unit.section] if _quotable(u)]
+            if self._length(chosen) > MAX_ANSWER_CHARS:
+                chosen = [top.unit]
+        else:
+            chosen = [top.unit]
+            for item in ranked[1:]:
+                if len(chosen) >= 3 or item.score < top.score - self.params.unit_margin:
+                    break
+                if item.unit.kind != "row" and self._length([*chosen, item.unit]) <= MAX_ANSWER_CHARS:
+                    chosen.append(item.unit)
         return self._with_antecedents(chosen)
 
     def _comparison(self, ranked: list[ScoredUnit]) -> list[Unit]:
-        """The best contrast sentence, then the best table rows (at most two)."""
+        """The contrast sentence (one naming two entities), then the table rows asked about (at most two)."""
+        rows = [s for s in ranked if s.unit.kind == "row"]
+        if rows and rows[0].names_aspect:
+            # A single-aspect comparison ("AI vs ML tech stack") is answered by its row alone.
+            return [s.unit for s in rows[:MAX_ROWS] if s.names_aspect]
         contrasts = [
             s
             for s in ranked
             if s.unit.kind == "sentence"
-            and not s.unit.text.endswith("?")
-            and _ML_MENTION.search(s.unit.text)
-            and re.search(r"\b(while|whereas|unlike|but)\b", s.unit.text, re.I)
+            and not _ANAPHORIC.match(s.unit.text)
+            and sum(e.mentioned_in(s.unit.text) for e in self.entities) >= 2
         ]
-        # A sentence that names both roles is the article's contrast; one that says "they" for AI
-        # Engineers ("While they differ from ML Engineers, they work closely together…") leads only
-        # when it fits the question clearly better.
-        both = next((c for c in contrasts if mentions_both_roles(c.unit.text)), None)
-        best = contrasts[0] if contrasts else None
-        if both and best and best is not both and best.score < both.score + UNIT_MARGIN:
-            best = both
-        contrast = best.unit if best else None
-        rows = [s for s in ranked if s.unit.kind == "row"]
-        chosen = [contrast] if contrast and not (rows and rows[0].names_aspect) else []
-        if rows:
-            best = rows[0].score
-            chosen += [s.unit for s in rows[:2] if s.score >= best - UNIT_MARGIN]
-        if not chosen:
-            return self._best(ranked)
-        # A specific question ("who uses XGBoost?") is answered by its row; a sentence that outranks
-        # every row still leads, as in "how do they differ?".
-        return chosen
+        chosen = [contrasts[0].unit] if contrasts else []
+        if rows and (not chosen or rows[0].score >= contrasts[0].score - self.params.unit_margin):
+            chosen += [rows[0].unit]
+        return chosen or self._best(ranked)
 
     def _with_antecedents(self, chosen: list[Unit]) -> list[Unit]:
         """A quoted "They work on bias detection…" needs the sentence before it to say who "they" are."""
@@ -191,25 +267,52 @@ class Composer:
     def _length(units: list[Unit]) -> int:
         return sum(len(u.text) + 2 for u in units)
 
-    @staticmethod
-    def _render(units: list[Unit]) -> str:
-        """Sentences of one section run together; rows merge into one table; lists keep their lines."""
-        blocks: list[str] = []
-        rows: list[Unit] = []
+    # -- rendering ---------------------------------------------------------------------------------------
+
+    def render(self, units: list[Unit], question: str) -> list[tuple[str, list[Unit]]]:
+        """Markdown blocks and the units each quotes: sentences of one section run together, rows merge
+        into one table (one entity's column when the question names one entity), lists keep their lines."""
+        named = self.entities_in(question)
+        blocks: list[tuple[str, list[Unit]]] = []
+        rows = sorted((u for u in units if u.kind == "row"), key=lambda u: u.id)  # the article's order
         for unit in units:
             if unit.kind == "row":
-                rows.append(unit)
+                if unit is rows[0]:
+                    blocks.append((self._table(rows, named), rows))
                 continue
             if (
-                unit.kind == "sentence"
-                and blocks
-                and not blocks[-1].endswith(":")
-                and "\n" not in blocks[-1]
-                and units[units.index(unit) - 1].section == unit.section
+                blocks
+                and unit.kind == "sentence"
+                and blocks[-1][1][-1].kind == "sentence"
+                and blocks[-1][1][-1].section == unit.section
+                and not blocks[-1][0].endswith(":")
             ):
-                blocks[-1] += " " + unit.text
+                text, previous = blocks[-1]
+                blocks[-1] = (f"{text} {unit.text}", [*previous, unit])
             else:
-                blocks.append(unit.text)
+                blocks.append((unit.text, [unit]))
+        return blocks
+
+    def _table(self, rows: list[Unit], named: list[Entity]) -> str:
+        header = rows[0].header
+        columns = list(range(len(header)))
+        if len(named) == 1:
+            keep = [i for i in columns[1:] if named[0].mentioned_in(header[i])]
+            if keep:
+                columns = [0, *keep]
+        return markdown_table([header[i] for i in columns], [[r.cells[i] for i in columns] for r in rows])
+
+    def chunk_of(self, units: list[Unit]) -> int:
+        """The passage to cite for units of one section: a single row's own chunk, else the first unit's."""
+        if len(units) == 1 and units[0].id in self.row_chunk:
+            return self.row_chunk[units[0].id]
+        return self.unit_chunk[units[0].id]
+
+    def quote_text(self, units: list[Unit]) -> str:
+        """What a source shows: the quoted units of one section, in the article's order."""
+        ordered = sorted(units, key=lambda u: u.id)
+        rows = [u for u in ordered if u.kind == "row"]
+        texts = [u.text for u in ordered if u.kind != "row"]
         if rows:
-            blocks.append(markdown_table(rows[0].header, [r.cells for r in rows]))
-        return "\n\n".join(blocks)
+            texts.append(markdown_table(rows[0].header, [r.cells for r in rows]))
+        return "\n\n".join(texts)

@@ -35,6 +35,7 @@ class LoadedIndex:
     folder: Path  # where it was read from or written to
     built: bool  # True when this call (re)built it
     reason: str  # why it was built, or "current"
+    corpus: Path = config.PROJECT_ROOT / "corpus"  # the corpus it was built from (its profile lives there)
 
 
 def vocabulary(texts: list[str]) -> list[str]:
@@ -164,7 +165,7 @@ def load_or_build(
             why = stale_reason(candidate, corpus, model_id)
             if why is None:
                 try:
-                    loaded = LoadedIndex(KnowledgeIndex.load(candidate), candidate, False, "current")
+                    loaded = LoadedIndex(KnowledgeIndex.load(candidate), candidate, False, "current", corpus)
                 except IndexLoadError as exc:
                     why = str(exc)
                 else:
@@ -189,7 +190,7 @@ def load_or_build(
             exc.strerror or exc,
         )
         where = folder
-    return LoadedIndex(index, where, True, reason)
+    return LoadedIndex(index, where, True, reason, corpus)
 
 
 def _cache_folder(folder: Path) -> Path:

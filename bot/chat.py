@@ -12,22 +12,15 @@ import numpy as np
 from . import config
 from .answer import Composer
 from .build import LoadedIndex, Progress, load_or_build
+from .chunking import PATH_SEPARATOR, Unit
+from .corpus import load_corpus
 from .embeddings import Embedder, get_embedder
-from .errors import ModelError
-from .followup import resolve
+from .errors import EmptyQuestionError, ModelError
+from .followup import FollowUps
+from .profile import Profile, load_profile
 from .retrieval import Hit, Retriever
 from .scope import ScopeJudge
 from .text import clean_question, prepare_question
-
-EXAMPLE_QUESTIONS = (
-    "How is an AI Engineer different from an ML Engineer?",
-    "What are the key responsibilities of an AI Engineer?",
-    "What tools and frameworks do ML Engineers use?",
-    "What skills do I need to become an AI Engineer?",
-    "How do AI Engineers optimize and deploy models?",
-    "Who do AI Engineers work with?",
-)
-"""Shown in the web UI and offered when a question is out of scope; they are questions, not answers."""
 
 History = Sequence[tuple[str, str]]
 
@@ -35,20 +28,26 @@ TRACE_HITS = 8
 """How many ranked passages a reply's trace keeps (for "How it works" and the CLI)."""
 
 
-def _sources(hits: list[Hit], units: list, top_k: int) -> list[Hit]:
-    """The passages the answer quotes, then the best of the rest; at most top_k, best first by fused score."""
-    used = {u.id for u in units}
-    quoting = [h for h in hits if used & set(h.chunk.unit_ids)][:top_k]
-    taken = {h.chunk.id for h in quoting}
-    others = [h for h in hits if h.chunk.id not in taken][: max(0, top_k - len(quoting))]
-    return sorted(quoting + others, key=lambda h: -h.fused)
+@dataclass
+class Source:
+    """A passage behind an answer: one per section the answer quotes, then at most one "see also"."""
+
+    section: str  # heading path, e.g. "Roles & Responsibilities … › 6. Ethical AI & Bias Mitigation"
+    text: str  # what the answer quotes from this section (or, for a "see also", the passage)
+    score: float  # fused relevance of the passage, 1.0 = ranked first by both dense and BM25 retrieval
+    source: str = ""  # the document's file name
+    chunk_id: int = -1  # the passage's id in the index (index/chunks.json)
+    heading: str = ""  # the section's own heading: the last step of ``section``
+    quoted: bool = True  # False for the "see also" passage the answer does not quote
 
 
 @dataclass
-class Source:
-    section: str  # heading path, e.g. "Roles & Responsibilities of an AI Engineer › 6. Ethical AI & Bias Mitigation"
-    text: str  # the retrieved passage
-    score: float  # fused relevance, 1.0 = ranked first by both dense and BM25 retrieval
+class Part:
+    """One block of an answer: the article's words ("quote"), or the bot's own ("note", "offer")."""
+
+    kind: str  # "quote" | "note" | "offer"
+    text: str  # Markdown
+    sources: list[int] = field(default_factory=list)  # 1-based positions in Reply.sources
 
 
 @dataclass
@@ -62,6 +61,8 @@ class Trace:
     uncovered_terms: list[str]
     scope_reason: str
     timings_ms: dict[str, float]
+    scope_features: dict[str, float] = field(default_factory=dict)
+    quoted_units: list[int] = field(default_factory=list)  # unit ids, in the order the answer quotes them
 
 
 @dataclass
@@ -70,28 +71,34 @@ class Reply:
     answer: str
     in_scope: bool
     sources: list[Source]
+    suggestions: list[str] = field(default_factory=list)  # questions the article answers (set for refusals)
+    parts: list[Part] = field(default_factory=list)
     trace: Trace | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        """The public JSON shape shared by the CLI's --json and the web API."""
+        """The public JSON shape shared by the CLI's --json and the web API (it only ever gains keys)."""
         return {
             "question": self.question,
             "answer": self.answer,
             "in_scope": self.in_scope,
             "sources": [asdict(s) for s in self.sources],
+            "suggestions": list(self.suggestions),
+            "parts": [asdict(p) for p in self.parts],
         }
 
 
 class Chatbot:
     """Thread-safe: the index is read-only after loading and the embedder serialises its tokenizer."""
 
-    def __init__(self, loaded: LoadedIndex, embedder: Embedder | None = None) -> None:
+    def __init__(self, loaded: LoadedIndex, embedder: Embedder | None = None, profile: Profile | None = None) -> None:
         self.loaded = loaded
         self.index = loaded.index
         self._embedder = embedder
+        self.profile = profile or load_profile(loaded.corpus, load_corpus(loaded.corpus))
         self.retriever = Retriever(self.index)
-        self.scope = ScopeJudge(self.index)
-        self.composer = Composer(self.index)
+        self.scope = ScopeJudge(self.index, self.profile)
+        self.composer = Composer(self.index, self.profile)
+        self.followups = FollowUps(self.profile)
         self._example_vectors: np.ndarray | None = None
 
     @classmethod
@@ -133,33 +140,31 @@ class Chatbot:
         """
         started = time.perf_counter()
         limit = config.max_question_chars()
-        text, truncated = prepare_question(question, limit)
+        try:
+            text, truncated = prepare_question(question, limit)
+        except EmptyQuestionError:
+            raise EmptyQuestionError(self.profile.empty_question) from None
         previous = self._previous_questions(history or [], limit)
-        resolved = self.scope.corrected(resolve(text, previous))
+        resolved = self.followups.resolve(self.scope.corrected(text), previous)
         t_resolve = time.perf_counter()
 
-        terms = self.scope.key_terms(resolved)
-        unknown = self.scope.lexically_uncovered(terms)
-        # The words the article lacks literally get their own, separate pass: batched with the question
-        # they would be padded to its length, tripling the work for a typical refusal.
-        vectors = self.embedder.encode([resolved])
-        term_vectors = self.embedder.encode(unknown) if unknown else None
+        vector = self.embedder.encode([resolved])[0]
         t_embed = time.perf_counter()
-
-        decision = self.scope.decide(terms, unknown, term_vectors, self.retriever.best_dense(vectors[0]))
-        # Lexical matching also looks for the corpus words that stand in for the question's own.
-        lexical_query = " ".join([resolved, *decision.synonyms])
         # Every chunk gets its scores (the article is small), so any passage an answer quotes has one.
-        hits = self.retriever.search(lexical_query, vectors[0], k=len(self.index.chunks))
+        hits = self.retriever.search(resolved, vector, k=len(self.index.chunks))
         t_retrieve = time.perf_counter()
 
+        decision = self.scope.decide(resolved, vector, hits, self.embedder)
         if decision.in_scope:
-            answer, units = self.composer.compose(lexical_query, vectors[0], hits)
-            sources = [Source(h.chunk.section, h.chunk.text, round(h.fused, 4)) for h in _sources(hits, units, top_k)]
+            units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
+            sources, parts = self._quote(units, hits, resolved, top_k)
+            suggestions: list[str] = []
         else:
-            answer, sources = self._refusal(vectors[0], hits, decision.uncovered), []
+            units, sources = [], []
+            suggestions = self._closest_examples(vector)
+            parts = [Part("note", decision.explanation), self._offer(suggestions)]
         if truncated:
-            answer += f"\n\n_(Your message was cut to its first {limit:,} characters.)_"
+            parts.append(Part("note", self.profile.say("truncated", limit=f"{limit:,}")))
         done = time.perf_counter()
 
         trace = Trace(
@@ -177,7 +182,7 @@ class Chatbot:
                 }
                 for h in hits[:TRACE_HITS]
             ],
-            key_terms=terms,
+            key_terms=decision.key_terms,
             uncovered_terms=decision.uncovered,
             scope_reason=decision.reason,
             timings_ms={
@@ -190,8 +195,51 @@ class Chatbot:
                     ("total", done - started),
                 )
             },
+            scope_features=decision.features,
+            quoted_units=[u.id for u in units],
         )
-        return Reply(text, answer, decision.in_scope, sources, trace)
+        answer = "\n\n".join(p.text for p in parts)
+        return Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace)
+
+    def _quote(self, units: list[Unit], hits: list[Hit], question: str, top_k: int) -> tuple[list[Source], list[Part]]:
+        """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""
+        by_chunk = {h.chunk.id: h for h in hits}
+        sources: list[Source] = []
+        position: dict[str, int] = {}  # section -> 1-based source number
+        parts: list[Part] = []
+        for text, block_units in self.composer.render(units, question):
+            cited = []
+            for unit in block_units:
+                if unit.section not in position:
+                    quoted = [u for u in units if u.section == unit.section]
+                    hit = by_chunk[self.composer.chunk_of(quoted)]
+                    sources.append(self._source(hit, self.composer.quote_text(quoted), True))
+                    position[unit.section] = len(sources)
+                if position[unit.section] not in cited:
+                    cited.append(position[unit.section])
+            parts.append(Part("quote", text, cited))
+        sources = sources[: max(top_k, 1)]
+        quoted_sections = {s.section for s in sources} | set(position)
+        if len(sources) < top_k:
+            extra = next((h for h in hits if h.chunk.section not in quoted_sections), None)
+            if extra is not None:
+                sources.append(self._source(extra, extra.chunk.text, False))
+        for part in parts:
+            part.sources = [n for n in part.sources if n <= len(sources)]
+        return sources, parts
+
+    @staticmethod
+    def _source(hit: Hit, text: str, quoted: bool) -> Source:
+        chunk = hit.chunk
+        return Source(
+            chunk.section,
+            text,
+            round(hit.fused, 4),
+            source=chunk.source,
+            chunk_id=chunk.id,
+            heading=chunk.section.split(PATH_SEPARATOR)[-1],
+            quoted=quoted,
+        )
 
     def _previous_questions(self, history: History, limit: int) -> list[str]:
         """Earlier user messages, each resolved against those before it, oldest first."""
@@ -204,21 +252,18 @@ class Chatbot:
                 cleaned = clean_question(user, limit)
             except ValueError:
                 continue
-            resolved.append(resolve(cleaned, resolved))
+            resolved.append(self.followups.resolve(self.scope.corrected(cleaned), resolved))
         return resolved
 
-    def _refusal(self, vector: np.ndarray, hits: list[Hit], uncovered: list[str]) -> str:
-        what = f" (it never mentions {', '.join(uncovered[:3])})" if uncovered else ""
-        lines = [
-            f"The article doesn't cover that{what}, so I can't answer it from the article.",
-            "",
-            "I can answer questions about the AI Engineer role and how it differs from an ML Engineer, for example:",
-        ]
-        lines += [f"- {q}" for q in self._closest_examples(vector)]
-        return "\n".join(lines)
+    def _offer(self, suggestions: list[str]) -> Part:
+        lines = [self.profile.say("offer"), *(f"- {q}" for q in suggestions)]
+        return Part("offer", "\n".join(lines))
 
     def _closest_examples(self, vector: np.ndarray, n: int = 3) -> list[str]:
+        examples = self.profile.examples
+        if not examples:
+            return []
         if self._example_vectors is None:
-            self._example_vectors = self.embedder.encode(list(EXAMPLE_QUESTIONS))
+            self._example_vectors = self.embedder.encode(list(examples))
         order = np.argsort(-(self._example_vectors @ vector))
-        return [EXAMPLE_QUESTIONS[i] for i in order[:n]]
+        return [examples[i] for i in order[:n]]

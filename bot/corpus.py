@@ -9,6 +9,8 @@ from pathlib import Path
 from .errors import CorpusError
 
 SUFFIXES = (".md", ".txt")
+PROFILE_FILE = "rolebot.toml"
+"""The corpus profile (bot/profile.py): not a document, but part of the fingerprint."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,13 @@ def load_corpus(folder: Path) -> list[Document]:
 
 
 def fingerprint(folder: Path) -> str:
-    """A hash of the corpus files' names and bytes: the index is stale when it changes.
+    """A hash of the corpus files' (and the profile's) names and bytes: the index is stale when it changes.
 
     Reading bytes (not mtimes) keeps a fresh git clone, whose mtimes are new, from looking stale.
     """
     digest = hashlib.sha256()
-    for path in corpus_files(folder):
+    profile = folder / PROFILE_FILE
+    for path in corpus_files(folder) + ([profile] if profile.is_file() else []):
         try:
             data = path.read_bytes()
         except OSError as exc:

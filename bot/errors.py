@@ -10,8 +10,8 @@ class RolebotError(Exception):
 class EmptyQuestionError(RolebotError, ValueError):
     """The question was empty or held only whitespace / invisible characters."""
 
-    def __init__(self) -> None:
-        super().__init__("The question is empty: type a question about AI or ML Engineers.")
+    def __init__(self, message: str = "The question is empty: type a question.") -> None:
+        super().__init__(message)  # the engine passes the corpus profile's wording
 
 
 class CorpusError(RolebotError):

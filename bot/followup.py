@@ -1,78 +1,102 @@
-"""Turn a short follow-up into a standalone question using the earlier turns.
+"""Turn a short follow-up into a standalone question using the earlier turns and the profile's entities.
 
+With the entities "AI Engineer" and "ML Engineer" of the corpus profile:
 "and what tools do they use?" after "What does an AI engineer do?" → "and what tools do AI Engineers use?"
 "what about ML engineers?" after "What frameworks do AI engineers use?" → "What frameworks do ML Engineers use?"
-Rules, not a language model: they are predictable, instant and easy to test.
+"and the other one?" after a question about one entity → the same question about the other.
+Rules, not a language model: they are predictable, instant and easy to test. The English words they
+read (pronouns, "what about", "tell me more") are grammar, not knowledge of an article.
 """
 
 from __future__ import annotations
 
 import re
 
-AI = "AI Engineers"
-ML = "ML Engineers"
+from .profile import Entity, Profile
 
-_AI_ROLE = re.compile(
-    r"\b(?:ai|artificial[- ]intelligence)[- ]?(?:engineer(?:s|ing)?|engs?|enginers?|engineeers?)\b", re.I
-)
-_ML_ROLE = re.compile(r"\b(?:ml|machine[- ]learning)[- ]?(?:engineer(?:s|ing)?|engs?|enginers?|engineeers?)\b", re.I)
-_ROLE_ONLY = re.compile(r"\b(?:ai|ml|artificial intelligence|machine learning)\b\s*(?:ones?|side|people|folks)?", re.I)
-_PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such engineers)\b", re.I)
+_PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such people)\b", re.I)
+_POSSESSIVE = ("their", "theirs", "his", "her")
 _LEADS = re.compile(
     r"^\s*(?:and what about|and how about|what about|how about|and for|and the|same for|what of|and|but|also|so|ok(?:ay)?|then|for)\b[\s,]*",
     re.I,
 )
-_FILLER = re.compile(r"\b(?:for|the|about|of|on|to|with|as|side|ones?|then|too|instead|please)\b|['’]s\b", re.I)
+_FILLER = re.compile(
+    r"\b(?:for|the|a|an|about|of|on|to|with|as|side|ones?|then|too|instead|please|people|folks|role|job|what)\b|['’]s\b",
+    re.I,
+)
+_OTHER = re.compile(r"\b(?:the\s+)?other\s*(?:one|ones|side|role|job|kind|type|way\s+round)?\b", re.I)
 _MORE = re.compile(
     r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I
 )
+_WORD = re.compile(r"[a-z0-9+#]+")
 
 
-def role_of(text: str) -> str | None:
-    """The role a text talks about: AI, ML, or None for neither or both."""
-    ai, ml = bool(_AI_ROLE.search(text)), bool(_ML_ROLE.search(text))
-    if ai == ml:
-        return None
-    return AI if ai else ML
+class FollowUps:
+    """Resolves follow-ups for the profile's entities; a corpus without entities gets "tell me more" only."""
 
+    def __init__(self, profile: Profile) -> None:
+        self.entities = profile.entities
+        # The words that tell one entity from the others ("ml", "machine", "learning" vs "ai", ...): a bare
+        # "and ML?" names an entity by them.
+        words = {e.name: set(_WORD.findall(" ".join(e.names).lower())) for e in self.entities}
+        self._own_words = {
+            e.name: words[e.name] - set().union(*(w for n, w in words.items() if n != e.name)) for e in self.entities
+        }
 
-def mentions_both_roles(text: str) -> bool:
-    return bool(_AI_ROLE.search(text) and _ML_ROLE.search(text))
+    def entity_of(self, text: str) -> Entity | None:
+        """The one entity a text talks about; None for none or several."""
+        found = [e for e in self.entities if e.mentioned_in(text)]
+        return found[0] if len(found) == 1 else None
 
+    def _swap(self, text: str, entity: Entity) -> str:
+        for other in self.entities:
+            if other is not entity:
+                text = other.pattern.sub(entity.plural, text)
+        return text
 
-def _swap_role(text: str, role: str) -> str:
-    other = _ML_ROLE if role == AI else _AI_ROLE
-    return other.sub(role, text)
+    def _bare_entity(self, rest: str) -> Entity | None:
+        """"ML", "the ML side", "machine learning ones": words of exactly one entity and filler."""
+        words = set(_WORD.findall(_FILLER.sub(" ", rest).lower()))
+        if not words:
+            return None
+        matches = [e for e in self.entities if words <= self._own_words[e.name] | {"engineer", "engineers"}]
+        matches = [e for e in matches if words & self._own_words[e.name]]
+        return matches[0] if len(matches) == 1 else None
 
+    def resolve(self, question: str, previous: list[str]) -> str:
+        """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first."""
+        if not previous:
+            return question
+        last = previous[-1]
+        last_entity = next((e for e in map(self.entity_of, reversed(previous)) if e), None)
+        entity = self.entity_of(question)
+        rest = _LEADS.sub("", question).strip(" ?.!")
+        led = rest != question.strip(" ?.!")
 
-def resolve(question: str, previous: list[str], is_followup_hint: bool = False) -> str:
-    """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first."""
-    if not previous:
+        def about(target: Entity) -> str:
+            return self._swap(last, target) if self.entity_of(last) else f"{last} ({target.plural})"
+
+        # "what about ML engineers?" / "and for AI engineers?": the same question, other entity.
+        if entity and not _FILLER.sub("", entity.pattern.sub("", rest)).strip(" ?.!,"):
+            return about(entity)
+        # "and the other one?": the entity the last question did not name.
+        if last_entity and len(self.entities) == 2 and _OTHER.fullmatch(rest.strip()):
+            return about(next(e for e in self.entities if e is not last_entity))
+        # "what about the ML side?" / "and ML?": a bare entity word.
+        bare = self._bare_entity(rest) if led or len(rest.split()) <= 3 else None
+        if bare:
+            return about(bare)
+        # "tell me more" / "why?": the previous question again.
+        if _MORE.match(question) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1:
+            return last
+        if entity or len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1:
+            return question
+        # Pronouns point at the last entity talked about.
+        if last_entity and _PRONOUN.search(question):
+            return _PRONOUN.sub(
+                lambda m: f"{last_entity.plural}'" if m.group(1).lower() in _POSSESSIVE else last_entity.plural,
+                question,
+            )
+        if led or _MORE.match(question):
+            return f"{question} ({last_entity.plural})" if last_entity else question
         return question
-    last = previous[-1]
-    last_role = next((r for r in map(role_of, reversed(previous)) if r), None)
-    role = role_of(question)
-    rest = _LEADS.sub("", question).strip(" ?.!")
-    led = rest != question.strip(" ?.!")
-    # "what about ML engineers?" / "and for AI engineers?": the same question, other role.
-    if role and not _FILLER.sub("", _AI_ROLE.sub("", _ML_ROLE.sub("", rest))).strip(" ?.!,"):
-        return _swap_role(last, role) if role_of(last) else f"{last} ({role})"
-    # "what about the ML side?" / "and ML?": a bare role word.
-    bare = _ROLE_ONLY.fullmatch(" ".join(_FILLER.sub(" ", rest).split()))
-    if led and bare:
-        target = ML if re.search(r"ml|machine", rest, re.I) else AI
-        return _swap_role(last, target) if role_of(last) else f"{last} ({target})"
-    # "tell me more" / "why?": the previous question again.
-    if _MORE.match(question) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1:
-        return last
-    if role or (role_of(question) is None and mentions_both_roles(question)):
-        return question
-    # Pronouns point at the last role talked about.
-    if last_role and _PRONOUN.search(question):
-        return _PRONOUN.sub(
-            lambda m: f"{last_role}'" if m.group(1).lower() in ("their", "theirs", "his", "her") else last_role,
-            question,
-        )
-    if led or is_followup_hint or _MORE.match(question):
-        return f"{question} ({last_role})" if last_role else question
-    return question

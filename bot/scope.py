@@ -1,230 +1,106 @@
-"""Is the question answered by the article? Key-term coverage plus dense similarity.
+"""Is the question answered by the article? Domain-neutral evidence weighed by a fitted logistic model.
 
 A single cosine threshold cannot separate "what do AI engineers earn?" (refuse) from "what do AI
-engineers build?" (answer): both are close to the article in embedding space. What differs is
-that "earn" names something the article never talks about. So every *key term* of the question
-(a content word that is not a stopword or a generic word about the two roles) must be covered
-by the article: literally, by stem, with a one-letter typo, or by a close word embedding.
+engineers build?" (answer): both are close to the article in embedding space. So the decision reads
+several signals, none of which knows the article's domain:
+
+- how close the best passage and the best quotable unit are to the question (cosine);
+- how much of the question's *informative* weight the article, and the best passage, lack: a word
+  weighs more the rarer it is in English (bot/data/word_frequency.tsv), stopwords and the words
+  that only name the compared entities weigh nothing, and a word counts as present literally, by
+  stem, with a one-letter typo, or through a near-synonym among the article's words;
+- how close the question is to what people ask about roles that such articles do not cover
+  (bot/data/out_of_scope.toml: pay, degrees, outlook, a typical day…).
+
+The weights come from ``scripts/fit_scope.py`` (training splits only) and live in
+bot/data/scope_model.json with the command and the held-out figures they gave.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
+import sys
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from .embeddings import Embedder
 from .index import KnowledgeIndex
+from .profile import DATA_DIR, Profile
+from .retrieval import Hit
 from .text import STOPWORDS, edit_distance_at_most_one, stem, tokens
 
-# Words that frame a question about the two roles without saying what is asked. They never count
-# as key terms, so "what does an AI engineer do?" is judged by dense similarity alone.
-GENERIC = frozenset(
-    [
-        "ai",
-        "artificial",
-        "intelligence",
-        "ml",
-        "machine",
-        "learning",
-        "engineer",
-        "engineers",
-        "engineering",
-        "role",
-        "roles",
-        "job",
-        "jobs",
-        "position",
-        "title",
-        "work",
-        "works",
-        "working",
-        "worker",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "need",
-        "needs",
-        "needed",
-        "use",
-        "uses",
-        "using",
-        "used",
-        "someone",
-        "somebody",
-        "person",
-        "people",
-        "thing",
-        "things",
-        "stuff",
-        "kind",
-        "kinds",
-        "type",
-        "types",
-        "sort",
-        "main",
-        "mainly",
-        "key",
-        "important",
-        "exactly",
-        "mean",
-        "means",
-        "meaning",
-        "difference",
-        "differences",
-        "different",
-        "differ",
-        "differs",
-        "compare",
-        "compared",
-        "comparing",
-        "comparison",
-        "versus",
-        "vs",
-        "v",
-        "between",
-        "become",
-        "becoming",
-        "became",
-        "get",
-        "gets",
-        "getting",
-        "make",
-        "makes",
-        "want",
-        "wants",
-        "help",
-        "say",
-        "says",
-        "said",
-        "article",
-        "blog",
-        "post",
-        "text",
-        "one",
-        "ones",
-        "part",
-        "parts",
-        "list",
-        "examples",
-        "example",
-        "name",
-        "names",
-        "called",
-        "actually",
-        "typically",
-        "usually",
-        "generally",
-        "basically",
-        "specifically",
-        "primarily",
-        "mostly",
-        "really",
-        "also",
-        "else",
-        "more",
-        "tell",
-        "explain",
-        "describe",
-        "show",
-        "summarize",
-        "summary",
-        "overview",
-        "info",
-        "information",
-        "details",
-        "detail",
-        "question",
-        "answer",
-        "whats",
-        "hows",
-        "who's",
-        "good",
-        "best",
-        "better",
-        "should",
-        "must",
-        "can",
-        "could",
-        "would",
-        "role's",
-        "engineer's",
-        "engineers'",
-        "typical",
-        "day",
-        "responsible",
-        "responsibility",
-        "expected",
-        "expect",
-        "involved",
-        "involve",
-        "involves",
-        "focus",
-        "focuses",
-        "handle",
-        "handles",
-        "deal",
-        "deals",
-        "apply",
-        "applies",
-        "look",
-        "looks",
-        "like",
-        "go",
-        "goes",
-        "think",
-        "way",
-        "ways",
-        "well",
-        "something",
-        "anything",
-        "everything",
-        "briefly",
-        "short",
-        "quick",
-        "simple",
-        "simply",
-        "two",
-        "three",
-        "both",
-        "either",
-        "each",
-        "first",
-        "second",
-        "mention",
-        "mentions",
-        "mentioned",
-        "listed",
-        "named",
-        "discussed",
-        "covered",
-        "cover",
-        "covers",
-        "according",
-        "run",
-        "runs",
-        "running",
-        "ran",
-    ]
-)
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+MODEL_FILE = DATA_DIR / "scope_model.json"
 
 WORD_MATCH = 0.65
-"""A key term whose nearest corpus word embedding reaches this cosine counts as covered
-(e.g. "duties" ~ "responsibilities"); calibrated on tests/eval, see README."""
-
-TIE_DENSE = 0.55
-"""When half of the key terms are missing, the best chunk must reach this cosine to answer."""
-
-MINORITY_DENSE = 0.30
-"""When fewer than half are missing, this cosine suffices."""
+"""A word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")."""
 
 WORD_SYNONYM = 0.80
-"""From this cosine on, a corpus word is a near-synonym and covers the term fully; between
-WORD_MATCH and this it covers half (see ``decide``)."""
+"""From this cosine on, an article word is a near-synonym and covers the word fully ("duties" ~ "responsibilities")."""
 
-MIN_DENSE = 0.30
-"""Below this cosine between question and best chunk, nothing in the article is about the question."""
+PASSAGE_DEPTH = 3
+"""The best passages whose words count as "the best passage covers the question"."""
+
+TOPIC_LABEL_MIN = 0.55
+"""A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
+
+FEATURES = ("dense", "unit", "missing", "passage_missing", "out_of_scope", "no_terms")
+
+
+@lru_cache(maxsize=1)
+def word_frequencies() -> dict[str, float]:
+    """English word → Zipf frequency (3 = once per million words... 7 = "the")."""
+    out = {}
+    for line in (DATA_DIR / "word_frequency.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, zipf = line.split("\t")
+            out[word] = float(zipf)
+    return out
+
+
+def rarity(word: str) -> float:
+    """How much a word says about what is asked: 0.5 for very common words, up to 4 for rare ones."""
+    zipf = word_frequencies().get(word)
+    if zipf is None:
+        return 4.0
+    return min(4.0, max(0.5, 6.5 - zipf))
+
+
+@lru_cache(maxsize=1)
+def role_nouns() -> frozenset[str]:
+    lines = (DATA_DIR / "role_nouns.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+@dataclass
+class ScopeModel:
+    """Logistic regression over FEATURES: answer when the probability reaches ``threshold``."""
+
+    weights: list[float]
+    bias: float
+    threshold: float
+    provenance: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> ScopeModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES):
+            raise ValueError(f"{path} was fitted on features {data.get('features')}, the code reads {FEATURES}")
+        return cls(data["weights"], data["bias"], data["threshold"], data.get("provenance", {}))
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass
@@ -233,111 +109,197 @@ class ScopeDecision:
     key_terms: list[str]
     uncovered: list[str] = field(default_factory=list)
     reason: str = ""
-    synonyms: list[str] = field(
-        default_factory=list
-    )  # corpus words standing in for key terms ("duties" → "responsibilities")
+    explanation: str = ""  # the refusal's first sentence, in the bot's words
+    features: dict[str, float] = field(default_factory=dict)
+
+
+_COMPARATIVE = re.compile(
+    r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|same as|similar\w*|better|or)\b",
+    re.I,
+)
 
 
 class ScopeJudge:
-    def __init__(self, index: KnowledgeIndex) -> None:
+    def __init__(self, index: KnowledgeIndex, profile: Profile, model: ScopeModel | None = None) -> None:
         self.index = index
+        self.profile = profile
+        self.model = model or ScopeModel.load()
         self.words = set(index.vocabulary)
         self.word_stems = {stem(w) for w in index.vocabulary}
         self._by_length: dict[int, list[str]] = {}
         for word in index.vocabulary:
             self._by_length.setdefault(len(word), []).append(word)
-        self._ignorable = STOPWORDS | GENERIC
+        self._framing = profile.entity_terms()
+        self._english = word_frequencies()
+        self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
+        self._topics: list[tuple[str, str]] | None = None  # (label, phrasing)
+        self._topic_vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    # -- words -------------------------------------------------------------------------------------------
 
     def key_terms(self, question: str) -> list[str]:
+        """The question's content words: not stopwords, numbers or words that only name an entity."""
         seen: list[str] = []
         for t in tokens(question):
             t = t.strip("'’.-")
-            if not t or t in self._ignorable or t.isdigit() or (len(t) == 1 and t != "r") or t in seen:
+            if not t or t in STOPWORDS or t in self._framing or t.isdigit() or t in seen:
                 continue
-            if self._misspelt_filler(t):
-                continue  # a misspelt stopword or generic word ("wich", "enginer")
+            if len(t) == 1 and t not in self.words:
+                continue
+            if self._misspelt_stopword(t):
+                continue
             seen.append(t)
         return seen
 
-    def lexically_uncovered(self, terms: list[str]) -> list[str]:
-        """Key terms the article does not contain, even by stem or with a one-letter typo."""
-        return [t for t in terms if not self._covered(t)]
+    def _misspelt_stopword(self, term: str) -> bool:
+        """"wat", "wich", "thier": not an English word or an article word, one letter from a stopword."""
+        if term in self._english or term in self.words or len(term) < 3:
+            return False
+        return any(edit_distance_at_most_one(term, w) for w in STOPWORDS if len(w) >= 3 and abs(len(w) - len(term)) <= 1)
 
-    def decide(
-        self, terms: list[str], uncovered: list[str], term_vectors: np.ndarray | None, best_dense: float
-    ) -> ScopeDecision:
-        """``term_vectors`` are the embeddings of ``uncovered`` (one row each), computed with the query."""
-        missing = list(uncovered)
-        synonyms: list[str] = []
-        weight = float(len(missing))
-        if missing and term_vectors is not None and len(term_vectors):
-            similarity = term_vectors @ self.index.vocabulary_vectors.T
-            best = similarity.max(axis=1)
-            missing = [t for t, b in zip(uncovered, best, strict=True) if b < WORD_MATCH]
-            synonyms = [
-                self.index.vocabulary[int(row.argmax())] for row in similarity if float(row.max()) >= WORD_MATCH
-            ]
-            # A loose neighbour ("laptop" ~ "computer") covers a term only half: a near-synonym
-            # ("duties" ~ "responsibilities") covers it fully.
-            weight = sum(1.0 if b < WORD_MATCH else 0.5 if b < WORD_SYNONYM else 0.0 for b in best)
-        share = weight / len(terms) if terms else 0.0
-        # Most of what the question asks about is absent ("salary", "years of experience"): refuse.
-        # One stray word among covered ones ("regular software engineers") is tolerated when the best
-        # passage is close; a tie needs a closer passage than a minority does.
-        if (
-            share > 0.5
-            or (share == 0.5 and best_dense < TIE_DENSE)
-            or (0 < share < 0.5 and best_dense < MINORITY_DENSE)
-        ):
-            named = missing or uncovered
-            return ScopeDecision(False, terms, named, f"the article never mentions {', '.join(named)}")
-        if not terms and best_dense < MIN_DENSE:
-            # Only generic words ("hello", "what's up?"): dense similarity alone must show a topic.
-            # With key terms all covered ("XGBoost", "R"), short keyword queries pass despite a low cosine.
-            return ScopeDecision(
-                False, terms, [], f"no passage is close to the question (best cosine {best_dense:.2f})"
-            )
-        return ScopeDecision(True, terms, synonyms=synonyms)
-
-    def _misspelt_filler(self, term: str) -> bool:
-        """A misspelt stopword ("wich", "thier") or generic word ("enginer"); short words are too ambiguous
-        ("paid" is one letter from "said", "hire" from "here")."""
-        return (
-            len(term) >= 4
-            and any(edit_distance_at_most_one(term, w) for w in self._near(term, STOPWORDS) if len(w) >= 5)
-        ) or (
-            len(term) >= 6 and any(edit_distance_at_most_one(term, w) for w in self._near(term, GENERIC) if len(w) >= 6)
-        )
-
-    def _covered(self, term: str) -> bool:
-        if term in self.words or stem(term) in self.word_stems:
-            return True
-        return self.correction(term) is not None
+    def _present(self, term: str) -> bool:
+        return term in self.words or stem(term) in self.word_stems or self.correction(term) is not None
 
     def correction(self, term: str) -> str | None:
-        """The corpus word a misspelt term stands for ("responsibilites" → "responsibilities").
+        """The article word a misspelt term stands for ("responsibilites" → "responsibilities").
 
-        Five letters at least: shorter words are too often real, different words ("earn" ~ "learn").
+        Five letters at least, and not a real English word: "earn" is not a typo of "learn".
         """
-        if len(term) < 5:
+        if len(term) < 5 or term in self._english:
             return None
-        return next(
-            (w for w in self._near(term, self.words) if len(w) >= 5 and edit_distance_at_most_one(term, w)), None
-        )
+        near = [w for n in (len(term) - 1, len(term), len(term) + 1) for w in self._by_length.get(n, [])]
+        return next((w for w in near if len(w) >= 5 and edit_distance_at_most_one(term, w)), None)
 
     def corrected(self, question: str) -> str:
-        """The question with misspelt key terms replaced by the corpus words they stand for."""
+        """The question with misspelt words replaced by the article words they stand for."""
         fixes = {
             t: c
-            for t in self.key_terms(question)
+            for t in set(tokens(question))
             if t not in self.words and stem(t) not in self.word_stems and (c := self.correction(t))
         }
         if not fixes:
             return question
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b", re.I)
-        return pattern.sub(lambda m: fixes[m.group(1).lower()], question)
+        return pattern.sub(lambda m: fixes.get(m.group(1).lower(), m.group(1)), question)
 
-    def _near(self, term: str, pool: frozenset[str] | set[str]) -> list[str]:
-        if pool is self.words:
-            return [w for n in (len(term) - 1, len(term), len(term) + 1) for w in self._by_length.get(n, [])]
-        return [w for w in pool if abs(len(w) - len(term)) <= 1]
+    # -- the decision ----------------------------------------------------------------------------------------
+
+    def features(
+        self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder
+    ) -> tuple[dict[str, float], list[str], list[str]]:
+        """The model's inputs, the key terms and the ones the article lacks."""
+        terms = self.key_terms(question)
+        absent = [t for t in terms if not self._present(t)]
+        cover = {t: 1.0 for t in terms if t not in absent}
+        if absent:
+            # The words the article lacks literally get their own, separate pass: batched with the question
+            # they would be padded to its length, tripling the work for a typical refusal.
+            best = (embedder.encode(absent) @ self.index.vocabulary_vectors.T).max(axis=1)
+            for term, b in zip(absent, best, strict=True):
+                cover[term] = 1.0 if b >= WORD_SYNONYM else 0.5 if b >= WORD_MATCH else 0.0
+        weights = {t: rarity(t) for t in terms}
+        total = sum(weights.values())
+        missing = sum(weights[t] * (1 - cover[t]) for t in terms) / total if total else 0.0
+        passage = set().union(*(self._chunk_stems[h.chunk.id] for h in hits[:PASSAGE_DEPTH])) if hits else set()
+        in_passage = sum(weights[t] for t in terms if stem(t) in passage or cover[t] == 1.0 and t in absent)
+        passage_missing = 1.0 - in_passage / total if total else 0.0
+        unit = float((self.index.unit_vectors @ vector).max()) if len(self.index.units) else 0.0
+        features = {
+            "dense": max((h.dense for h in hits), default=0.0),
+            "unit": unit,
+            "missing": missing,
+            "passage_missing": passage_missing,
+            "out_of_scope": self.topic_similarity(vector, embedder)[0],
+            "no_terms": 0.0 if terms else 1.0,
+        }
+        uncovered = [t for t in terms if cover[t] == 0.0]
+        return {k: round(float(v), 4) for k, v in features.items()}, terms, uncovered
+
+    def decide(self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder) -> ScopeDecision:
+        features, terms, uncovered = self.features(question, vector, hits, embedder)
+        others = self.other_entities(question)
+        if others:
+            names = " and ".join(e.plural for e in self.profile.entities)
+            return ScopeDecision(
+                False,
+                terms,
+                uncovered,
+                f"the question names {', '.join(others)}, which the article does not compare",
+                self.profile.say("other_entity", entities=names, others=", ".join(others)),
+                features,
+            )
+        probability = self.model.probability(features)
+        if probability >= self.model.threshold:
+            return ScopeDecision(True, terms, uncovered, f"answerable with probability {probability:.2f}", "", features)
+        similarity, label = self.topic_similarity(vector, embedder)
+        if label and similarity >= TOPIC_LABEL_MIN:
+            explanation = self.profile.say("not_covered_topic", label=label)
+        elif uncovered:
+            explanation = self.profile.say("not_covered_terms", terms=_quoted(uncovered[:3]))
+        else:
+            explanation = self.profile.say("not_covered")
+        return ScopeDecision(
+            False, terms, uncovered, f"answerable with probability {probability:.2f} only", explanation, features
+        )
+
+    # -- what the article does not compare ------------------------------------------------------------------
+
+    def other_entities(self, question: str) -> list[str]:
+        """Job titles a comparative question names that the article neither profiles nor contrasts with one.
+
+        "AI researcher vs AI engineer" names "AI researcher"; "AI engineers vs traditional software engineers"
+        names "software engineers", but the article has a sentence with both, so that one is answerable.
+        """
+        if not self.profile.entities or not _COMPARATIVE.search(question):
+            return []
+        masked = question
+        for entity in self.profile.entities:
+            masked = entity.pattern.sub(" ", masked)
+        others = []
+        for match in re.finditer(r"((?:[A-Za-z][\w+#-]*\s+){1,2})(%s)s?\b" % "|".join(role_nouns()), masked, re.I):
+            words = [w for w in match.group(1).split() if w.lower() not in STOPWORDS]
+            if not words:
+                continue
+            title = " ".join([*words[-2:], match.group(2)])
+            if not self._contrasted(title, question):
+                others.append(title)
+        return others
+
+    def _contrasted(self, title: str, question: str) -> bool:
+        """Does one passage mention both the title and an entity the question names?"""
+        title_stems = {stem(t) for t in tokens(title)}
+        named = [e for e in self.profile.entities if e.mentioned_in(question)] or self.profile.entities
+        for unit in self.index.units:
+            unit_stems = {stem(t) for t in tokens(unit.text)}
+            if title_stems <= unit_stems and any(e.mentioned_in(unit.text) for e in named):
+                return True
+        return False
+
+    # -- out-of-scope exemplars --------------------------------------------------------------------------
+
+    def topic_similarity(self, vector: np.ndarray, embedder: Embedder) -> tuple[float, str]:
+        """The best cosine between the question and the out-of-scope phrasings, and that topic's label."""
+        if self._topic_vectors is None:
+            with self._lock:
+                if self._topic_vectors is None:
+                    self._topics = _topic_phrasings(self.profile)
+                    texts = [q for _, q in self._topics]
+                    self._topic_vectors = embedder.encode(texts) if texts else np.zeros((0, len(vector)))
+        if not len(self._topic_vectors):
+            return 0.0, ""
+        scores = self._topic_vectors @ vector
+        best = int(scores.argmax())
+        return float(scores[best]), self._topics[best][0]
+
+
+def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
+    with (DATA_DIR / "out_of_scope.toml").open("rb") as handle:
+        topics = tomllib.load(handle)["topic"]
+    roles = [e.plural for e in profile.entities] or ["people in this field"]
+    return [(t["label"], q.format(role=role)) for t in topics for q in t["questions"] for role in roles]
+
+
+def _quoted(words: list[str]) -> str:
+    quoted = [f"“{w}”" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -1,0 +1,214 @@
+"""What rolebot knows about its corpus beyond the text: the profile, as data beside the corpus.
+
+``<corpus>/rolebot.toml`` names the entities the article compares (with their aliases), example
+questions and the bot's one-line description of what it covers. Every field is optional: what is
+missing is derived from the article itself (title from the first ``#`` heading, entities from a
+comparison table's header, aliases from abbreviations such as "Machine Learning (ML)"), and the
+bot's own wording comes from ``bot/data/wording.toml``. No module names an article's roles in code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .corpus import PROFILE_FILE, Document
+from .errors import CorpusError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+MAX_EXAMPLES = 6
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
+# "Machine Learning (ML)", "Site Reliability Engineering (SRE)": a capitalised phrase and its abbreviation.
+_ABBREVIATION = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,4}[A-Z][\w-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
+
+
+def load_wording() -> dict[str, str]:
+    """The bot's own sentences, with {placeholders} (see bot/data/wording.toml)."""
+    with (DATA_DIR / "wording.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@dataclass
+class Entity:
+    """One of the things the article compares, e.g. a role."""
+
+    name: str
+    plural: str = ""
+    aliases: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.plural:
+            self.plural = self.name if self.name.endswith("s") else f"{self.name}s"
+
+    @property
+    def names(self) -> list[str]:
+        """Every way of writing the entity, longest first (so "machine learning engineer" wins over "ML")."""
+        seen: dict[str, str] = {}
+        for name in (self.name, self.plural, *self.aliases):
+            seen.setdefault(name.lower(), name)
+        return sorted(seen.values(), key=len, reverse=True)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Matches a mention: case-insensitive, plural or possessive, hyphen or space between words."""
+        alternatives = []
+        for name in self.names:
+            words = [re.escape(w) for w in re.split(r"[\s-]+", name.strip()) if w]
+            alternatives.append(r"[\s-]*".join(words))
+        return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?:s|es|'s|’s|s'|s’)?(?![\w-])", re.I)
+
+    def mentioned_in(self, text: str) -> bool:
+        return bool(self.pattern.search(text))
+
+
+@dataclass
+class Profile:
+    title: str
+    topic: str
+    placeholder: str
+    examples: list[str]
+    entities: list[Entity]
+    wording: dict[str, str] = field(default_factory=dict, repr=False)
+    fingerprint: str = ""  # hash of the profile file's bytes ("" when there is none)
+
+    def say(self, key: str, **values: object) -> str:
+        """One of the bot's sentences (bot/data/wording.toml), filled in for this article."""
+        return self.wording[key].format(topic=self.topic, title=self.title, **values)
+
+    @property
+    def tagline(self) -> str:
+        return self.say("tagline")
+
+    @property
+    def greeting(self) -> str:
+        return self.say("greeting")
+
+    @property
+    def empty_question(self) -> str:
+        return self.say("empty_question")
+
+    def entities_in(self, text: str) -> list[Entity]:
+        """The profile's entities a text mentions, in the profile's order."""
+        return [e for e in self.entities if e.mentioned_in(text)]
+
+    def entity_terms(self) -> set[str]:
+        """Lower-case words that only name an entity ("ml", "engineer"): they frame a question, not its topic."""
+        return {w for e in self.entities for name in e.names for w in re.findall(r"[a-z0-9+#]+", name.lower())}
+
+
+def load_profile(folder: Path, docs: list[Document]) -> Profile:
+    """The profile of the corpus in ``folder``: its rolebot.toml where present, derived values elsewhere."""
+    path = folder / PROFILE_FILE
+    data: dict = {}
+    fingerprint = ""
+    if path.is_file():
+        try:
+            raw = path.read_bytes()
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise CorpusError(f"Corpus profile {path} cannot be read ({exc})") from exc
+        fingerprint = hashlib.sha256(raw).hexdigest()
+    wording = load_wording()
+    text = "\n\n".join(d.text for d in docs)
+    title = _str(data, "title", path) or derive_title(docs)
+    topic = _str(data, "topic", path) or wording["topic"].format(title=title)
+    entities = _entities(data, path) or derive_entities(text)
+    _add_abbreviations(entities, text)
+    examples = _str_list(data, "examples", path) or derive_examples(text, entities, wording)
+    placeholder = _str(data, "placeholder", path) or wording["placeholder"]
+    return Profile(title, topic, placeholder, examples[:MAX_EXAMPLES], entities, wording, fingerprint)
+
+
+def derive_title(docs: list[Document]) -> str:
+    for doc in docs:
+        match = _HEADING.search(doc.text)
+        if match and len(match.group(1)) == 1:
+            return match.group(2)
+    first = docs[0].text.strip().splitlines() if docs else []
+    return first[0].strip("# ").strip() if first else "the article"
+
+
+def derive_entities(text: str) -> list[Entity]:
+    """The column headings of the first comparison table (the first column names the aspects)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("|") and line.count("|") >= 4:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            names = [c for c in cells[1:] if c]
+            if len(names) >= 2:
+                return [Entity(name) for name in names]
+    return []
+
+
+def derive_examples(text: str, entities: list[Entity], wording: dict[str, str]) -> list[str]:
+    """The article's own question headings ("Who is an AI Engineer?") and, with two entities, a comparison."""
+    examples = []
+    if len(entities) >= 2:
+        examples.append(wording["compare_example"].format(a=entities[0].plural, b=entities[1].plural))
+    for _, heading in _HEADING.findall(text):
+        heading = re.sub(r"^\d+[.)]\s*", "", heading).strip()
+        if heading.endswith("?") and heading not in examples:
+            examples.append(heading)
+    return examples
+
+
+def _add_abbreviations(entities: list[Entity], text: str) -> None:
+    """"Machine Learning (ML) Engineers" in the text makes "machine learning engineer" an alias of "ML Engineer"."""
+    pairs = {(long.strip(), short) for long, short in _ABBREVIATION.findall(text)}
+    for entity in entities:
+        for long, short in pairs:
+            long_words = long.split()
+            # Keep only the words of the phrase that spell the abbreviation ("Many people confuse Machine Learning").
+            initials = "".join(w[0].upper() for w in long_words)
+            start = initials.rfind(short.upper())
+            if start < 0:
+                continue
+            long = " ".join(long_words[start : start + len(short)])
+            for name in (entity.name, entity.plural):
+                if re.search(rf"\b{re.escape(short)}\b", name):
+                    for variant in (name.replace(short, long), name.replace(short, f"{long} ({short})")):
+                        if variant.lower() not in (a.lower() for a in entity.names):
+                            entity.aliases.append(variant)
+                elif long.lower() in name.lower():
+                    variant = re.sub(re.escape(long), short, name, flags=re.I)
+                    if variant.lower() not in (a.lower() for a in entity.names):
+                        entity.aliases.append(variant)
+        entity.__dict__.pop("pattern", None)  # aliases changed: recompile on next use
+
+
+def _str(data: dict, key: str, path: Path) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise CorpusError(f"Corpus profile {path}: {key!r} must be a string")
+    return value.strip()
+
+
+def _str_list(data: dict, key: str, path: Path) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CorpusError(f"Corpus profile {path}: {key!r} must be a list of strings")
+    return [v.strip() for v in value]
+
+
+def _entities(data: dict, path: Path) -> list[Entity]:
+    raw = data.get("entities", [])
+    if not isinstance(raw, list):
+        raise CorpusError(f"Corpus profile {path}: 'entities' must be a list of tables ([[entities]])")
+    entities = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            raise CorpusError(f"Corpus profile {path}: every [[entities]] needs a name")
+        entities.append(
+            Entity(item["name"].strip(), _str(item, "plural", path), _str_list(item, "aliases", path))
+        )
+    return entities
