@@ -1,18 +1,36 @@
-"""Score the bot on an eval set (JSON lines; format in tests/eval/README.md)."""
+"""Score the bot on eval sets (JSON lines; format in tests/eval/README.md).
+
+Two kinds of measure:
+- *substring accuracy*: an answer passes when it contains every expected fragment; a refusal when the
+  bot declines; follow-ups are the later turns of conversations;
+- *gold units*: each answerable question names the article units a perfect answer quotes (``gold``,
+  as verbatim fragments, so they survive re-chunking). From them: first-unit accuracy (the answer
+  opens with a gold unit), unit precision and recall, and the share of answers quoting a non-gold unit.
+The sets themselves (which file, which corpus, train or held-out) are listed in tests/eval/sets.toml.
+"""
 
 from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config
 from .chat import Chatbot, Reply
+from .chunking import Unit
 from .errors import RolebotError
 
-DEFAULT_EVAL = config.PROJECT_ROOT / "tests" / "eval" / "eval.jsonl"
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+EVAL_DIR = config.PROJECT_ROOT / "tests" / "eval"
+SETS_FILE = EVAL_DIR / "sets.toml"
+KINDS = ("answer", "refuse", "conversation")
 
 
 @dataclass
@@ -20,14 +38,24 @@ class Turn:
     question: str
     expect: list[str | list[str]] = field(default_factory=list)  # facts the answer must contain
     refuse: bool = False
+    gold: list[str] = field(default_factory=list)  # fragments naming the units a perfect answer quotes
+    type: str = ""  # definition | list | comparison | aspect | yes-no | two-part
 
 
 @dataclass
 class Case:
     kind: str  # "answer" | "refuse" | "conversation"
     turns: list[Turn]
-    type: str = ""  # for refusals: "off-topic" | "near-domain"
+    type: str = ""  # for refusals: "off-topic" | "near-domain" | "other-entity"
     line: int = 0
+
+
+@dataclass
+class EvalSet:
+    name: str
+    file: Path
+    split: str  # "train" (tune freely) | "heldout" (never tuned on)
+    corpus: Path | None = None  # None: the bot's own corpus
 
 
 @dataclass
@@ -40,6 +68,16 @@ class Outcome:
     in_scope: bool
     missing: list[str]
     ms: float
+    quoted: list[int] = field(default_factory=list)  # unit ids, in the order quoted
+    gold: list[int] = field(default_factory=list)  # gold unit ids, in order
+
+    @property
+    def expects_answer(self) -> bool:
+        return not self.case.turns[self.turn].refuse
+
+    @property
+    def type(self) -> str:
+        return self.case.turns[self.turn].type
 
 
 @dataclass
@@ -71,24 +109,82 @@ class Report:
         times = sorted(o.ms for o in self.outcomes)
         return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
+    def gold_metrics(self, type_: str | None = None) -> dict:
+        """First-unit accuracy, unit precision/recall and the share quoting a non-gold unit (answerable turns
+        with gold units; a refused one scores 0)."""
+        chosen = [o for o in self.outcomes if o.expects_answer and o.gold and (type_ is None or o.type == type_)]
+        if not chosen:
+            return {"questions": 0}
+        first = [bool(o.quoted) and o.quoted[0] in o.gold for o in chosen]
+        precision = [len(set(o.quoted) & set(o.gold)) / len(o.quoted) if o.quoted else 0.0 for o in chosen]
+        recall = [len(set(o.quoted) & set(o.gold)) / len(set(o.gold)) for o in chosen]
+        extra = [any(u not in o.gold for u in o.quoted) for o in chosen]
+        return {
+            "questions": len(chosen),
+            "first_unit_accuracy": round(statistics.mean(first), 4),
+            "unit_precision": round(statistics.mean(precision), 4),
+            "unit_recall": round(statistics.mean(recall), 4),
+            "non_gold_share": round(statistics.mean(extra), 4),
+        }
+
     def summary(self) -> dict:
         median, p95 = self.latency_ms()
-        counts = {
-            kind: sum(1 for o in self.outcomes if o.case.kind == kind) for kind in ("answer", "refuse", "conversation")
-        }
+        counts = {kind: sum(1 for o in self.outcomes if o.case.kind == kind) for kind in KINDS}
+        answered = [len(o.answer) for o in self.outcomes if o.expects_answer and o.in_scope]
+        types = sorted({o.type for o in self.outcomes if o.expects_answer and o.gold and o.type})
         return {
             "answer_accuracy": round(self.answer_accuracy, 4),
             "refusal_accuracy": round(self.refusal_accuracy, 4),
             "followup_accuracy": round(self.followup_accuracy, 4),
+            "median_answer_chars": statistics.median(answered) if answered else None,
             "latency_median_ms": round(median, 2),
             "latency_p95_ms": round(p95, 2),
             "questions": counts,
             "failures": len(self.failures),
+            "gold": self.gold_metrics(),
+            "gold_by_type": {t: self.gold_metrics(t) for t in types},
         }
 
 
-def load_cases(path: Path = DEFAULT_EVAL) -> list[Case]:
-    """Read an eval file; a malformed line is an error that names the file and line."""
+def load_sets(path: Path = SETS_FILE) -> list[EvalSet]:
+    """The eval sets named in ``path`` (paths in it are relative to its folder)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        sets = []
+        for item in data["set"]:
+            corpus = item.get("corpus")
+            sets.append(
+                EvalSet(
+                    item["name"],
+                    (path.parent / item["file"]).resolve(),
+                    item["split"],
+                    (path.parent / corpus).resolve() if corpus else None,
+                )
+            )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise RolebotError(f"Cannot read the eval sets in {path}: {exc}") from exc
+    return sets
+
+
+def _turn(record: dict, kind: str) -> Turn:
+    """One turn of a record, checked: a wrong type is the eval file's mistake, reported as such."""
+    question = record.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError('needs a "question" that is a non-empty string')
+    expect = record.get("expect", [])
+    if not isinstance(expect, list) or not all(
+        isinstance(e, str) or (isinstance(e, list) and e and all(isinstance(x, str) for x in e)) for e in expect
+    ):
+        raise ValueError('"expect" must be a list of strings (or of lists of alternative strings)')
+    gold = record.get("gold", [])
+    if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
+        raise ValueError('"gold" must be a list of strings')
+    refuse = kind == "refuse" or bool(record.get("refuse", False))
+    return Turn(question, expect, refuse, gold, str(record.get("type", "")) if kind != "refuse" else "")
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read an eval file; a malformed line is an error that names the file, the line and what is wrong."""
     cases = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -99,23 +195,34 @@ def load_cases(path: Path = DEFAULT_EVAL) -> list[Case]:
             continue
         try:
             record = json.loads(line)
-            kind = record["kind"]
-            if kind == "answer":
-                turns = [Turn(record["question"], record.get("expect", []))]
-            elif kind == "refuse":
-                turns = [Turn(record["question"], refuse=True)]
+            if not isinstance(record, dict):
+                raise ValueError("a record must be a JSON object")
+            kind = record.get("kind")
+            if kind in ("answer", "refuse"):
+                turns = [_turn(record, kind)]
             elif kind == "conversation":
-                turns = [
-                    Turn(t["question"], t.get("expect", []), bool(t.get("refuse", False))) for t in record["turns"]
-                ]
+                if not isinstance(record.get("turns"), list) or not record["turns"]:
+                    raise ValueError('a conversation needs a non-empty "turns" list')
+                turns = [_turn(t if isinstance(t, dict) else {}, kind) for t in record["turns"]]
             else:
-                raise ValueError(f"unknown kind {kind!r}")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RolebotError(f"{path}, line {number}: not a valid eval record ({exc})") from exc
-        cases.append(Case(kind, turns, record.get("type", ""), number))
+                raise ValueError(f'"kind" must be one of {", ".join(KINDS)}, not {kind!r}')
+        except ValueError as exc:
+            raise RolebotError(f"{path}, line {number}: not a valid eval record: {exc}") from exc
+        cases.append(Case(kind, turns, str(record.get("type", "")), number))
     if not cases:
         raise RolebotError(f"Eval file {path} holds no questions")
     return cases
+
+
+def gold_units(fragments: list[str], units: list[Unit]) -> list[int]:
+    """The unit ids the fragments name: a row by its first cell, anything else by a verbatim piece."""
+    ids = []
+    for fragment in fragments:
+        found = [u.id for u in units if u.kind == "row" and u.cells and u.cells[0] == fragment]
+        found = found or [u.id for u in units if u.kind != "row" and fragment in u.text]
+        if found and found[0] not in ids:
+            ids.append(found[0])
+    return ids
 
 
 def check(turn: Turn, reply: Reply) -> tuple[bool, list[str]]:
@@ -141,6 +248,20 @@ def run(bot: Chatbot, cases: list[Case]) -> Report:
             reply = bot.ask(turn.question, history)
             ms = (time.perf_counter() - started) * 1000
             passed, missing = check(turn, reply)
-            outcomes.append(Outcome(case, i, turn.question, passed, reply.answer, reply.in_scope, missing, ms))
+            quoted = list(reply.trace.quoted_units) if reply.trace else []
+            gold = gold_units(turn.gold, bot.index.units)
+            outcomes.append(
+                Outcome(case, i, turn.question, passed, reply.answer, reply.in_scope, missing, ms, quoted, gold)
+            )
             history.append((turn.question, reply.answer))
     return Report(outcomes)
+
+
+def bot_for(eval_set: EvalSet, default: Chatbot | None = None) -> Chatbot:
+    """The bot an eval set is asked: the default one, or one on the set's own corpus (index in the cache)."""
+    if eval_set.corpus is None and default is not None:
+        return default
+    if eval_set.corpus is None:
+        return Chatbot.load()
+    folder = config.cache_dir() / f"eval-{eval_set.name}"
+    return Chatbot.load(corpus=eval_set.corpus, index=folder)

@@ -54,7 +54,7 @@ PASSAGE_DEPTH = 3
 TOPIC_LABEL_MIN = 0.55
 """A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
 
-FEATURES = ("dense", "unit", "missing", "passage_missing", "out_of_scope", "no_terms")
+FEATURES = ("dense", "unit", "missing", "passage_missing", "out_of_scope", "no_terms", "names_entity", "asks_definition")
 
 
 @lru_cache(maxsize=1)
@@ -69,11 +69,12 @@ def word_frequencies() -> dict[str, float]:
 
 
 def rarity(word: str) -> float:
-    """How much a word says about what is asked: 0.5 for very common words, up to 4 for rare ones."""
+    """How much a word says about what is asked: nothing for very common words ("does", Zipf 6.3), up to 4
+    for rare ones and words English lists do not know."""
     zipf = word_frequencies().get(word)
     if zipf is None:
         return 4.0
-    return min(4.0, max(0.5, 6.5 - zipf))
+    return min(4.0, max(0.0, 6.0 - zipf))
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +118,9 @@ _COMPARATIVE = re.compile(
     r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|same as|similar\w*|better|or)\b",
     re.I,
 )
+
+
+_DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are|does)\b(?!.*\b(?:do|use|need)\b)|define\b|meaning of\b)", re.I)
 
 
 class ScopeJudge:
@@ -211,7 +215,11 @@ class ScopeJudge:
             "missing": missing,
             "passage_missing": passage_missing,
             "out_of_scope": self.topic_similarity(vector, embedder)[0],
-            "no_terms": 0.0 if terms else 1.0,
+            "no_terms": 0.0 if total else 1.0,
+            # Questions about the article's subjects usually name one ("what is machine learning?" does not).
+            "names_entity": 1.0 if self.profile.entities_in(question) else 0.0,
+            # "What is fine-tuning?": articles use many terms they never define.
+            "asks_definition": 1.0 if _DEFINITION.match(question) else 0.0,
         }
         uncovered = [t for t in terms if cover[t] == 0.0]
         return {k: round(float(v), 4) for k, v in features.items()}, terms, uncovered

@@ -1,0 +1,140 @@
+"""Fit the scope model (bot/data/scope_model.json) on the training splits; print the held-out figures.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py            # fit, write, evaluate
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --dry-run  # fit and evaluate, write nothing
+
+Every turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is asked (follow-ups with
+their conversation), its scope features are read from the reply's trace, and a logistic regression
+(L2, Newton's method, NumPy only) learns answer (1) vs refuse (0). The threshold maximises balanced
+accuracy on the same training turns. Questions refused because they name an entity the article does
+not compare are decided by rule, not by the model, and are left out of the fit. Held-out sets are only
+scored, never fitted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bot import Chatbot  # noqa: E402
+from bot.evaluation import bot_for, load_cases, load_sets, run  # noqa: E402
+from bot.scope import FEATURES, MODEL_FILE, ScopeModel  # noqa: E402
+
+L2 = 0.1
+"""Ridge penalty on the weights (not the bias): keeps them finite on separable training data."""
+
+
+def training_rows(bot: Chatbot, sets) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for eval_set in sets:
+        chatbot = bot_for(eval_set, bot)
+        for case in load_cases(eval_set.file):
+            history: list[tuple[str, str]] = []
+            for turn in case.turns:
+                reply = chatbot.ask(turn.question, history)
+                history.append((turn.question, reply.answer))
+                if reply.trace.scope_reason.startswith("the question names"):
+                    continue
+                rows.append([reply.trace.scope_features[name] for name in FEATURES])
+                labels.append(0.0 if turn.refuse else 1.0)
+    return np.asarray(rows), np.asarray(labels)
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    design = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], L2)
+    penalty[-1] = 0.0
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-design @ w))
+        gradient = design.T @ (p - y) + penalty * w
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """The probability cut that maximises balanced accuracy (mean of answer and refusal recall)."""
+    best, best_score = 0.5, -1.0
+    for t in np.unique(np.round(p, 3)):
+        score = ((p >= t)[y == 1].mean() + (p < t)[y == 0].mean()) / 2
+        if score > best_score + 1e-12:
+            best, best_score = float(t), float(score)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="fit and report, but do not write the model")
+    args = parser.parse_args()
+
+    sets = load_sets()
+    bot = Chatbot.load()
+    train = [s for s in sets if s.split == "train"]
+    x, y = training_rows(bot, train)
+    weights, bias = fit(x, y)
+    p = 1 / (1 + np.exp(-(x @ weights + bias)))
+    threshold = best_threshold(p, y)
+    model = ScopeModel(
+        [round(float(w), 4) for w in weights],
+        round(bias, 4),
+        threshold,
+        {
+            "command": "python scripts/fit_scope.py",
+            "trained_on": [s.name for s in train],
+            "training_turns": int(len(y)),
+            "training_balanced_accuracy": round(
+                float(((p >= threshold)[y == 1].mean() + (p < threshold)[y == 0].mean()) / 2), 4
+            ),
+            "l2": L2,
+        },
+    )
+    print(f"fitted on {len(y)} turns of {', '.join(s.name for s in train)}")
+    for name, w in zip(FEATURES, model.weights, strict=True):
+        print(f"  {name:<16}{w:+.3f}")
+    print(f"  {'bias':<16}{model.bias:+.3f}   threshold {threshold:.3f}")
+
+    # Score every set with the new model (the bots share the model object, so nothing is re-read).
+    figures = {}
+    for eval_set in sets:
+        chatbot = bot_for(eval_set, bot)
+        chatbot.scope.model = model
+        summary = run(chatbot, load_cases(eval_set.file)).summary()
+        figures[eval_set.name] = {
+            k: (summary[k] if summary[k] == summary[k] else None)  # NaN (no such turns) is not JSON
+            for k in ("answer_accuracy", "refusal_accuracy", "followup_accuracy")
+        }
+        shown = "  ".join(f"{k} {v:.3f}" for k, v in figures[eval_set.name].items() if v is not None)
+        print(f"{eval_set.name:<16} ({eval_set.split:<7}) {shown}")
+    model.provenance["figures"] = figures
+    if not args.dry_run:
+        MODEL_FILE.write_text(
+            json.dumps(
+                {
+                    "features": list(FEATURES),
+                    "weights": model.weights,
+                    "bias": model.bias,
+                    "threshold": model.threshold,
+                    "provenance": model.provenance,
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"wrote {MODEL_FILE}")
+
+
+if __name__ == "__main__":
+    main()
