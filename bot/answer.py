@@ -201,7 +201,7 @@ class Composer:
         if not ranked:
             return []
         if self.is_comparison(question):
-            return self._comparison(ranked)
+            return self._comparison(ranked, named)
         return self._best(ranked)
 
     def _named_section(self, question: str) -> str | None:
@@ -233,8 +233,12 @@ class Composer:
                     chosen.append(item.unit)
         return self._with_antecedents(chosen)
 
-    def _comparison(self, ranked: list[ScoredUnit]) -> list[Unit]:
-        """The contrast sentence (one naming two entities), then the table rows asked about (at most two)."""
+    def _comparison(self, ranked: list[ScoredUnit], named: list[Entity]) -> list[Unit]:
+        """The contrast sentence, then the table rows asked about (at most two).
+
+        The contrast sentence names two entities; when the question names one entity and something else
+        ("AI engineers vs traditional software engineers"), it is the best sentence naming that entity.
+        """
         rows = [s for s in ranked if s.unit.kind == "row"]
         if rows and rows[0].names_aspect:
             # A single-aspect comparison ("AI vs ML tech stack") is answered by its row alone.
@@ -244,7 +248,11 @@ class Composer:
             for s in ranked
             if s.unit.kind == "sentence"
             and not _ANAPHORIC.match(s.unit.text)
-            and sum(e.mentioned_in(s.unit.text) for e in self.entities) >= 2
+            and (
+                named[0].mentioned_in(s.unit.text)
+                if len(named) == 1
+                else sum(e.mentioned_in(s.unit.text) for e in self.entities) >= 2
+            )
         ]
         chosen = [contrasts[0].unit] if contrasts else []
         if rows and (not chosen or rows[0].score >= contrasts[0].score - self.params.unit_margin):

@@ -134,7 +134,8 @@ class ScopeJudge:
         for word in index.vocabulary:
             self._by_length.setdefault(len(word), []).append(word)
         self._framing = profile.entity_terms()
-        self._english = word_frequencies()
+        # Words common enough in English (Zipf 3: once per million words) are words, not typos.
+        self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._topics: list[tuple[str, str]] | None = None  # (label, phrasing)
         self._topic_vectors: np.ndarray | None = None

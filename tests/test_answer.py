@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import MAX_ANSWER_CHARS, is_comparison
+from bot.answer import MAX_ANSWER_CHARS
 from bot.chunking import split_sentences
 
 ARTICLE = (Path(__file__).resolve().parent.parent / "corpus" / "ai-engineer-vs-ml-engineer.md").read_text(
@@ -49,23 +49,60 @@ def test_answers_are_verbatim_and_short(bot, question):
 
 
 def test_sources_are_not_pasted_into_the_answer(bot):
-    reply = bot.ask("What is Edge AI?")
+    reply = bot.ask("Where do AI engineers deploy Edge AI?")
     assert "Edge AI (deploying AI on IoT devices, mobile phones)" in reply.answer
     assert all(s.section not in reply.answer for s in reply.sources)
     assert reply.sources[0].section.endswith("5. Optimizing & Deploying AI Models")
 
 
-def test_comparison_gets_contrast_sentence_and_rows_for_both_roles(bot):
+def test_comparison_opens_with_the_contrast_sentence(bot):
     reply = bot.ask("How is an AI Engineer different from an ML Engineer?")
-    assert "ML Engineers focus on training models, while AI Engineers integrate those models" in reply.answer
-    assert "| Aspect | AI Engineer | ML Engineer |" in reply.answer
-    assert "Primary Focus" in reply.answer
+    assert reply.answer.startswith("Essentially, ML Engineers focus on training models, while AI Engineers")
+
+
+def test_single_aspect_comparison_is_its_row_alone(bot):
+    answer = bot.ask("AI engineer vs ML engineer tech stack").answer
+    assert answer.startswith("| Aspect | AI Engineer | ML Engineer |")
+    assert "| Tech Stack | Python, Java, C++ | Python, R |" in answer
+    assert "while" not in answer  # no linking sentence in front of the row
+
+
+def test_single_role_question_gets_that_roles_column(bot):
+    answer = bot.ask("tech stack of an ML engineer").answer
+    assert "| Aspect | ML Engineer |" in answer and "Python, R" in answer
+    assert "Java" not in answer
+
+
+def test_a_question_in_the_article_is_never_quoted(bot):
+    for question in ("What exactly does an AI Engineer do?", "what are your thoughts on the future of AI engineers?"):
+        reply = bot.ask(question)
+        assert "?" not in "".join(p.text for p in reply.parts if p.kind == "quote"), reply.answer
+
+
+def test_a_heading_named_by_the_question_is_answered_from_its_section(bot):
+    reply = bot.ask("How can I become one?")
+    assert reply.in_scope
+    assert reply.sources[0].heading == "How to Become an AI Engineer?"
+    assert "Strong Programming Skills" in reply.answer
+
+
+def test_a_numbered_item_beats_the_list_of_item_titles(bot):
+    answer = bot.ask("What math do AI engineers need?").answer
+    assert "linear algebra, probability, and optimization techniques" in answer
+    assert "Strong Programming Skills" not in answer
+
+
+def test_two_part_questions_get_both_parts_in_order(bot):
+    answer = bot.ask("What is an AI engineer and how is it different from an ML engineer?").answer
+    definition = answer.find("designs, develops, and deploys")
+    contrast = answer.find("ML Engineers focus on training models")
+    assert 0 <= definition < contrast
 
 
 @pytest.mark.parametrize(
     ("question", "row", "cell"),
     [
-        ("who uses XGBoost?", "Frameworks & Tools", "Scikit-learn, XGBoost"),
+        ("who uses XGBoost?", "Frameworks & Tools", "XGBoost"),
         ("tech stack of an ML engineer", "Tech Stack", "Python, R"),
         ("how do ML engineers deploy models?", "Deployment", "data pipeline"),
     ],
@@ -104,5 +141,5 @@ def test_pronoun_sentence_brings_its_antecedent(bot):
         ("what tools do AI engineers use?", False),
     ],
 )
-def test_is_comparison(question, expected):
-    assert is_comparison(question) is expected
+def test_is_comparison(bot, question, expected):
+    assert bot.composer.is_comparison(question) is expected

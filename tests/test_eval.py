@@ -1,38 +1,78 @@
-"""The quality gate: answer and refusal accuracy on the project's eval set (tests/eval/eval.jsonl)."""
+"""The quality gate: each eval set's figures stay above a floor; held-out sets are never tuned on.
+
+Floors sit a little under the figures measured when the current scope model was fitted
+(bot/data/scope_model.json's provenance): a change that loses held-out accuracy fails here.
+"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from bot.evaluation import DEFAULT_EVAL, load_cases, run
+from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
+
+FLOORS = {
+    # set: (answer, refusal, follow-up) accuracy floors
+    "article-train": (0.85, 0.95, 0.90),
+    "article-heldout": (0.75, 0.75, 0.90),
+    "real-heldout": (0.60, 0.65, None),
+    "second-article": (0.55, 0.75, 0.60),
+}
+SETS = {s.name: s for s in load_sets()}
 
 
 @pytest.fixture(scope="module")
-def report(bot):
-    return run(bot, load_cases(DEFAULT_EVAL))
+def reports(bot):
+    return {name: run(bot_for(SETS[name], bot), load_cases(SETS[name].file)) for name in FLOORS}
 
 
-def test_eval_set_is_big_enough():
-    cases = load_cases(DEFAULT_EVAL)
-    kinds = [c.kind for c in cases]
-    assert kinds.count("answer") >= 60
-    assert kinds.count("refuse") >= 20
-    assert kinds.count("conversation") >= 6
-    types = {c.type for c in cases if c.kind == "refuse"}
-    assert {"off-topic", "near-domain"} <= types
+def test_sets_are_split_and_big_enough():
+    assert {s.split for s in SETS.values()} == {"train", "heldout"}
+    real = [c for name in ("real-train", "real-heldout") for c in load_cases(SETS[name].file)]
+    assert len(real) >= 100
+    second = load_cases(SETS["second-article"].file)
+    assert len(second) >= 40
+    assert sum(c.kind == "refuse" and c.type in ("near-domain", "other-entity") for c in second) >= 12
+    assert sum(len(c.turns) - 1 for c in second if c.kind == "conversation") >= 6
 
 
-def _failures(report, kind):
-    return "\n".join(f"{o.question!r}: {o.missing}" for o in report.failures if o.case.kind == kind)
+def test_real_questions_carry_their_address():
+    for name in ("real-train", "real-heldout"):
+        for line in SETS[name].file.read_text(encoding="utf-8").splitlines():
+            assert json.loads(line)["url"].startswith("http")
 
 
-def test_answer_accuracy_at_least_90_percent(report):
-    assert report.answer_accuracy >= 0.90, _failures(report, "answer")
+def test_train_and_heldout_share_no_question():
+    def questions(name):
+        return {t.question.lower() for c in load_cases(SETS[name].file) for t in c.turns}
+
+    assert not questions("article-train") & questions("article-heldout")
+    assert not questions("real-train") & questions("real-heldout")
 
 
-def test_refusal_accuracy_at_least_90_percent(report):
-    assert report.refusal_accuracy >= 0.90, _failures(report, "refuse")
+def test_every_gold_fragment_names_exactly_one_unit(bot):
+    for name, eval_set in SETS.items():
+        units = bot_for(eval_set, bot).index.units
+        for case in load_cases(eval_set.file):
+            for turn in case.turns:
+                for fragment in turn.gold:
+                    rows = [u for u in units if u.kind == "row" and u.cells[0] == fragment]
+                    others = [u for u in units if u.kind != "row" and fragment in u.text]
+                    assert len(rows or others) >= 1, f"{name}: {fragment!r} names no unit"
+                    assert len(gold_units([fragment], units)) == 1
 
 
-def test_followup_accuracy_at_least_85_percent(report):
-    assert report.followup_accuracy >= 0.85, _failures(report, "conversation")
+@pytest.mark.parametrize("name", FLOORS)
+def test_accuracy_stays_above_its_floor(reports, name):
+    report = reports[name]
+    answer, refusal, followup = FLOORS[name]
+    failures = "\n".join(f"{o.question!r}: {o.missing}" for o in report.failures)
+    assert report.answer_accuracy >= answer, failures
+    assert report.refusal_accuracy >= refusal, failures
+    if followup is not None:
+        assert report.followup_accuracy >= followup, failures
+
+
+def test_answers_stay_short(reports):
+    assert reports["article-heldout"].summary()["median_answer_chars"] <= 300

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.followup import AI, ML, mentions_both_roles, resolve, role_of
+from bot import config
+from bot.corpus import load_corpus
+from bot.followup import FollowUps
+from bot.profile import load_profile
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "devops-vs-sre" / "corpus"
+FOLLOWUPS = FollowUps(load_profile(config.corpus_dir(), load_corpus(config.corpus_dir())))
+AI, ML = "AI Engineers", "ML Engineers"  # the corpus profile's entities (corpus/rolebot.toml)
+
+
+def resolve(question: str, previous: list[str]) -> str:
+    return FOLLOWUPS.resolve(question, previous)
+
+
+def role_of(text: str) -> str | None:
+    entity = FOLLOWUPS.entity_of(text)
+    return entity.plural if entity else None
+
+
+def mentions_both_roles(text: str) -> bool:
+    return len([e for e in FOLLOWUPS.entities if e.mentioned_in(text)]) == 2
 
 
 @pytest.mark.parametrize(
@@ -109,7 +131,7 @@ def test_a_led_follow_up_without_pronoun_gets_the_role() -> None:
     [
         ("What does an AI engineer do?", AI),
         ("artificial intelligence engineers", AI),
-        ("what do ML enginers use", ML),
+        ("what do ML engineers use", ML),
         ("Machine-learning engineering", ML),
         ("AI vs ML engineers", ML),  # "AI" alone is not a role; "ML engineers" is
         ("AI engineers and ML engineers", None),
@@ -131,3 +153,25 @@ def test_resolve_always_returns_text(question: str, previous: list[str]) -> None
     assert isinstance(resolved, str)
     if not previous:
         assert resolved == question
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        ("What tools do SREs use?", "what about DevOps engineers?", "What tools do DevOps Engineers use?"),
+        ("What tools do SREs use?", "and the other one?", "What tools do DevOps Engineers use?"),
+        ("What does a DevOps engineer focus on?", "and the other one?", "What does a Site Reliability Engineers focus on?"),
+        ("What does a DevOps engineer do?", "which languages do they use?", "which languages do DevOps Engineers use?"),
+    ],
+)
+def test_follow_ups_work_for_any_profile(previous: str, question: str, expected: str) -> None:
+    """The same rules on another article's entities (tests/fixtures/devops-vs-sre), no code change."""
+    followups = FollowUps(load_profile(FIXTURE, load_corpus(FIXTURE)))
+    assert followups.resolve(question, [previous]) == expected
+
+
+def test_no_entities_means_only_tell_me_more(tmp_path) -> None:
+    (tmp_path / "notes.md").write_text("# Notes\n\nPlain text without a table.\n", encoding="utf-8")
+    followups = FollowUps(load_profile(tmp_path, load_corpus(tmp_path)))
+    assert followups.resolve("tell me more", ["What are the notes?"]) == "What are the notes?"
+    assert followups.resolve("what do they say?", ["What are the notes?"]) == "what do they say?"
