@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot import config
 from bot.corpus import corpus_files
 from bot.embeddings import Embedder, get_embedder
-from bot.evaluation import Case, Report, check, load_cases, run
+from bot.evaluation import Case, Report, check, load_cases, load_sets, run
 
 CHUNK_CHARS = 500
 
@@ -87,7 +87,7 @@ def median_answer_chars(report: Report) -> float:
 
 
 def evaluate(cases: list[Case] | None = None, corpus: Path | None = None) -> tuple[NaiveBaseline, Report]:
-    cases = cases or load_cases()
+    cases = cases or [c for s in load_sets() if s.split == "train" and s.corpus is None for c in load_cases(s.file)]
     baseline = NaiveBaseline(corpus or config.corpus_dir(), get_embedder("build"), get_embedder("query"))
     baseline.fit_threshold(cases)
     return baseline, run(baseline, cases)  # type: ignore[arg-type]  # duck-typed: ask() → .answer, .in_scope

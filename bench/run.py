@@ -36,7 +36,7 @@ import baseline  # noqa: E402
 from bot import Chatbot, config  # noqa: E402
 from bot.build import build_index, save_index, stale_reason  # noqa: E402
 from bot.embeddings import get_embedder  # noqa: E402
-from bot.evaluation import Report, load_cases, run  # noqa: E402
+from bot.evaluation import Report, bot_for, load_cases, load_sets, run  # noqa: E402
 
 TARGET_WARM_MEDIAN_MS = 15.0
 TARGET_BUILD_S = 3.0
@@ -55,10 +55,10 @@ SERVING_RSS = """
 import json, resource, sys
 from pathlib import Path
 from bot import Chatbot
-from bot.evaluation import load_cases, run
+from bot.evaluation import load_cases, load_sets, run
 bot = Chatbot.load(corpus=Path(sys.argv[1]), index=Path(sys.argv[2]))
 bot.warm_up()
-run(bot, load_cases())
+run(bot, [c for s in load_sets() if s.corpus is None for c in load_cases(s.file)])
 print(json.dumps({"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
@@ -79,6 +79,7 @@ class StageRecorder:
 
     def __init__(self, bot: Chatbot) -> None:
         self.bot = bot
+        self.index = bot.index  # the eval scores gold units against it
         self.timings: list[dict[str, float]] = []
 
     def ask(self, question: str, history=None):
@@ -113,8 +114,37 @@ def cold_load(corpus: Path, index: Path, runs: int) -> dict:
     }
 
 
+def article_cases(sets) -> list:
+    """The article's own sets (train and held-out): what the latency passes time, as before the split."""
+    return [c for s in sets if s.corpus is None and s.name.startswith("article") for c in load_cases(s.file)]
+
+
+def per_set(bot: Chatbot, sets) -> dict:
+    """rolebot and the naive baseline on every eval set; the baseline's threshold is fitted on the training
+    sets of the article only, like rolebot's scope model."""
+    train = [c for s in sets if s.split == "train" and s.corpus is None for c in load_cases(s.file)]
+    naive, _ = baseline.evaluate(train, config.corpus_dir())
+    figures = {}
+    for eval_set in sets:
+        cases = load_cases(eval_set.file)
+        ours = run(bot_for(eval_set, bot), cases).summary()
+        other = naive
+        if eval_set.corpus is not None:
+            other = baseline.NaiveBaseline(eval_set.corpus, get_embedder("build"), get_embedder("query"))
+            other.threshold = naive.threshold
+        theirs = run(other, cases).summary()  # type: ignore[arg-type]
+        keys = ("answer_accuracy", "refusal_accuracy", "followup_accuracy", "median_answer_chars")
+        figures[eval_set.name] = {
+            "split": eval_set.split,
+            "rolebot": {k: ours[k] for k in keys} | {"gold": ours["gold"], "gold_by_type": ours["gold_by_type"]},
+            "baseline": {k: theirs[k] for k in keys},
+        }
+    return figures
+
+
 def measure(args: argparse.Namespace) -> dict:
-    cases = load_cases()
+    sets = load_sets()
+    cases = article_cases(sets)
     load_at_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="rolebot-bench-"))
     try:
@@ -160,6 +190,7 @@ def measure(args: argparse.Namespace) -> dict:
                 by_kind.setdefault(outcome.case.kind, []).append(outcome.ms)
             naive_latencies += [o.ms for o in run(naive, cases).outcomes]  # type: ignore[arg-type]
         stages = {name: round(statistics.median(t[name] for t in recorder.timings), 2) for name in recorder.timings[0]}
+        sets_figures = per_set(bot, sets)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -175,6 +206,7 @@ def measure(args: argparse.Namespace) -> dict:
         },
         "eval": {"questions": summary["questions"], "turns": len(report.outcomes), "repeat": args.repeat},
         "index_was_stale": stale,
+        "sets": sets_figures,
         "rolebot": {
             "answer_accuracy": summary["answer_accuracy"],
             "refusal_accuracy": summary["refusal_accuracy"],
@@ -252,6 +284,14 @@ def print_report(r: dict) -> None:
         f"(baseline: {naive['chunks']} fixed {baseline.CHUNK_CHARS}-char chunks, top-1 passage, "
         f"refuses below cosine {naive['threshold']:.3f} — the threshold that maximises its own accuracy sum)"
     )
+    print()
+    print("\nby eval set (answer / refusal / follow-up accuracy; gold: first-unit, precision, recall):")
+    for name, f in r["sets"].items():
+        o, n, g = f["rolebot"], f["baseline"], f["rolebot"]["gold"]
+        acc = "/".join("–" if v is None or v != v else f"{v:.1%}" for v in (o["answer_accuracy"], o["refusal_accuracy"], o["followup_accuracy"]))
+        base = "/".join("–" if v is None or v != v else f"{v:.1%}" for v in (n["answer_accuracy"], n["refusal_accuracy"], n["followup_accuracy"]))
+        gold = f"{g['first_unit_accuracy']:.1%}, {g['unit_precision']:.2f}, {g['unit_recall']:.2f}" if g.get("questions") else "–"
+        print(f"  {name:<16} {f['split']:<8} rolebot {acc:<20} baseline {base:<20} gold {gold}")
     print()
     stages = ", ".join(f"{k} {v}" for k, v in ours["stage_median_ms"].items())
     print(f"rolebot stage medians (ms): {stages}; quietest pass median {ours['warm_latency_best_pass_median_ms']} ms")

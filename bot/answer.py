@@ -49,6 +49,10 @@ _WHICH = re.compile(
     r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I
 )
 _ANAPHORIC = re.compile(r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I)
+# A sentence that contrasts: "Essentially, X focus on…, while Y…"; "In this blog, we'll explore X and Y" does not.
+_CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
+# "Is it the same job?": the article's "…while their work overlaps, they have distinct roles:" answers it.
+_SAMENESS = re.compile(r"\b(same|identical|interchangeable|confus\w*|overlap\w*)\b", re.I)
 _TWO_PARTS = re.compile(
     r"\?\s+(?=\S)|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
 )
@@ -110,12 +114,27 @@ class Composer:
                 self.unit_chunk.setdefault(uid, chunk.id)
                 if chunk.kind == "row":
                     self.row_chunk[uid] = chunk.id
+        # "…they have distinct roles:" before a table: a comparison may quote it, followed by a row.
+        self.table_leads = {
+            u.id for u in index.units[:-1] if _is_lead_in(u) and index.units[u.id + 1].kind == "row"
+        }
+        # Entities with sections of their own ("Who is a Site Reliability Engineer?"); the others live in the table.
+        paths = {u.section for u in index.units}
+        self.own_sections = {
+            e.name for e in self.entities if any(e.mentioned_in(p) and len(self.profile.entities_in(p)) == 1 for p in paths)
+        }
         self.sections: dict[str, list[Unit]] = {}
         for unit in index.units:
             self.sections.setdefault(unit.section, []).append(unit)
+        # Heading words that say what a section is about: not numbers, stopwords, entity names or the words of
+        # a comparison ("SRE vs. DevOps Engineer: What's the Difference?" names no topic of its own).
         self.heading_stems = {
-            section: {stem(t) for t in tokens(section.split(PATH_SEPARATOR)[-1]) if not t.isdigit()}
-            - STOPWORDS
+            section: {
+                stem(t)
+                for t in tokens(section.split(PATH_SEPARATOR)[-1])
+                # The stopword list holds some content words ("become", "system"): only short ones are dropped.
+                if t.isalpha() and len(t) > 2 and (t not in STOPWORDS or len(t) >= 5) and not _COMPARE.fullmatch(t)
+            }
             - self.entity_stems
             for section in self.sections
         }
@@ -134,7 +153,7 @@ class Composer:
         return [e for e in self.entities if e.mentioned_in(question)]
 
     def is_comparison(self, question: str) -> bool:
-        """Does the question contrast the entities ("AI vs ML engineer", "who uses XGBoost?")?"""
+        """Does the question contrast the entities ("SRE vs DevOps engineer", "who uses Terraform?")?"""
         named = self.entities_in(question)
         if len(named) >= 2:
             return True
@@ -154,12 +173,16 @@ class Composer:
 
     def rank_units(self, question: str, vector: np.ndarray, unit_ids: list[int]) -> list[ScoredUnit]:
         """``unit_ids`` scored and sorted, best first."""
-        query_stems = {s for s in stems(question) if s in self.idf}
+        # A stem counts also when it starts an article stem of 4+ letters ("math" → "mathemat").
+        asked = set(stems(question))
+        query_stems = {s for s in asked if s in self.idf} | {
+            s for s in self.idf for q in asked if len(q) >= 4 and s != q and s.startswith(q)
+        }
         # Words that only name the entities say little about which unit answers; when the question has
         # other words, only those count.
         query_stems = (query_stems - self.entity_stems) or query_stems
         total = sum(self.idf[s] for s in query_stems) or 1.0
-        unit_ids = [u for u in unit_ids if _quotable(self.index.units[u])]
+        unit_ids = [u for u in unit_ids if _quotable(self.index.units[u]) or u in self.table_leads]
         if not unit_ids:
             return []
         cosine = self.index.unit_vectors[unit_ids] @ vector.reshape(-1)
@@ -200,8 +223,15 @@ class Composer:
         ranked = self.rank_units(question, vector, candidates)
         if not ranked:
             return []
+        if len(named) == 1 and not self.is_comparison(question) and named[0].name not in self.own_sections:
+            # An entity the article describes only in its comparison table is answered from its column there.
+            rows = [s for s in ranked if s.unit.kind == "row"]
+            if rows:
+                return [s.unit for s in rows[:MAX_ROWS] if s.score >= rows[0].score - self.params.unit_margin]
         if self.is_comparison(question):
-            return self._comparison(ranked, named)
+            if not _SAMENESS.search(question):
+                ranked = [s for s in ranked if s.unit.id not in self.table_leads]
+            return self._comparison(ranked, named, self.profile.other_titles(question))
         return self._best(ranked)
 
     def _named_section(self, question: str) -> str | None:
@@ -211,6 +241,9 @@ class Composer:
         return max(named, key=lambda s: len(self.heading_stems[s]), default=None)
 
     def _best(self, ranked: list[ScoredUnit], whole_section: bool = False) -> list[Unit]:
+        ranked = [s for s in ranked if s.unit.id not in self.table_leads]  # only a comparison quotes those
+        if not ranked:
+            return []
         top = ranked[0]
         if top.unit.id in self.item_sections:
             # "What math do they need?": the Mathematics item's content, not the list of item titles.
@@ -233,29 +266,34 @@ class Composer:
                     chosen.append(item.unit)
         return self._with_antecedents(chosen)
 
-    def _comparison(self, ranked: list[ScoredUnit], named: list[Entity]) -> list[Unit]:
+    def _comparison(self, ranked: list[ScoredUnit], named: list[Entity], others: list[str]) -> list[Unit]:
         """The contrast sentence, then the table rows asked about (at most two).
 
         The contrast sentence names two entities; when the question names one entity and something else
-        ("AI engineers vs traditional software engineers"), it is the best sentence naming that entity.
+        ("SREs vs traditional system administrators"), it is the best sentence naming both. A table's
+        lead-in ("…while their work overlaps, they have distinct roles:") may be it; its best row follows.
         """
         rows = [s for s in ranked if s.unit.kind == "row"]
-        if rows and rows[0].names_aspect:
-            # A single-aspect comparison ("AI vs ML tech stack") is answered by its row alone.
-            return [s.unit for s in rows[:MAX_ROWS] if s.names_aspect]
+        if rows and (rows[0].names_aspect or rows[0] is ranked[0]):
+            # A single-aspect comparison ("AI vs ML tech stack", "who uses XGBoost?") is answered by its row alone.
+            return [s.unit for s in rows[:MAX_ROWS] if s.names_aspect or s is rows[0]]
+        other_stems = [{stem(t) for t in tokens(title)} for title in others]
         contrasts = [
             s
             for s in ranked
             if s.unit.kind == "sentence"
             and not _ANAPHORIC.match(s.unit.text)
+            and (_CONTRAST.search(s.unit.text) or _is_lead_in(s.unit))
             and (
-                named[0].mentioned_in(s.unit.text)
-                if len(named) == 1
+                named[0].mentioned_in(s.unit.text) and all(t <= self.unit_stems[s.unit.id] for t in other_stems)
+                if len(named) == 1 and other_stems
                 else sum(e.mentioned_in(s.unit.text) for e in self.entities) >= 2
             )
         ]
+        contrasts.sort(key=lambda s: -s.score)
         chosen = [contrasts[0].unit] if contrasts else []
-        if rows and (not chosen or rows[0].score >= contrasts[0].score - self.params.unit_margin):
+        table_lead = bool(chosen) and _is_lead_in(chosen[0])
+        if rows and (not chosen or table_lead or rows[0].score >= contrasts[0].score - self.params.unit_margin):
             chosen += [rows[0].unit]
         return chosen or self._best(ranked)
 

@@ -145,7 +145,7 @@ class Chatbot:
         except EmptyQuestionError:
             raise EmptyQuestionError(self.profile.empty_question) from None
         previous = self._previous_questions(history or [], limit)
-        resolved = self.followups.resolve(self.scope.corrected(text), previous)
+        resolved = self.followups.resolve(self.profile.expand(self.scope.corrected(text)), previous)
         t_resolve = time.perf_counter()
 
         vector = self.embedder.encode([resolved])[0]
@@ -252,7 +252,7 @@ class Chatbot:
                 cleaned = clean_question(user, limit)
             except ValueError:
                 continue
-            resolved.append(self.followups.resolve(self.scope.corrected(cleaned), resolved))
+            resolved.append(self.followups.resolve(self.profile.expand(self.scope.corrected(cleaned)), resolved))
         return resolved
 
     def _offer(self, suggestions: list[str]) -> Part:

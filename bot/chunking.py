@@ -84,7 +84,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def row_sentence(header: list[str], cells: list[str]) -> str:
-    """A table row as a self-contained sentence: "Tech Stack: AI Engineer: Python, Java, C++. ML Engineer: Python, R." """
+    """A table row as a self-contained sentence: "Tech Stack: SRE: Go, Python. DevOps Engineer: Python, Bash." """
     parts = [f"{name}: {value.rstrip('.')}." for name, value in zip(header[1:], cells[1:], strict=False)]
     return f"{cells[0]}: " + " ".join(parts)
 

@@ -147,6 +147,45 @@ class _Out:
             for source in reply.sources:
                 self.line(f"  {source.score:.2f}  {source.section}", "dim")
 
+    def eval_report(self, results: dict) -> None:
+        """One row per eval set: accuracy, gold-unit figures, answer length, latency; then the failures."""
+        header = ("set", "split", "answer", "refusal", "follow-up", "first unit", "precision", "recall", "chars", "ms")
+        rows = []
+        for name, (eval_set, summary, _) in results.items():
+            gold = summary["gold"]
+            rows.append(
+                (
+                    name,
+                    eval_set.split,
+                    _percent(summary["answer_accuracy"]),
+                    _percent(summary["refusal_accuracy"]),
+                    _percent(summary["followup_accuracy"]),
+                    _percent(gold["first_unit_accuracy"]) if gold.get("questions") else "n/a",
+                    f"{gold['unit_precision']:.2f}" if gold.get("questions") else "n/a",
+                    f"{gold['unit_recall']:.2f}" if gold.get("questions") else "n/a",
+                    f"{summary['median_answer_chars'] or 0:.0f}",
+                    f"{summary['latency_median_ms']:.0f}",
+                )
+            )
+        if self.tty:
+            from rich.table import Table
+
+            table = Table(title="rolebot eval")
+            for name in header:
+                table.add_column(name)
+            for row in rows:
+                table.add_row(*row)
+            self.console.print(table)
+        else:
+            widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+            for row in [header, *rows]:
+                click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        for name, (_, _, failures) in results.items():
+            self.line(f"{name}: {len(failures)} failed" + (":" if failures else ""), "bold")
+            for f in failures:
+                missing = ", ".join(f["missing"])
+                self.line(f"  line {f['line']} turn {f['turn'] + 1}: {f['question']!r} missing {missing}", "dim")
+
     def passages(self, reply: Reply | None) -> None:
         if reply is None:
             self.line("No answer yet: ask a question first.")
@@ -169,12 +208,12 @@ def _read_question(words: tuple[str, ...]) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="rolebot")
 def cli() -> None:
-    """Answers questions about the AI Engineer role and how it differs from an ML Engineer,
-    quoting one article (corpus/) and naming the sections it quotes.
+    """Answers questions about the article in corpus/ (what it covers: corpus/rolebot.toml),
+    quoting it and naming the sections it quotes.
 
     \b
     Examples:
-      rolebot ask "How is an AI Engineer different from an ML Engineer?"
+      rolebot ask "How do the two roles differ?"
       rolebot chat
 
     Settings come from ROLEBOT_* environment variables (see the README).
@@ -196,9 +235,9 @@ def ask(ctx: click.Context, question: tuple[str, ...], top_k: int, as_json: bool
 
     \b
     Examples:
-      rolebot ask "What tools do ML Engineers use?"
-      rolebot ask -k 5 --json "Who do AI Engineers work with?"
-      echo "What is an AI Engineer?" | rolebot ask -
+      rolebot ask "What tools does each role use?"
+      rolebot ask -k 5 --json "Who do they work with?"
+      echo "How do the two roles differ?" | rolebot ask -
     """
     text = _read_question(question)
     chatbot = _load(ctx)
@@ -226,7 +265,7 @@ def chat(ctx: click.Context, top_k: int, as_json: bool) -> None:
     \b
     Examples:
       rolebot chat
-      printf 'What frameworks do AI engineers use?\\nwhat about ML engineers?\\n' | rolebot chat
+      printf 'How do the two roles differ?\\ntell me more\\n' | rolebot chat
     """
     out = _Out()
     chatbot = _load(ctx)
@@ -289,7 +328,7 @@ class _Session:
 
     def interactive(self) -> None:
         read = _line_reader()
-        self.out.line("rolebot: ask about AI Engineers and ML Engineers. /help for commands, Ctrl-D to leave.", "dim")
+        self.out.line(self.chatbot.profile.greeting, "dim")
         while True:
             try:
                 line = read("you> ")
@@ -391,7 +430,7 @@ def search(ctx: click.Context, query: tuple[str, ...], top_k: int, as_json: bool
     \b
     Examples:
       rolebot search "XGBoost"
-      rolebot search -k 3 "who do ai engineers collaborate with"
+      rolebot search -k 3 "who do they collaborate with"
     """
     text = _read_question(query)
     chatbot = _load(ctx)
@@ -425,63 +464,63 @@ def search(ctx: click.Context, query: tuple[str, ...], top_k: int, as_json: bool
 
 @cli.command(name="eval")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "names", multiple=True, metavar="NAME", help="Run only this set of tests/eval/sets.toml (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics (and failures) as one JSON object.")
 @click.pass_context
-def eval_(ctx: click.Context, file: Path | None, as_json: bool) -> None:
-    """Score rolebot on an eval set and print its metrics.
+def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json: bool) -> None:
+    """Score rolebot on eval sets and print their metrics, each set apart.
 
-    FILE is JSON Lines (default: the project's own tests/eval/eval.jsonl).
-
-    The format (answer / refuse / conversation records) is in tests/eval/README.md.
+    Without FILE: every set in tests/eval/sets.toml (article train and held-out, real phrasing train and
+    held-out, the second article on its own corpus). With FILE (JSON Lines): that file on the current corpus.
+    Answer, refusal and follow-up accuracy; with gold units, first-unit accuracy, unit precision and recall.
+    The format is in tests/eval/README.md.
 
     \b
     Examples:
       rolebot eval
-      rolebot eval my-questions.jsonl --json
+      rolebot eval --set real-heldout --json
+      rolebot eval my-questions.jsonl
     """
     from .errors import RolebotError
-    from .evaluation import DEFAULT_EVAL, load_cases, run
+    from .evaluation import EvalSet, bot_for, load_cases, load_sets, run
 
     try:
-        cases = load_cases(file or DEFAULT_EVAL)
+        sets = [EvalSet(file.name, file, "file")] if file else load_sets()
+        if names:
+            unknown = set(names) - {s.name for s in sets}
+            if unknown:
+                raise RolebotError(f"No eval set named {', '.join(sorted(unknown))} (see tests/eval/sets.toml)")
+            sets = [s for s in sets if s.name in names]
+        cases = {s.name: load_cases(s.file) for s in sets}
     except RolebotError as exc:  # a bad eval file is the user's input
         raise InputError(str(exc)) from exc
     chatbot = _load(ctx)
+    results = {}
     with _engine_errors():
         chatbot.warm_up()  # latency should measure answering, not the first question's model load
-        report = run(chatbot, cases)
-    summary = report.summary()
-    failures = [
-        {"line": o.case.line, "turn": o.turn, "question": o.question, "missing": o.missing} for o in report.failures
-    ]
+        for eval_set in sets:
+            bot = bot_for(eval_set, chatbot)
+            bot.warm_up()
+            report = run(bot, cases[eval_set.name])
+            failures = [
+                {"line": o.case.line, "turn": o.turn, "question": o.question, "missing": o.missing}
+                for o in report.failures
+            ]
+            results[eval_set.name] = (eval_set, report.summary(), failures)
     if as_json:
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in summary.items()}
-        click.echo(json.dumps(clean | {"failed": failures}, ensure_ascii=False))
+        payload = {
+            name: _no_nan(summary) | {"split": s.split, "failed": failures} for name, (s, summary, failures) in results.items()
+        }
+        click.echo(json.dumps(payload[file.name] if file else {"sets": payload}, ensure_ascii=False))
         return
-    counts = summary["questions"]
-    follow_ups = sum(1 for o in report.outcomes if o.case.kind == "conversation" and o.turn > 0)
-    rows = [
-        ("answer accuracy", _percent(summary["answer_accuracy"]), _plural(counts["answer"], "question")),
-        ("refusal accuracy", _percent(summary["refusal_accuracy"]), _plural(counts["refuse"], "question")),
-        ("follow-up accuracy", _percent(summary["followup_accuracy"]), _plural(follow_ups, "follow-up turn")),
-        ("latency median", f"{summary['latency_median_ms']:.0f} ms", f"p95 {summary['latency_p95_ms']:.0f} ms"),
-    ]
-    out = _Out()
-    if out.tty:
-        from rich.table import Table
+    _Out().eval_report(results)
 
-        table = Table(title=f"rolebot eval: {file or DEFAULT_EVAL}")
-        for name in ("metric", "value", ""):
-            table.add_column(name)
-        for row in rows:
-            table.add_row(*row)
-        out.console.print(table)
-    else:
-        for name, value, note in rows:
-            click.echo(f"{name:<20}{value:>8}   {note}")
-    out.line(f"{len(failures)} failed" + (":" if failures else ""), "bold")
-    for f in failures:
-        out.line(f"  line {f['line']} turn {f['turn'] + 1}: {f['question']!r} missing {', '.join(f['missing'])}", "dim")
+
+def _no_nan(value):
+    """JSON has no NaN: a rate over no questions is null."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @cli.command()

@@ -240,7 +240,10 @@ def check(turn: Turn, reply: Reply) -> tuple[bool, list[str]]:
 
 
 def run(bot: Chatbot, cases: list[Case]) -> Report:
+    """Ask every case (conversations in one session each). ``bot`` may be anything with ``ask``; gold units are
+    scored only when it has an ``index`` (the naive baseline has none)."""
     outcomes = []
+    units = bot.index.units if hasattr(bot, "index") else []
     for case in cases:
         history: list[tuple[str, str]] = []
         for i, turn in enumerate(case.turns):
@@ -248,8 +251,9 @@ def run(bot: Chatbot, cases: list[Case]) -> Report:
             reply = bot.ask(turn.question, history)
             ms = (time.perf_counter() - started) * 1000
             passed, missing = check(turn, reply)
-            quoted = list(reply.trace.quoted_units) if reply.trace else []
-            gold = gold_units(turn.gold, bot.index.units)
+            trace = getattr(reply, "trace", None)  # the naive baseline's replies have none
+            quoted = list(trace.quoted_units) if trace else []
+            gold = gold_units(turn.gold, units)
             outcomes.append(
                 Outcome(case, i, turn.question, passed, reply.answer, reply.in_scope, missing, ms, quoted, gold)
             )

@@ -1,8 +1,8 @@
 """Turn a short follow-up into a standalone question using the earlier turns and the profile's entities.
 
-With the entities "AI Engineer" and "ML Engineer" of the corpus profile:
-"and what tools do they use?" after "What does an AI engineer do?" → "and what tools do AI Engineers use?"
-"what about ML engineers?" after "What frameworks do AI engineers use?" → "What frameworks do ML Engineers use?"
+With the entities "Site Reliability Engineer" (alias "SRE") and "DevOps Engineer" of a corpus profile:
+"and what tools do they use?" after "What does an SRE do?" → "and what tools do Site Reliability Engineers use?"
+"what about DevOps engineers?" after "What tools do SREs use?" → "What tools do DevOps Engineers use?"
 "and the other one?" after a question about one entity → the same question about the other.
 Rules, not a language model: they are predictable, instant and easy to test. The English words they
 read (pronouns, "what about", "tell me more") are grammar, not knowledge of an article.
@@ -76,7 +76,7 @@ class FollowUps:
         def about(target: Entity) -> str:
             return self._swap(last, target) if self.entity_of(last) else f"{last} ({target.plural})"
 
-        # "what about ML engineers?" / "and for AI engineers?": the same question, other entity.
+        # "what about DevOps engineers?" / "and for SREs?": the same question, other entity.
         if entity and not _FILLER.sub("", entity.pattern.sub("", rest)).strip(" ?.!,"):
             return about(entity)
         # "and the other one?": the entity the last question did not name.

@@ -13,7 +13,7 @@ import hashlib
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .corpus import PROFILE_FILE, Document
@@ -30,6 +30,19 @@ MAX_EXAMPLES = 6
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
 # "Machine Learning (ML)", "Site Reliability Engineering (SRE)": a capitalised phrase and its abbreviation.
 _ABBREVIATION = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,4}[A-Z][\w-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
+
+
+_DETERMINERS = frozenset(
+    "a an the and or vs vs. versus of to from with between than compared is are do does what how who which "
+    "as be being same different difference".split()
+)
+
+
+@lru_cache(maxsize=1)
+def role_nouns() -> frozenset[str]:
+    """Head nouns of job titles (bot/data/role_nouns.txt)."""
+    lines = (DATA_DIR / "role_nouns.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 def load_wording() -> dict[str, str]:
@@ -52,7 +65,7 @@ class Entity:
 
     @property
     def names(self) -> list[str]:
-        """Every way of writing the entity, longest first (so "machine learning engineer" wins over "ML")."""
+        """Every way of writing the entity, longest first (so "site reliability engineer" wins over "SRE")."""
         seen: dict[str, str] = {}
         for name in (self.name, self.plural, *self.aliases):
             seen.setdefault(name.lower(), name)
@@ -100,6 +113,38 @@ class Profile:
     def entities_in(self, text: str) -> list[Entity]:
         """The profile's entities a text mentions, in the profile's order."""
         return [e for e in self.entities if e.mentioned_in(text)]
+
+    def mask(self, text: str) -> str:
+        """The text with every entity mention (and its article) replaced by a neutral placeholder, so that
+        questions about different articles' entities can be compared."""
+        placeholder = self.wording.get("entity_placeholder", "this role")
+        for entity in self.entities:
+            text = re.sub(r"(?:\b(?:an?|the)\s+)?(?:%s)" % entity.pattern.pattern, placeholder, text, flags=re.I)
+        return text
+
+    def expand(self, text: str) -> str:
+        """"data and DevOps engineers" → "data engineers and DevOps engineers": entities sharing their last word,
+        written once."""
+        for first, second in ((a, b) for a in self.entities for b in self.entities if a is not b):
+            head_a, head_b = first.name.split()[-1], second.name.split()[-1]
+            short_a, short_b = first.name.rsplit(" ", 1)[0], second.name.rsplit(" ", 1)[0]
+            if head_a.lower() != head_b.lower() or short_a == first.name or short_b == second.name:
+                continue
+            pattern = rf"\b({re.escape(short_a)})\s*(and|or|&|vs\.?|versus|/)\s*({re.escape(short_b)})\s+({re.escape(head_a)}\w*)"
+            text = re.sub(pattern, r"\1 \4 \2 \3 \4", text, flags=re.I)
+        return text
+
+    def other_titles(self, text: str) -> list[str]:
+        """Job titles the text names that are not the profile's entities ("AI researcher", "data scientists")."""
+        for entity in self.entities:
+            text = entity.pattern.sub(" ", text)
+        titles = []
+        nouns = "|".join(sorted(role_nouns(), key=len, reverse=True))
+        for match in re.finditer(rf"((?:[A-Za-z][\w+#-]*\s+){{1,2}})({nouns})s?\b", text, re.I):
+            words = [w for w in match.group(1).split() if w.lower() not in _DETERMINERS]
+            if words:
+                titles.append(" ".join([*words[-2:], match.group(2)]))
+        return titles
 
     def entity_terms(self) -> set[str]:
         """Lower-case words that only name an entity ("ml", "engineer"): they frame a question, not its topic."""
@@ -151,7 +196,7 @@ def derive_entities(text: str) -> list[Entity]:
 
 
 def derive_examples(text: str, entities: list[Entity], wording: dict[str, str]) -> list[str]:
-    """The article's own question headings ("Who is an AI Engineer?") and, with two entities, a comparison."""
+    """The article's own question headings ("Who is a Data Engineer?") and, with two entities, a comparison."""
     examples = []
     if len(entities) >= 2:
         examples.append(wording["compare_example"].format(a=entities[0].plural, b=entities[1].plural))
@@ -163,7 +208,8 @@ def derive_examples(text: str, entities: list[Entity], wording: dict[str, str]) 
 
 
 def _add_abbreviations(entities: list[Entity], text: str) -> None:
-    """"Machine Learning (ML) Engineers" in the text makes "machine learning engineer" an alias of "ML Engineer"."""
+    """An abbreviation defined in the text ("Quality Assurance (QA)") makes "Quality Assurance Engineer" an alias of
+    the entity "QA Engineer", and the other way round."""
     pairs = {(long.strip(), short) for long, short in _ABBREVIATION.findall(text)}
     for entity in entities:
         for long, short in pairs:

@@ -1,7 +1,7 @@
 """Is the question answered by the article? Domain-neutral evidence weighed by a fitted logistic model.
 
-A single cosine threshold cannot separate "what do AI engineers earn?" (refuse) from "what do AI
-engineers build?" (answer): both are close to the article in embedding space. So the decision reads
+A single cosine threshold cannot separate "what do SREs earn?" (refuse) from "what do SREs
+build?" (answer): both are close to the article in embedding space. So the decision reads
 several signals, none of which knows the article's domain:
 
 - how close the best passage and the best quotable unit are to the question (cosine);
@@ -41,6 +41,11 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 MODEL_FILE = DATA_DIR / "scope_model.json"
+EXEMPLARS_FILE = DATA_DIR / "scope_exemplars.json"
+"""Labelled questions from the training splits, entities masked (written by scripts/fit_scope.py)."""
+
+NEIGHBOURS = 5
+"""How many of the closest labelled questions vote on a new one."""
 
 WORD_MATCH = 0.65
 """A word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")."""
@@ -54,7 +59,17 @@ PASSAGE_DEPTH = 3
 TOPIC_LABEL_MIN = 0.55
 """A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
 
-FEATURES = ("dense", "unit", "missing", "passage_missing", "out_of_scope", "no_terms", "names_entity", "asks_definition")
+FEATURES = (
+    "dense",
+    "unit",
+    "missing",
+    "passage_missing",
+    "out_of_scope",
+    "no_terms",
+    "names_entity",
+    "asks_definition",
+    "neighbours",
+)
 
 
 @lru_cache(maxsize=1)
@@ -75,12 +90,6 @@ def rarity(word: str) -> float:
     if zipf is None:
         return 4.0
     return min(4.0, max(0.0, 6.0 - zipf))
-
-
-@lru_cache(maxsize=1)
-def role_nouns() -> frozenset[str]:
-    lines = (DATA_DIR / "role_nouns.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @dataclass
@@ -137,8 +146,9 @@ class ScopeJudge:
         # Words common enough in English (Zipf 3: once per million words) are words, not typos.
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
-        self._topics: list[tuple[str, str]] | None = None  # (label, phrasing)
-        self._topic_vectors: np.ndarray | None = None
+        self._topics = _topic_phrasings(profile)  # (label, phrasing)
+        self._exemplars = _exemplars()  # (masked question, answerable)
+        self._vectors: dict[str, np.ndarray] = {}  # embedded lazily: "topics", "exemplars"
         self._lock = threading.Lock()
 
     # -- words -------------------------------------------------------------------------------------------
@@ -191,9 +201,12 @@ class ScopeJudge:
     # -- the decision ----------------------------------------------------------------------------------------
 
     def features(
-        self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder
+        self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder, exclude: str = ""
     ) -> tuple[dict[str, float], list[str], list[str]]:
-        """The model's inputs, the key terms and the ones the article lacks."""
+        """The model's inputs, the key terms and the ones the article lacks.
+
+        ``exclude`` leaves one labelled question out of the neighbours' vote (the fit's leave-one-out).
+        """
         terms = self.key_terms(question)
         absent = [t for t in terms if not self._present(t)]
         cover = {t: 1.0 for t in terms if t not in absent}
@@ -216,11 +229,13 @@ class ScopeJudge:
             "missing": missing,
             "passage_missing": passage_missing,
             "out_of_scope": self.topic_similarity(vector, embedder)[0],
+            "neighbours": self.neighbour_vote(question, vector, embedder, exclude),
             "no_terms": 0.0 if total else 1.0,
             # Questions about the article's subjects usually name one ("what is machine learning?" does not).
             "names_entity": 1.0 if self.profile.entities_in(question) else 0.0,
-            # "What is fine-tuning?": articles use many terms they never define.
-            "asks_definition": 1.0 if _DEFINITION.match(question) else 0.0,
+            # "What is fine-tuning?": articles use many terms they never define (a question about an entity is
+            # about the article's own subject).
+            "asks_definition": 1.0 if _DEFINITION.match(question) and not self.profile.entities_in(question) else 0.0,
         }
         uncovered = [t for t in terms if cover[t] == 0.0]
         return {k: round(float(v), 4) for k, v in features.items()}, terms, uncovered
@@ -257,23 +272,12 @@ class ScopeJudge:
     def other_entities(self, question: str) -> list[str]:
         """Job titles a comparative question names that the article neither profiles nor contrasts with one.
 
-        "AI researcher vs AI engineer" names "AI researcher"; "AI engineers vs traditional software engineers"
+        "platform engineer vs SRE" names "platform engineer"; "SREs vs traditional system administrators"
         names "software engineers", but the article has a sentence with both, so that one is answerable.
         """
         if not self.profile.entities or not _COMPARATIVE.search(question):
             return []
-        masked = question
-        for entity in self.profile.entities:
-            masked = entity.pattern.sub(" ", masked)
-        others = []
-        for match in re.finditer(r"((?:[A-Za-z][\w+#-]*\s+){1,2})(%s)s?\b" % "|".join(role_nouns()), masked, re.I):
-            words = [w for w in match.group(1).split() if w.lower() not in STOPWORDS]
-            if not words:
-                continue
-            title = " ".join([*words[-2:], match.group(2)])
-            if not self._contrasted(title, question):
-                others.append(title)
-        return others
+        return [title for title in self.profile.other_titles(question) if not self._contrasted(title, question)]
 
     def _contrasted(self, title: str, question: str) -> bool:
         """Does one passage mention both the title and an entity the question names?"""
@@ -287,19 +291,41 @@ class ScopeJudge:
 
     # -- out-of-scope exemplars --------------------------------------------------------------------------
 
+    def _embedded(self, name: str, texts: list[str], embedder: Embedder) -> np.ndarray:
+        """Vectors of a fixed list of texts, embedded once, on first use (servers do it in warm_up)."""
+        if name not in self._vectors:
+            with self._lock:
+                if name not in self._vectors:
+                    dimension = self.index.dimension
+                    self._vectors[name] = embedder.encode(texts) if texts else np.zeros((0, dimension), np.float32)
+        return self._vectors[name]
+
     def topic_similarity(self, vector: np.ndarray, embedder: Embedder) -> tuple[float, str]:
         """The best cosine between the question and the out-of-scope phrasings, and that topic's label."""
-        if self._topic_vectors is None:
-            with self._lock:
-                if self._topic_vectors is None:
-                    self._topics = _topic_phrasings(self.profile)
-                    texts = [q for _, q in self._topics]
-                    self._topic_vectors = embedder.encode(texts) if texts else np.zeros((0, len(vector)))
-        if not len(self._topic_vectors):
+        vectors = self._embedded("topics", [q for _, q in self._topics], embedder)
+        if not len(vectors):
             return 0.0, ""
-        scores = self._topic_vectors @ vector
+        scores = vectors @ vector
         best = int(scores.argmax())
         return float(scores[best]), self._topics[best][0]
+
+    def neighbour_vote(self, question: str, vector: np.ndarray, embedder: Embedder, exclude: str = "") -> float:
+        """The share of the closest labelled questions that were answerable, weighted by cosine.
+
+        Questions are compared with their entities masked ("How much does this role make?"), so the labels of
+        one article's questions carry over to another's.
+        """
+        vectors = self._embedded("exemplars", [q for q, _ in self._exemplars], embedder)
+        if not len(vectors):
+            return 0.5
+        masked = self.profile.mask(question)
+        if masked != question:
+            vector = embedder.encode([masked])[0]
+        scores = vectors @ vector
+        order = [i for i in np.argsort(-scores) if self._exemplars[i][0] != exclude][:NEIGHBOURS]
+        weights = np.clip(scores[order], 1e-3, None)
+        labels = np.array([1.0 if self._exemplars[i][1] else 0.0 for i in order])
+        return float((weights * labels).sum() / weights.sum())
 
 
 def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
@@ -307,6 +333,13 @@ def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
         topics = tomllib.load(handle)["topic"]
     roles = [e.plural for e in profile.entities] or ["people in this field"]
     return [(t["label"], q.format(role=role)) for t in topics for q in t["questions"] for role in roles]
+
+
+def _exemplars() -> list[tuple[str, bool]]:
+    if not EXEMPLARS_FILE.is_file():
+        return []
+    data = json.loads(EXEMPLARS_FILE.read_text(encoding="utf-8"))
+    return [(e["question"], bool(e["answerable"])) for e in data["exemplars"]]
 
 
 def _quoted(words: list[str]) -> str:

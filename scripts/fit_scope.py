@@ -4,8 +4,10 @@
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --dry-run  # fit and evaluate, write nothing
 
 Every turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is asked (follow-ups with
-their conversation), its scope features are read from the reply's trace, and a logistic regression
-(L2, Newton's method, NumPy only) learns answer (1) vs refuse (0). The threshold maximises balanced
+their conversation); the turns, entities masked, become the labelled neighbours of
+bot/data/scope_exemplars.json; each turn's scope features are computed with itself left out of
+the neighbours' vote, and a logistic regression (L2, Newton's method, NumPy only) learns answer (1)
+vs refuse (0). The threshold maximises balanced
 accuracy on the same training turns. Questions refused because they name an entity the article does
 not compare are decided by rule, not by the model, and are left out of the fit. Held-out sets are only
 scored, never fitted.
@@ -26,14 +28,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot import Chatbot  # noqa: E402
 from bot.evaluation import bot_for, load_cases, load_sets, run  # noqa: E402
-from bot.scope import FEATURES, MODEL_FILE, ScopeModel  # noqa: E402
+from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel  # noqa: E402
 
 L2 = 0.1
 """Ridge penalty on the weights (not the bias): keeps them finite on separable training data."""
 
 
-def training_rows(bot: Chatbot, sets) -> tuple[np.ndarray, np.ndarray]:
-    rows, labels = [], []
+def training_turns(bot: Chatbot, sets) -> list[tuple[str, bool]]:
+    """(resolved question, answerable) for every training turn; follow-ups resolved with their conversation.
+
+    Questions refused because they name an entity the article does not compare are decided by rule, not by
+    the model, and are left out.
+    """
+    turns = []
     for eval_set in sets:
         chatbot = bot_for(eval_set, bot)
         for case in load_cases(eval_set.file):
@@ -41,11 +48,34 @@ def training_rows(bot: Chatbot, sets) -> tuple[np.ndarray, np.ndarray]:
             for turn in case.turns:
                 reply = chatbot.ask(turn.question, history)
                 history.append((turn.question, reply.answer))
-                if reply.trace.scope_reason.startswith("the question names"):
-                    continue
-                rows.append([reply.trace.scope_features[name] for name in FEATURES])
-                labels.append(0.0 if turn.refuse else 1.0)
+                if not reply.trace.scope_reason.startswith("the question names"):
+                    turns.append((reply.trace.resolved_question, not turn.refuse))
+    return turns
+
+
+def use_exemplars(chatbot: Chatbot, exemplars: list[tuple[str, bool]]) -> None:
+    chatbot.scope._exemplars = exemplars
+    chatbot.scope._vectors.pop("exemplars", None)
+
+
+def feature_rows(bot: Chatbot, turns: list[tuple[str, bool]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each turn's features, its own text left out of the neighbours' vote (leave-one-out)."""
+    rows, labels = [], []
+    for question, answerable in turns:
+        vector = bot.embedder.encode([question])[0]
+        hits = bot.retriever.search(question, vector, k=len(bot.index.chunks))
+        features, _, _ = bot.scope.features(question, vector, hits, bot.embedder, exclude=bot.profile.mask(question))
+        rows.append([features[name] for name in FEATURES])
+        labels.append(1.0 if answerable else 0.0)
     return np.asarray(rows), np.asarray(labels)
+
+
+def exemplar_list(bot: Chatbot, turns: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The training questions, entities masked, one per text (a text labelled both ways keeps the majority)."""
+    votes: dict[str, list[bool]] = {}
+    for question, answerable in turns:
+        votes.setdefault(bot.profile.mask(question), []).append(answerable)
+    return [(text, sum(v) * 2 >= len(v)) for text, v in votes.items()]
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -82,7 +112,10 @@ def main() -> None:
     sets = load_sets()
     bot = Chatbot.load()
     train = [s for s in sets if s.split == "train"]
-    x, y = training_rows(bot, train)
+    turns = training_turns(bot, train)
+    exemplars = exemplar_list(bot, turns)
+    use_exemplars(bot, exemplars)
+    x, y = feature_rows(bot, turns)
     weights, bias = fit(x, y)
     p = 1 / (1 + np.exp(-(x @ weights + bias)))
     threshold = best_threshold(p, y)
@@ -110,6 +143,7 @@ def main() -> None:
     for eval_set in sets:
         chatbot = bot_for(eval_set, bot)
         chatbot.scope.model = model
+        use_exemplars(chatbot, exemplars)
         summary = run(chatbot, load_cases(eval_set.file)).summary()
         figures[eval_set.name] = {
             k: (summary[k] if summary[k] == summary[k] else None)  # NaN (no such turns) is not JSON
@@ -119,6 +153,18 @@ def main() -> None:
         print(f"{eval_set.name:<16} ({eval_set.split:<7}) {shown}")
     model.provenance["figures"] = figures
     if not args.dry_run:
+        EXEMPLARS_FILE.write_text(
+            json.dumps(
+                {
+                    "provenance": {"command": "python scripts/fit_scope.py", "from": [s.name for s in train]},
+                    "exemplars": [{"question": q, "answerable": a} for q, a in exemplars],
+                },
+                ensure_ascii=False,
+                indent=0,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         MODEL_FILE.write_text(
             json.dumps(
                 {

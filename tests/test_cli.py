@@ -406,10 +406,10 @@ def test_eval_prints_a_metrics_table_and_failures(runner, bot, eval_file):
     result = runner.invoke(cli, ["eval", str(eval_file)], obj=bot)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for metric in ("answer accuracy", "refusal accuracy", "follow-up accuracy", "latency median"):
-        assert metric in out
+    for column in ("answer", "refusal", "follow-up", "first unit", "precision", "recall"):
+        assert column in out
     assert "50.0%" in out  # one of the two answer questions fails on purpose
-    assert "1 failed:" in out and "zebra unicorn" in out
+    assert "mine.jsonl: 1 failed:" in out and "zebra unicorn" in out
 
 
 def test_eval_json_matches_the_library(runner, bot, eval_file):
@@ -431,6 +431,35 @@ def test_eval_rejects_a_malformed_file_with_its_line(runner, tmp_path):
     result = runner.invoke(cli, ["eval", str(path)])
     assert result.exit_code == 2
     assert "line 2" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"kind": "answer", "question": 5}, '"question" that is a non-empty string'),
+        ({"kind": "answer"}, '"question" that is a non-empty string'),
+        ({"kind": "answer", "question": "q", "expect": "a string"}, '"expect" must be a list'),
+    ],
+)
+def test_eval_names_what_is_wrong_with_a_record(runner, tmp_path, record, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "line 1" in result.stderr and message in result.stderr
+
+
+def test_eval_without_a_file_reports_every_set_apart(runner, bot):
+    result = runner.invoke(cli, ["eval", "--set", "article-heldout", "--set", "real-heldout", "--json"], obj=bot)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["sets"]
+    assert set(data) == {"article-heldout", "real-heldout"}
+    assert data["real-heldout"]["split"] == "heldout" and data["real-heldout"]["gold"]["questions"] > 0
+
+
+def test_eval_unknown_set_is_a_usage_error(runner):
+    result = runner.invoke(cli, ["eval", "--set", "nope"])
+    assert result.exit_code == 2 and "nope" in result.stderr
 
 
 def test_eval_missing_file_is_a_usage_error(runner, tmp_path):

@@ -1,0 +1,136 @@
+"""Fit the answer-composition weights (bot/data/answer_params.json) on the training splits' gold units.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_answer.py            # grid search, write, report held-out
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_answer.py --dry-run  # the same, writing nothing
+
+Every answerable turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is resolved,
+embedded and retrieved once; then each point of a small grid of ``AnswerParams`` composes its
+answer, scored against the turn's gold units by the mean of first-unit accuracy, unit precision
+and unit recall. The best point is written with this command and the held-out gold figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bot import Chatbot  # noqa: E402
+from bot.answer import PARAMS_FILE, AnswerParams  # noqa: E402
+from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run  # noqa: E402
+
+GRID = {
+    "lexical_weight": (0.1, 0.25, 0.4),
+    "aspect_bonus": (0.05, 0.15, 0.3),
+    "unit_margin": (0.02, 0.06, 0.1),
+    "item_margin": (0.05, 0.1, 0.2),
+}
+
+
+def prepared_turns(bot: Chatbot, sets) -> list[tuple]:
+    """(resolved question, vector, hits, gold unit ids) of every answerable training turn the bot answers."""
+    turns = []
+    for eval_set in sets:
+        chatbot = bot_for(eval_set, bot)
+        for case in load_cases(eval_set.file):
+            history: list[tuple[str, str]] = []
+            for turn in case.turns:
+                reply = chatbot.ask(turn.question, history)
+                history.append((turn.question, reply.answer))
+                gold = gold_units(turn.gold, chatbot.index.units)
+                if turn.refuse or not gold or not reply.in_scope:
+                    continue
+                resolved = reply.trace.resolved_question
+                vector = chatbot.embedder.encode([resolved])[0]
+                hits = chatbot.retriever.search(resolved, vector, k=len(chatbot.index.chunks))
+                turns.append((chatbot, resolved, vector, hits, gold))
+    return turns
+
+
+def score(turns: list[tuple], params: AnswerParams, encode) -> float:
+    first, precision, recall = [], [], []
+    for chatbot, question, vector, hits, gold in turns:
+        chatbot.composer.params = params
+        quoted = [u.id for u in chatbot.composer.compose(question, vector, hits, encode)]
+        first.append(bool(quoted) and quoted[0] in gold)
+        precision.append(len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0)
+        recall.append(len(set(quoted) & set(gold)) / len(gold))
+    return (statistics.mean(first) + statistics.mean(precision) + statistics.mean(recall)) / 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="search and report, but do not write the parameters")
+    args = parser.parse_args()
+
+    sets = load_sets()
+    bot = Chatbot.load()
+    train = [s for s in sets if s.split == "train"]
+    turns = prepared_turns(bot, train)
+
+    @lru_cache(maxsize=4096)
+    def encode_one(text: str):
+        return bot.embedder.encode([text])[0]
+
+    def encode(texts: list[str]):
+        import numpy as np
+
+        return np.vstack([encode_one(t) for t in texts])
+
+    results = []
+    for values in itertools.product(*GRID.values()):
+        params = AnswerParams(**dict(zip(GRID, values, strict=True)))
+        results.append((score(turns, params, encode), values, params))
+    # Ties go to the point nearest the grid's middle (the least extreme weights).
+    middle = [v[len(v) // 2] for v in GRID.values()]
+    best_score, _, best = max(
+        results, key=lambda r: (round(r[0], 6), -sum(abs(a - b) for a, b in zip(r[1], middle, strict=True)))
+    )
+    print(f"grid of {len(results)} points on {len(turns)} answerable training turns of {', '.join(s.name for s in train)}")
+    print(f"best: {asdict(best)}  training score {best_score:.4f} (mean of first-unit, precision, recall)")
+
+    figures = {}
+    for eval_set in sets:
+        chatbot = bot_for(eval_set, bot)
+        chatbot.composer.params = best
+        gold = run(chatbot, load_cases(eval_set.file)).summary()["gold"]
+        figures[eval_set.name] = gold
+        if gold.get("questions"):
+            print(
+                f"{eval_set.name:<16} ({eval_set.split:<7}) first-unit {gold['first_unit_accuracy']:.3f}  "
+                f"precision {gold['unit_precision']:.3f}  recall {gold['unit_recall']:.3f}  "
+                f"non-gold share {gold['non_gold_share']:.3f}  ({gold['questions']} questions)"
+            )
+    if not args.dry_run:
+        PARAMS_FILE.write_text(
+            json.dumps(
+                {
+                    "params": asdict(best),
+                    "provenance": {
+                        "command": "python scripts/fit_answer.py",
+                        "trained_on": [s.name for s in train],
+                        "training_turns": len(turns),
+                        "training_score": round(best_score, 4),
+                        "grid": GRID,
+                        "gold_figures": figures,
+                    },
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"wrote {PARAMS_FILE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""bot/profile.py: what the bot knows of its corpus is data (rolebot.toml) or derived from the article."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import config
+from bot.corpus import load_corpus
+from bot.errors import CorpusError
+from bot.profile import load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "devops-vs-sre" / "corpus"
+
+
+def test_no_module_names_the_articles_roles():
+    """Knowledge of an article is data: no file under bot/ names the roles the corpus compares."""
+    pattern = re.compile(r"ai engineer|ml engineer|machine learning engineer", re.I)
+    named = [p.name for p in (ROOT / "bot").rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert named == []
+
+
+def test_profile_file_is_read():
+    profile = load_profile(config.corpus_dir(), load_corpus(config.corpus_dir()))
+    assert [e.name for e in profile.entities] == ["AI Engineer", "ML Engineer"]
+    assert profile.examples[0] == "How is an AI Engineer different from an ML Engineer?"
+    assert "AI Engineer role" in profile.tagline and profile.fingerprint
+
+
+def test_without_a_profile_everything_is_derived(tmp_path):
+    shutil.copy(FIXTURE / "devops-vs-sre.md", tmp_path)
+    profile = load_profile(tmp_path, load_corpus(tmp_path))
+    assert profile.title.startswith("Understanding the Role of a Site Reliability Engineer")
+    assert [e.name for e in profile.entities] == ["Site Reliability Engineer", "DevOps Engineer"]
+    assert profile.entities[0].mentioned_in("what do site reliability engineers do?")
+    assert profile.examples and all(q.endswith("?") for q in profile.examples)
+    assert "Site Reliability Engineer" in profile.topic and not profile.fingerprint
+
+
+def test_abbreviations_become_aliases(tmp_path):
+    (tmp_path / "a.md").write_text(
+        "# Roles\n\nQuality Assurance (QA) Engineers test things.\n\n| Aspect | QA Engineer | Developer |\n|---|---|---|\n"
+        "| Focus | Tests | Builds |\n",
+        encoding="utf-8",
+    )
+    qa = load_profile(tmp_path, load_corpus(tmp_path)).entities[0]
+    assert qa.mentioned_in("what does a quality assurance engineer do?")
+
+
+def test_masking_and_shared_heads():
+    profile = load_profile(FIXTURE, load_corpus(FIXTURE))
+    assert profile.mask("How much does an SRE make?") == "How much does this role make?"
+    assert profile.other_titles("platform engineer vs SRE?") == ["platform engineer"]
+
+
+def test_a_broken_profile_is_a_corpus_error(tmp_path):
+    shutil.copy(FIXTURE / "devops-vs-sre.md", tmp_path)
+    (tmp_path / "rolebot.toml").write_text("examples = 'not a list'\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="examples"):
+        load_profile(tmp_path, load_corpus(tmp_path))
