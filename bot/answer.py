@@ -35,9 +35,6 @@ PARAMS_FILE = DATA_DIR / "answer_params.json"
 MAX_ANSWER_CHARS = 480
 """Answers stay short: a few sentences, one list or a small table."""
 
-SMALL_CHUNK_CHARS = 320
-"""A retrieved section this short is quoted whole rather than sentence by sentence."""
-
 MAX_ROWS = 2
 """A comparison quotes at most this many table rows beside its contrast sentence."""
 
@@ -250,10 +247,9 @@ class Composer:
             items = [s for s in ranked if s.unit.section in self.item_sections[top.unit.id]]
             if items and items[0].score >= top.score - self.params.item_margin and not whole_section:
                 top = items[0]
-        chunk = self.index.chunks[self.unit_chunk[top.unit.id]]
         chosen: list[Unit] = []
-        if whole_section or (chunk.kind == "text" and len(chunk.text) <= SMALL_CHUNK_CHARS):
-            # A short section is quoted whole: "They work on bias detection…" belongs with its lead sentence.
+        if whole_section:
+            # A section the question names is quoted whole when it is short.
             chosen = [u for u in self.sections[top.unit.section] if _quotable(u)]
             if self._length(chosen) > MAX_ANSWER_CHARS:
                 chosen = [top.unit]
