@@ -36,10 +36,10 @@ SPACES_HOST = "0.0.0.0"
 DEFAULT_PORT = 7860
 """Gradio's and Spaces' port; GRADIO_SERVER_PORT overrides."""
 
-CONCURRENCY_LIMIT = 2
-"""Questions answered at once (ROLEBOT_WEB_CONCURRENCY): the engine is CPU-bound, ~0.1 s each, on 2 cores."""
+CONCURRENCY_LIMIT = config.WEB_CONCURRENCY
+"""Questions answered at once (ROLEBOT_WEB_CONCURRENCY), shared with the JSON API (see server.py)."""
 
-QUEUE_SIZE = 64
+QUEUE_SIZE = config.WEB_QUEUE
 """Requests allowed to wait (ROLEBOT_WEB_QUEUE); beyond it Gradio answers "busy, please try again" at once."""
 
 NOT_COVERED = "⚠️ **Not covered by the article**"
@@ -375,8 +375,8 @@ def build_app(
         gr.api(web.ask, api_name="ask")
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.
     app.queue(
-        default_concurrency_limit=concurrency_limit or _env_int("ROLEBOT_WEB_CONCURRENCY", CONCURRENCY_LIMIT),
-        max_size=queue_size or _env_int("ROLEBOT_WEB_QUEUE", QUEUE_SIZE),
+        default_concurrency_limit=concurrency_limit or config.web_concurrency(),
+        max_size=queue_size or config.web_queue(),
         api_open=False,
     )
     return app
