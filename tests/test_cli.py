@@ -463,7 +463,7 @@ def test_serve_on_a_taken_port_exits_1_with_the_reason(runner, bot, monkeypatch)
 
 
 @pytest.mark.slow
-def test_serve_starts_the_web_ui_on_loopback():
+def test_serve_starts_the_web_ui_and_the_json_api_on_loopback(bot):
     port = free_port()
     server = subprocess.Popen(
         [str(ROLEBOT), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -483,6 +483,14 @@ def test_serve_starts_the_web_ui_on_loopback():
             except OSError:
                 assert time.monotonic() < deadline, "rolebot serve did not answer within 90 s"
                 time.sleep(0.5)
+        # The JSON API is served on the same port, by the same engine.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/ask",
+            data=json.dumps({"question": COMPARE}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response) == bot.ask(COMPARE).to_dict()
     finally:
         server.terminate()
         try:
