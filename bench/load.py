@@ -9,8 +9,10 @@ counts as wrong. Half the users ask about AI Engineers first and then "what abou
 the reverse. A reply is either correct, or a clear "busy, try again" refusal (Gradio's queue is full, or the API
 answers 503; retried after a pause), or an error: the aim is no errors.
 
-Prints, per target, throughput, latency median and p95 (per request, seen by the client) and busy/error/wrong
-counts, then the server's peak memory (VmHWM of its process). tests/test_load.py runs a small version.
+Prints, per target, throughput, latency median and p95 (per request, seen by the client), busy/error/wrong
+counts and the CPU time per answered request of the server and of the simulated clients (they share the
+machine's cores, so this separates what the server spends from what the clients spend), then the server's peak memory (VmHWM of its
+process). tests/test_load.py runs a small version.
 
 Usage: python bench/load.py [--target gradio|api|both] [--users 50] [--questions 10] [--json]
 (The server inherits the environment: ROLEBOT_WEB_QUEUE=16 python bench/load.py shows the "busy" path.)
@@ -124,6 +126,15 @@ def rss_mb(pid: int, field: str = "VmHWM") -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, all threads) a process has used so far, from /proc; None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
+
+
 @dataclass(frozen=True)
 class Expected:
     answer: str  # the engine's answer text
@@ -157,6 +168,8 @@ class Results:
     wrong: list[str] = field(default_factory=list)  # answered, but not this user's conversation's answer
     errors: list[str] = field(default_factory=list)  # anything else: exceptions, timeouts, tracebacks
     seconds: float = 0.0
+    server_cpu_seconds: float | None = None  # the server process's CPU time during the run (not the clients')
+    client_cpu_seconds: float = 0.0  # this process's CPU time during the run: the simulated users' HTTP clients
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -275,12 +288,13 @@ def simulate(url: str, bot, users: int, questions: int, timeout: float = 600, ta
     assert expected[0][1:] != expected[1][1:], "the two conversations' follow-ups must differ to detect crossing"
     run = USERS[target]
     results = Results()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(users) as pool:
         futures = [pool.submit(run, url, u, scripts[u % 2], expected[u % 2], results) for u in range(users)]
         for future in futures:
             future.result(timeout=max(1.0, timeout - (time.perf_counter() - started)))
     results.seconds = time.perf_counter() - started
+    results.client_cpu_seconds = time.process_time() - cpu_started
     return results
 
 
@@ -302,6 +316,12 @@ def figures(results: Results) -> dict:
         "throughput_rps": round(results.requests / results.seconds, 2) if results.seconds else None,
         "latency_median_ms": round(statistics.median(results.latencies) * 1000, 1) if results.latencies else None,
         "latency_p95_ms": round(percentile(results.latencies, 0.95) * 1000, 1) if results.latencies else None,
+        "server_cpu_ms_per_request": round(results.server_cpu_seconds * 1000 / results.requests, 1)
+        if results.server_cpu_seconds is not None and results.requests
+        else None,
+        "client_cpu_ms_per_request": round(results.client_cpu_seconds * 1000 / results.requests, 1)
+        if results.requests
+        else None,
     }
 
 
@@ -331,7 +351,11 @@ def main() -> None:
         try:
             idle_mb = rss_mb(server.pid, "VmRSS")
             for target in targets:  # one after the other: each target has the server to itself
+                before = cpu_seconds(server.pid)
                 runs[target] = simulate(url, bot, args.users, questions, target=target)
+                after = cpu_seconds(server.pid)
+                if before is not None and after is not None:
+                    runs[target].server_cpu_seconds = after - before
             peak_mb = rss_mb(server.pid)
         finally:
             stop_server(server)
