@@ -77,6 +77,8 @@ class SharedEngine:
             return self.bot.ask(question, history, top_k)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "bot":  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
         return getattr(self.bot, name)  # warm_up, search, index, profile …: the engine's own
 
 

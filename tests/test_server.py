@@ -3,6 +3,7 @@ no files served, and /config and /gradio_api/info holding only what the page and
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import threading
@@ -253,6 +254,7 @@ def test_shared_engine_bounds_questions_across_threads(bot):
         thread.join()
     assert counting.most == 2
     assert engine.warm_up() == "warm"  # everything else is the engine's own
+    assert copy.copy(engine).bot is counting  # copying (as some frameworks do) does not recurse
 
 
 # --- the page in a browser, under the policy --------------------------------------------------------------
