@@ -509,9 +509,10 @@ def eval_(ctx: click.Context, file: Path | None, as_json: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), help="Port  [default: $GRADIO_SERVER_PORT, else 7860]")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the web chat and its API (Gradio) until Ctrl-C.
+    """Serve the web chat and its APIs on one port until Ctrl-C.
 
-    The page and the /ask API answer with the same engine as `rolebot ask`.
+    The page, the JSON API (POST /api/ask, documented at /api/docs) and Gradio's /ask answer with the same
+    engine as `rolebot ask`. The server takes no file uploads.
 
     \b
     Examples:
