@@ -1,15 +1,20 @@
-"""Load test of the web app through its API: simulated users, each in its own session holding one conversation
-with follow-ups, against `rolebot serve` started in a subprocess on 127.0.0.1.
+"""Load test of the web app through its two HTTP paths: simulated users, each holding one conversation with
+follow-ups, against `rolebot serve` started in a subprocess on 127.0.0.1.
 
-Every reply is checked against what the engine answers for *that user's own* conversation, so a crossed
-conversation (a follow-up resolved against another user's history) counts as wrong. Half the users ask about
-AI Engineers first and then "what about ML engineers?", the other half the reverse. A reply is either correct,
-or a clear "busy, try again" refusal from the queue (retried after a pause), or an error: the aim is no errors.
+Two targets, run one after the other against the same server: ``gradio`` (each user is a gradio_client session
+on the page's own /chat endpoint, which keeps the history server-side) and ``api`` (each user posts to the JSON
+API, ``POST /api/ask``, sending the history itself). Every reply is checked against what the engine answers for
+*that user's own* conversation, so a crossed conversation (a follow-up resolved against another user's history)
+counts as wrong. Half the users ask about AI Engineers first and then "what about ML engineers?", the other half
+the reverse. A reply is either correct, or a clear "busy, try again" refusal (Gradio's queue is full, or the API
+answers 503; retried after a pause), or an error: the aim is no errors.
 
-Prints throughput, latency median and p95 (per request, seen by the client), busy/error/wrong counts and the
-server's peak memory (VmHWM of its process). tests/test_load.py runs a small version of the same code.
+Prints, per target, throughput, latency median and p95 (per request, seen by the client), busy/error/wrong
+counts and the CPU time per answered request of the server and of the simulated clients (they share the
+machine's cores, so this separates what the server spends from what the clients spend), then the server's peak memory (VmHWM of its
+process). tests/test_load.py runs a small version.
 
-Usage: python bench/load.py [--users 50] [--questions 10] [--json]
+Usage: python bench/load.py [--target gradio|api|both] [--users 50] [--questions 10] [--json]
 (The server inherits the environment: ROLEBOT_WEB_QUEUE=16 python bench/load.py shows the "busy" path.)
 """
 
@@ -121,6 +126,15 @@ def rss_mb(pid: int, field: str = "VmHWM") -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, all threads) a process has used so far, from /proc; None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
+
+
 @dataclass(frozen=True)
 class Expected:
     answer: str  # the engine's answer text
@@ -154,6 +168,8 @@ class Results:
     wrong: list[str] = field(default_factory=list)  # answered, but not this user's conversation's answer
     errors: list[str] = field(default_factory=list)  # anything else: exceptions, timeouts, tracebacks
     seconds: float = 0.0
+    server_cpu_seconds: float | None = None  # the server process's CPU time during the run (not the clients')
+    client_cpu_seconds: float = 0.0  # this process's CPU time during the run: the simulated users' HTTP clients
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -216,18 +232,69 @@ def run_user(url: str, user: int, script: list[str], expected: list[Expected], r
             return
 
 
-def simulate(url: str, bot, users: int, questions: int, timeout: float = 600) -> Results:
+def run_api_user(url: str, user: int, script: list[str], expected: list[Expected], results: Results) -> None:
+    """One script over the JSON API: its own HTTP connection, sending its own history with each question."""
+    import httpx
+
+    history: list[list[str]] = []
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for turn, (question, answer) in enumerate(zip(script, expected, strict=True)):
+            for attempt in range(MAX_TRIES):
+                started = time.perf_counter()
+                try:
+                    response = http.post("api/ask", json={"question": question, "history": history})
+                except httpx.HTTPError as exc:
+                    with results.lock:
+                        results.errors.append(f"user {user} turn {turn}: {type(exc).__name__}: {exc}"[:300])
+                    return
+                if response.status_code == 503 and response.json().get("error") == "busy":
+                    with results.lock:
+                        results.busy += 1
+                    time.sleep(random.uniform(0.1, 0.3) * 2**attempt)
+                    continue
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200:
+                    with results.lock:
+                        results.errors.append(
+                            f"user {user} turn {turn}: HTTP {response.status_code} {response.text[:200]}"
+                        )
+                    return
+                reply = response.json()
+                ok = reply["answer"] == answer.answer  # exact: the two roles' follow-up answers differ
+                with results.lock:
+                    results.latencies.append(elapsed)
+                    if ok:
+                        results.correct += 1
+                    else:
+                        results.wrong.append(f"user {user} turn {turn} {question!r}: got {reply['answer'][:120]!r}")
+                if not ok:
+                    return
+                history.append([reply["question"], reply["answer"]])
+                break
+            else:
+                with results.lock:
+                    results.gave_up.append(f"user {user} turn {turn}: still busy after {MAX_TRIES} tries")
+                return
+
+
+USERS = {"gradio": run_user, "api": run_api_user}
+"""How a simulated user talks to the server, per target."""
+
+
+def simulate(url: str, bot, users: int, questions: int, timeout: float = 600, target: str = "gradio") -> Results:
     """``users`` people at once, alternating AI-first and ML-first conversations of ``questions`` turns."""
     scripts = [script[:questions] for script in SCRIPTS]
     expected = [expected_answers(bot, script) for script in scripts]
     assert expected[0][1:] != expected[1][1:], "the two conversations' follow-ups must differ to detect crossing"
+    run = USERS[target]
     results = Results()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(users) as pool:
-        futures = [pool.submit(run_user, url, u, scripts[u % 2], expected[u % 2], results) for u in range(users)]
+        futures = [pool.submit(run, url, u, scripts[u % 2], expected[u % 2], results) for u in range(users)]
         for future in futures:
             future.result(timeout=max(1.0, timeout - (time.perf_counter() - started)))
     results.seconds = time.perf_counter() - started
+    results.client_cpu_seconds = time.process_time() - cpu_started
     return results
 
 
@@ -236,15 +303,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
+def figures(results: Results) -> dict:
+    """The numbers reported for one target."""
+    return {
+        "requests_answered": results.requests,
+        "correct": results.correct,
+        "wrong": len(results.wrong),
+        "busy": results.busy,
+        "users_gave_up_busy": len(results.gave_up),
+        "errors": len(results.errors),
+        "seconds": round(results.seconds, 2),
+        "throughput_rps": round(results.requests / results.seconds, 2) if results.seconds else None,
+        "latency_median_ms": round(statistics.median(results.latencies) * 1000, 1) if results.latencies else None,
+        "latency_p95_ms": round(percentile(results.latencies, 0.95) * 1000, 1) if results.latencies else None,
+        "server_cpu_ms_per_request": round(results.server_cpu_seconds * 1000 / results.requests, 1)
+        if results.server_cpu_seconds is not None and results.requests
+        else None,
+        "client_cpu_ms_per_request": round(results.client_cpu_seconds * 1000 / results.requests, 1)
+        if results.requests
+        else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", choices=["gradio", "api", "both"], default="both", help="which path to load")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--questions", type=int, default=10, help=f"per user, at most {len(AI_FIRST)}")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    targets = ["gradio", "api"] if args.target == "both" else [args.target]
+    questions = min(args.questions, len(AI_FIRST))
 
     from bot import Chatbot, config
 
+    runs: dict[str, Results] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # Server and expected answers share one copy of index/: nothing here writes into the repo.
         index = Path(tmp) / "index"
@@ -257,24 +350,20 @@ def main() -> None:
         server, url = start_server(log_path, env=env)
         try:
             idle_mb = rss_mb(server.pid, "VmRSS")
-            results = simulate(url, bot, args.users, min(args.questions, len(AI_FIRST)))
+            for target in targets:  # one after the other: each target has the server to itself
+                before = cpu_seconds(server.pid)
+                runs[target] = simulate(url, bot, args.users, questions, target=target)
+                after = cpu_seconds(server.pid)
+                if before is not None and after is not None:
+                    runs[target].server_cpu_seconds = after - before
             peak_mb = rss_mb(server.pid)
         finally:
             stop_server(server)
         traceback_in_log = "Traceback" in log_path.read_text()
-    figures = {
+    report = {
         "users": args.users,
-        "questions_per_user": min(args.questions, len(AI_FIRST)),
-        "requests_answered": results.requests,
-        "correct": results.correct,
-        "wrong": len(results.wrong),
-        "busy": results.busy,
-        "users_gave_up_busy": len(results.gave_up),
-        "errors": len(results.errors),
-        "seconds": round(results.seconds, 2),
-        "throughput_rps": round(results.requests / results.seconds, 2) if results.seconds else None,
-        "latency_median_ms": round(statistics.median(results.latencies) * 1000, 1) if results.latencies else None,
-        "latency_p95_ms": round(percentile(results.latencies, 0.95) * 1000, 1) if results.latencies else None,
+        "questions_per_user": questions,
+        **{target: figures(results) for target, results in runs.items()},
         "server_rss_idle_mb": round(idle_mb, 1) if idle_mb else None,
         "server_peak_rss_mb": round(peak_mb, 1) if peak_mb else None,
         "traceback_in_server_log": traceback_in_log,
@@ -283,12 +372,19 @@ def main() -> None:
         "python": platform.python_version(),
     }
     if args.json:
-        print(json.dumps(figures | {"wrong_examples": results.wrong[:5], "error_examples": results.errors[:5]}))
+        for target, results in runs.items():
+            report[target] |= {"wrong_examples": results.wrong[:5], "error_examples": results.errors[:5]}
+        print(json.dumps(report))
         return
-    for key, value in figures.items():
-        print(f"{key:<28}{value}")
-    for line in results.wrong[:5] + results.errors[:5] + results.gave_up[:5]:
-        print("  ", line)
+    for key, value in report.items():
+        if key not in runs:
+            print(f"{key:<28}{value}")
+    print(f"\n{'':<28}" + "".join(f"{target:>14}" for target in runs))
+    for key in figures(Results()):
+        print(f"{key:<28}" + "".join(f"{report[target][key]!s:>14}" for target in runs))
+    for target, results in runs.items():
+        for line in results.wrong[:5] + results.errors[:5] + results.gave_up[:5]:
+            print(f"   [{target}] {line}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import signal
+import string
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +33,12 @@ CHAT_HELP = """Commands:
   /help     this help
   /sources  the passages behind the last answer
   /reset    forget the conversation (follow-ups start afresh)
-  /quit     leave (Ctrl-D works too; Ctrl-C cancels the current line)"""
+  /clear    clear the screen and forget the conversation; typing clear does the same
+  /quit     leave; typing exit or quit does the same (Ctrl-D too; Ctrl-C cancels the current line)"""
+
+WORD_COMMANDS = {"exit": "/quit", "quit": "/quit", "clear": "/clear"}
+"""Words people type out of habit in a REPL; alone on a line (any case, punctuation around) they are commands,
+never questions, and never become context for a follow-up."""
 
 
 class InputError(click.ClickException):
@@ -109,10 +115,12 @@ def _load(ctx: click.Context, *, rebuild: bool = False) -> Chatbot:
 
 
 class _Out:
-    """Rich Markdown and colour on a terminal, plain text when piped (so scripts see the raw Markdown)."""
+    """Rich Markdown and colour on a terminal, plain text when piped (so scripts see the raw Markdown).
+    ``err=True`` writes to stderr: notes beside machine output (``chat --json``) stay out of stdout."""
 
-    def __init__(self) -> None:
-        self.tty = sys.stdout.isatty()
+    def __init__(self, err: bool = False) -> None:
+        self.err = err
+        self.tty = (sys.stderr if err else sys.stdout).isatty()
         self._console: Any = None
 
     @property
@@ -120,7 +128,7 @@ class _Out:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(highlight=False)
+            self._console = Console(highlight=False, stderr=self.err)
         return self._console
 
     def markdown(self, text: str) -> None:
@@ -129,7 +137,7 @@ class _Out:
 
             self.console.print(Markdown(text))
         else:
-            click.echo(text)
+            click.echo(text, err=self.err)
 
     def line(self, text: str = "", style: str = "") -> None:
         if self.tty:
@@ -137,7 +145,7 @@ class _Out:
 
             self.console.print(Text(text, style=style))
         else:
-            click.echo(text)
+            click.echo(text, err=self.err)
 
     def reply(self, reply: Reply) -> None:
         self.markdown(reply.answer)
@@ -259,8 +267,14 @@ def chat(ctx: click.Context, top_k: int, as_json: bool) -> None:
     """Talk to rolebot; follow-up questions use the conversation so far.
 
     On a terminal: line editing and input history (kept in $ROLEBOT_DATA/chat-history), and the
-    commands /help, /sources, /reset, /quit. Ctrl-C cancels the line, Ctrl-D leaves.
-    With stdin from a pipe or file it answers one question per line, for scripts.
+    commands /help, /sources, /reset, /clear, /quit. Typing exit or quit (any case, with or without
+    punctuation) leaves; clear clears the screen and the conversation. Ctrl-C cancels the line,
+    Ctrl-D leaves.
+
+    With stdin from a pipe or file it answers one question per line, for scripts. Commands and the words
+    exit, quit and clear work the same there (a typed session replays the same way), except that
+    clear only forgets the conversation and never clears the screen. With --json, stdout holds only the
+    answers, one JSON object per line; notes such as "Conversation cleared." go to stderr.
 
     \b
     Examples:
@@ -286,16 +300,19 @@ class _Session:
 
     def __init__(self, chatbot: Chatbot, out: _Out, top_k: int, as_json: bool) -> None:
         self.chatbot, self.out, self.top_k, self.as_json = chatbot, out, top_k, as_json
+        self.notes = _Out(err=True) if as_json else out  # JSON Lines on stdout stay parseable
         self.history: list[tuple[str, str]] = []
         self.last: Reply | None = None
+        self.at_terminal = False  # set by interactive(): only a person at a terminal gets the screen cleared
 
     def handle(self, line: str) -> bool:
-        """Answer one line or run one /command; False means leave."""
+        """Answer one line or run one /command (or exit / quit / clear); False means leave."""
         text = line.strip()
         if not text:
             return True
-        if text.startswith("/"):
-            return self._command(text.split()[0].lower())
+        word = WORD_COMMANDS.get(text.strip(string.punctuation).strip().lower())
+        if word or text.startswith("/"):
+            return self._command(word or text.split()[0].lower())
         try:
             with _engine_errors():
                 reply = self.chatbot.ask(text, self.history, top_k=self.top_k)
@@ -315,18 +332,21 @@ class _Session:
         if name in ("/quit", "/exit", "/q"):
             return False
         if name == "/help":
-            self.out.line(CHAT_HELP)
+            self.notes.line(CHAT_HELP)
         elif name == "/sources":
-            self.out.passages(self.last)
-        elif name == "/reset":
+            self.notes.passages(self.last)
+        elif name in ("/reset", "/clear"):
+            if name == "/clear" and self.at_terminal and self.out.tty:
+                click.clear()
             self.history.clear()
             self.last = None
-            self.out.line("Conversation cleared.", "dim")
+            self.notes.line("Conversation cleared.", "dim")
         else:
-            self.out.line(f"Unknown command {name}; type /help for the list.")
+            self.notes.line(f"Unknown command {name}; type /help for the list.")
         return True
 
     def interactive(self) -> None:
+        self.at_terminal = True
         read = _line_reader()
         self.out.line(self.chatbot.profile.greeting, "dim")
         while True:
@@ -528,9 +548,10 @@ def _no_nan(value):
 @click.option("--port", type=click.IntRange(1, 65535), help="Port  [default: $GRADIO_SERVER_PORT, else 7860]")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the web chat and its API (Gradio) until Ctrl-C.
+    """Serve the web chat and its APIs on one port until Ctrl-C.
 
-    The page and the /ask API answer with the same engine as `rolebot ask`.
+    The page, the JSON API (POST /api/ask, documented at /api/docs) and Gradio's /ask answer with the same
+    engine as `rolebot ask`. The server takes no file uploads.
 
     \b
     Examples:

@@ -22,6 +22,16 @@ TOP_K_SOURCES = 3
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al. 2009); 60 is the customary value."""
 
+WEB_CONCURRENCY = 2
+"""Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
+
+WEB_QUEUE = 64
+"""Requests allowed to wait for an answer (per path: the page's queue, the JSON API); past it: "busy, try again"."""
+
+API_MAX_BODY_BYTES = 64 * 1024
+"""Largest ``POST /api/ask`` body: a question is cut at MAX_QUESTION_CHARS anyway and only MAX_HISTORY_TURNS
+turns are read, so 64 KB leaves room for a long history of long answers and refuses a megabyte at once (413)."""
+
 
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name, "").strip()
@@ -56,6 +66,26 @@ def model_name() -> str | None:
     return value or None
 
 
+def _env_int(name: str, default: int) -> int:
+    """A positive integer from the environment, else ``default`` (a typo must not stop a server)."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 def max_question_chars() -> int:
-    value = os.environ.get("ROLEBOT_MAX_QUESTION_CHARS", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else MAX_QUESTION_CHARS
+    return _env_int("ROLEBOT_MAX_QUESTION_CHARS", MAX_QUESTION_CHARS)
+
+
+def web_concurrency() -> int:
+    """Questions answered at once by the server (ROLEBOT_WEB_CONCURRENCY)."""
+    return _env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
+
+
+def web_queue() -> int:
+    """Requests allowed to wait, per path (ROLEBOT_WEB_QUEUE)."""
+    return _env_int("ROLEBOT_WEB_QUEUE", WEB_QUEUE)
+
+
+def api_max_body_bytes() -> int:
+    """Largest JSON API request body in bytes (ROLEBOT_API_MAX_BODY)."""
+    return _env_int("ROLEBOT_API_MAX_BODY", API_MAX_BODY_BYTES)

@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from . import config, feedback
+from . import config, feedback, server
 from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply
 from .errors import EmptyQuestionError
 
@@ -36,10 +36,10 @@ SPACES_HOST = "0.0.0.0"
 DEFAULT_PORT = 7860
 """Gradio's and Spaces' port; GRADIO_SERVER_PORT overrides."""
 
-CONCURRENCY_LIMIT = 2
-"""Questions answered at once (ROLEBOT_WEB_CONCURRENCY): the engine is CPU-bound, ~0.1 s each, on 2 cores."""
+CONCURRENCY_LIMIT = config.WEB_CONCURRENCY
+"""Questions answered at once (ROLEBOT_WEB_CONCURRENCY), shared with the JSON API (see server.py)."""
 
-QUEUE_SIZE = 64
+QUEUE_SIZE = config.WEB_QUEUE
 """Requests allowed to wait (ROLEBOT_WEB_QUEUE); beyond it Gradio answers "busy, please try again" at once."""
 
 NOT_COVERED = "⚠️ **Not covered by the article**"
@@ -375,8 +375,8 @@ def build_app(
         gr.api(web.ask, api_name="ask")
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.
     app.queue(
-        default_concurrency_limit=concurrency_limit or _env_int("ROLEBOT_WEB_CONCURRENCY", CONCURRENCY_LIMIT),
-        max_size=queue_size or _env_int("ROLEBOT_WEB_QUEUE", QUEUE_SIZE),
+        default_concurrency_limit=concurrency_limit or config.web_concurrency(),
+        max_size=queue_size or config.web_queue(),
         api_open=False,
     )
     return app
@@ -402,10 +402,11 @@ def one_blas_thread_per_worker() -> None:
 def launch(
     host: str | None = None, port: int | None = None, *, bot: Chatbot | None = None, block: bool = True
 ) -> gr.Blocks:
-    """Load the index and model once, then serve the chat (blocks until Ctrl+C unless ``block=False``).
+    """Load the index and model once, then serve the chat and the JSON API on one port (blocks until Ctrl+C
+    unless ``block=False``).
 
-    ``python app.py`` and ``rolebot serve`` call this. No error details reach the browser
-    (show_error=False) and no files beyond Gradio's own are served (no allowed_paths).
+    ``python app.py`` and ``rolebot serve`` call this. No error details reach the browser (show_error=False);
+    server.py adds the JSON API and decides what else the server takes and serves.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes are not news
@@ -413,7 +414,14 @@ def launch(
         bot = Chatbot.load()
     one_blas_thread_per_worker()
     bot.warm_up()  # the first visitor should not wait for the model
-    app = build_app(bot)
+    engine = server.SharedEngine(bot)  # one limit on questions answered at once, page and API together
+    app = build_app(engine)
     name, number = server_address(host, port)
-    app.launch(server_name=name, server_port=number, prevent_thread_lock=not block, **LAUNCH_OPTIONS)
+    app.launch(
+        server_name=name,
+        server_port=number,
+        prevent_thread_lock=not block,
+        **LAUNCH_OPTIONS,
+        **server.launch_options(engine),
+    )
     return app

@@ -34,3 +34,23 @@ class HashEmbedder:
                 out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
             out[row, 0] += 0.01  # no all-zero rows
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def serve_site(bot, **build_options):
+    """The page and the JSON API on a free loopback port, wired as ``web.launch()`` wires them (one engine
+    limit, the API mount, the route policy), without its process-wide logging and BLAS settings.
+    Returns ``(app, url)``; call ``app.close()`` when done."""
+    from bot import server, web
+
+    engine = server.SharedEngine(bot, build_options.get("concurrency_limit"))
+    app = web.build_app(engine, **build_options)
+    options = server.launch_options(engine, queue=build_options.get("queue_size"))
+    _, url, _ = app.launch(
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+        **web.LAUNCH_OPTIONS,
+        **options,
+    )
+    return app, url

@@ -251,6 +251,46 @@ def test_chat_empty_line_of_invisible_characters_keeps_the_session(runner, bot):
     assert len(result.stdout.splitlines()) == 1
 
 
+@pytest.mark.parametrize("word", ["exit", "quit", "Exit", "QUIT", "exit.", "Quit!", "  quit  ", "exit()", "/exit"])
+def test_exit_and_quit_leave_the_chat(runner, bot, word):
+    result = runner.invoke(cli, ["chat", "--json"], input=f"{FRAMEWORKS}\n{word}\n{COMPARE}\n", obj=bot)
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 1  # stopped before the last question
+
+
+def test_exit_inside_a_question_is_a_question(runner, bot):
+    question = "Should I quit ML engineering to become an AI Engineer?"
+    result = runner.invoke(cli, ["chat", "--json"], input=f"{question}\nexit now\n", obj=bot)
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in replies] == [question, "exit now"]
+
+
+@pytest.mark.parametrize("word", ["clear", "Clear", "CLEAR.", "/clear"])
+def test_clear_forgets_the_conversation_and_is_not_a_question(runner, bot, word):
+    result = runner.invoke(cli, ["chat", "--json"], input=f"{FRAMEWORKS}\n{word}\n{FOLLOW_UP}\n", obj=bot)
+    assert result.exit_code == 0
+    replies = [json.loads(line) for line in result.stdout.splitlines()]  # stdout is pure JSON Lines
+    assert [r["question"] for r in replies] == [FRAMEWORKS, FOLLOW_UP]
+    assert replies[1] == bot.ask(FOLLOW_UP).to_dict()  # answered without the earlier turn as context
+    assert "Conversation cleared." in result.stderr
+    assert "\x1b[" not in result.stdout + result.stderr  # piped: the screen is never cleared
+
+
+def test_piped_json_chat_keeps_notes_off_stdout(runner, bot):
+    script = f"/help\n/sources\n{FRAMEWORKS}\n/sources\n/nope\n/reset\n"
+    result = runner.invoke(cli, ["chat", "--json"], input=script, obj=bot)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["question"] == FRAMEWORKS
+    for note in ("/sources  the passages", "No answer yet", "[1] ", "Unknown command /nope", "Conversation cleared."):
+        assert note in result.stderr
+
+
+def test_chat_help_lists_the_words(runner):
+    result = runner.invoke(cli, ["chat", "--help"])
+    assert "exit" in result.output and "quit" in result.output and "clear" in result.output
+    assert "pipe" in result.output
+
+
 def spawn_chat(tmp_path: Path) -> pexpect.spawn:
     env = os.environ | {"ROLEBOT_DATA": str(tmp_path / "data"), "TERM": "xterm"}
     return pexpect.spawn(str(ROLEBOT), ["chat"], env=env, encoding="utf-8", dimensions=(50, 200), timeout=90)
@@ -283,6 +323,28 @@ def test_interactive_chat_in_a_terminal(tmp_path):
     assert child.exitstatus == 0
     history = (tmp_path / "data" / "chat-history").read_text()
     assert FRAMEWORKS in history and FOLLOW_UP in history and "half a question" not in history
+
+
+def test_interactive_clear_wipes_screen_and_context_and_exit_leaves(tmp_path, bot):
+    child = spawn_chat(tmp_path)
+    try:
+        child.expect("you> ")
+        child.sendline(FRAMEWORKS)
+        child.expect("OpenCV")
+        child.expect("you> ")
+        child.sendline("clear")
+        child.expect_exact("\x1b[2J")  # the terminal's clear-screen sequence
+        child.expect("Conversation cleared.")
+        child.expect("you> ")
+        child.sendline(FOLLOW_UP)  # without the earlier turn: the general comparison, not the frameworks row
+        child.expect("Primary Focus")
+        child.expect("you> ")
+        child.sendline("Exit.")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert "Scikit-learn" not in bot.ask(FOLLOW_UP).answer  # so seeing it would have meant old context
 
 
 def test_interactive_chat_ctrl_d_exits_cleanly(tmp_path):
@@ -492,7 +554,7 @@ def test_serve_on_a_taken_port_exits_1_with_the_reason(runner, bot, monkeypatch)
 
 
 @pytest.mark.slow
-def test_serve_starts_the_web_ui_on_loopback():
+def test_serve_starts_the_web_ui_and_the_json_api_on_loopback(bot):
     port = free_port()
     server = subprocess.Popen(
         [str(ROLEBOT), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -512,6 +574,14 @@ def test_serve_starts_the_web_ui_on_loopback():
             except OSError:
                 assert time.monotonic() < deadline, "rolebot serve did not answer within 90 s"
                 time.sleep(0.5)
+        # The JSON API is served on the same port, by the same engine.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/ask",
+            data=json.dumps({"question": COMPARE}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response) == bot.ask(COMPARE).to_dict()
     finally:
         server.terminate()
         try:

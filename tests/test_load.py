@@ -47,11 +47,15 @@ def server(tmp_path_factory, bot):
 
 
 @pytest.mark.slow
-def test_simultaneous_users_each_get_their_own_conversation(server, bot):
+@pytest.mark.parametrize("target", ["gradio", "api"])
+def test_simultaneous_users_each_get_their_own_conversation(server, bot, target):
+    """8 users at once on a server that answers 1 question and lets 4 wait: through the page's queue or the
+    JSON API, each gets exactly its own conversation's answers, and the overflow is "busy", never an error."""
     process, url, log_path = server
-    results = load.simulate(url, bot, users=8, questions=4, timeout=240)
+    results = load.simulate(url, bot, users=8, questions=4, timeout=240, target=target)
     assert not results.errors, results.errors[:3]
     assert not results.wrong, results.wrong[:3]  # a crossed follow-up would land here
+    assert not results.gave_up, results.gave_up[:3]
     assert results.correct == 8 * 4
     assert process.poll() is None
     assert "Traceback" not in log_path.read_text()
@@ -66,13 +70,14 @@ def test_the_two_conversations_can_tell_a_crossing(bot):
     assert ai[1].answer != ml[1].answer
 
 
-def test_a_crossed_conversation_is_caught(server, bot):
+@pytest.mark.parametrize("target", ["gradio", "api"])
+def test_a_crossed_conversation_is_caught(server, bot, target):
     """Give one user the other conversation's expectations: the check must call its follow-up wrong."""
     _, url, _ = server
     ai = load.expected_answers(bot, load.AI_FIRST[:2])
     ml = load.expected_answers(bot, load.ML_FIRST[:2])
     results = load.Results()
-    load.run_user(url, 0, load.AI_FIRST[:2], [ai[0], ml[1]], results)
+    load.USERS[target](url, 0, load.AI_FIRST[:2], [ai[0], ml[1]], results)
     assert results.correct == 1 and len(results.wrong) == 1 and "turn 1" in results.wrong[0]
 
 

@@ -1,0 +1,292 @@
+"""What the server takes, stores and shows besides answers: no uploads, nothing written to Gradio's cache,
+no files served, and /config and /gradio_api/info holding only what the page and gradio_client need."""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+import httpx
+import pytest
+from gradio_client import Client
+from helpers import serve_site
+
+from bot import server, web
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "Who do AI Engineers work with?"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """Gradio's temp/cache folder for this module's server: uploads and deep links would land here."""
+    return tmp_path_factory.mktemp("gradio-cache")
+
+
+@pytest.fixture(scope="module")
+def served(bot, cache):
+    """(Blocks, URL) of the page and API, wired as web.launch() wires them."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GRADIO_TEMP_DIR", str(cache))  # read when the server app is created
+        app, url = serve_site(bot)
+        assert app.app.uploaded_file_dir == str(cache)  # the checks below look in the right folder
+        yield app, url
+        app.close()
+
+
+@pytest.fixture(scope="module")
+def site(served) -> str:
+    return served[1]
+
+
+def stored_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if not p.is_dir()]
+
+
+# --- uploads and files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [6, 2_000_000], ids=["small", "2MB"])
+def test_an_upload_is_refused_and_nothing_is_stored(site, cache, size):
+    payload = b"hello\n" if size == 6 else os.urandom(size)
+    response = httpx.post(f"{site}gradio_api/upload", files={"files": ("drop.bin", payload)}, timeout=30)
+    assert response.status_code == 403
+    assert response.json() == {"error": "forbidden", "message": server.NO_FILES}
+    assert stored_files(cache) == []
+    # Nor through the other writers: a recording, or a chunked upload with a progress id.
+    response = httpx.post(f"{site}gradio_api/process_recording", files={"files": ("r.wav", payload)}, timeout=30)
+    assert response.status_code == 403
+    response = httpx.post(f"{site}gradio_api/upload/?upload_id=abc", files={"files": ("x", payload)}, timeout=30)
+    assert response.status_code == 403
+    assert stored_files(cache) == []
+
+
+def test_the_file_route_serves_nothing_even_from_the_cache(site, cache):
+    """A file that did reach Gradio's cache (put there by hand here) is not served either."""
+    planted = cache / "0123abcd" / "planted.txt"
+    planted.parent.mkdir()
+    planted.write_text("secret")
+    try:
+        for path in (planted, ROOT / "README.md", Path("/etc/passwd")):
+            for route in (f"gradio_api/file={path}", f"gradio_api/file/{path}"):
+                response = httpx.get(f"{site}{route}", timeout=10)
+                assert response.status_code == 404, route
+                assert "secret" not in response.text and "root:" not in response.text
+    finally:
+        planted.unlink()
+        planted.parent.rmdir()
+
+
+def test_a_conversation_is_not_saved_as_a_deep_link(site, cache):
+    client = Client(site, verbose=False)
+    client.predict(QUESTION, api_name="/chat")
+    response = httpx.get(f"{site}gradio_api/deep_link", params={"session_hash": client.session_hash}, timeout=10)
+    assert response.status_code == 403
+    assert stored_files(cache) == []
+
+
+def test_gradio_client_uploads_nothing_either(site):
+    assert httpx.get(f"{site}config", timeout=10).json()["max_file_size"] == 0  # gradio_client refuses files itself
+
+
+def test_the_page_and_its_api_still_work(site, cache):
+    client = Client(site, verbose=False)
+    chat, *_ = client.predict(QUESTION, api_name="/chat")
+    assert "Data Scientists" in chat[-1]["content"][0]["text"]
+    assert client.predict(QUESTION, api_name="/ask")["in_scope"] is True
+    page = httpx.get(site, timeout=10)
+    assert page.status_code == 200 and "rolebot" in page.text
+    assert stored_files(cache) == []
+
+
+def test_every_route_that_takes_data_is_known(served):
+    """Each POST route the server has is one the page or gradio_client uses, or refused by the policy. A
+    Gradio upgrade that adds one fails here until someone decides which it is."""
+    used = {
+        "/gradio_api/queue/join",  # the page's and gradio_client's calls
+        "/gradio_api/call/{api_name}",
+        "/gradio_api/call/{api_name}/",
+        "/gradio_api/call/v2/{api_name}",
+        "/gradio_api/call/v2/{api_name}/",
+        "/gradio_api/run/{api_name}",  # refused by Gradio itself (api_open=False): only through the queue
+        "/gradio_api/run/{api_name}/",
+        "/gradio_api/api/{api_name}",
+        "/gradio_api/api/{api_name}/",
+        "/gradio_api/cancel",
+        "/gradio_api/reset",
+        "/gradio_api/reset/",
+        "/gradio_api/stream/{event_id}",  # streaming inputs: sets an event's data, writes nothing
+        "/gradio_api/stream/{event_id}/close",
+        "/gradio_api/component_server",
+        "/gradio_api/component_server/",
+        "/gradio_api/vibe-edit",  # 403 unless started with --vibe
+        "/gradio_api/vibe-edit/",
+        "/gradio_api/undo-vibe-edit",
+        "/gradio_api/undo-vibe-edit/",
+        "/gradio_api/vibe-code",
+        "/gradio_api/vibe-code/",
+        "/gradio_api/vibe-starter-queries",
+        "/gradio_api/vibe-starter-queries/",
+        "/login",  # no auth configured: nothing to log in to
+        "/login/",
+        "/api/ask",  # the JSON API
+    }
+    app, _ = served
+    posts = {path for methods, path in routes(app.app.routes) if methods & {"POST", "PUT", "PATCH", "DELETE"}}
+    assert "/gradio_api/upload" in posts and "/api/ask" in posts  # the walk reaches Gradio's router and the mount
+    unknown = {path for path in posts - used if server.refusal(path) is None}
+    assert not unknown, f"new Gradio routes take data: refuse them in server.REFUSED or list them as used: {unknown}"
+
+
+def routes(table, prefix: str = ""):
+    """(methods, path) of every route, through FastAPI's included routers and Starlette mounts."""
+    for route in table:
+        if getattr(route, "methods", None):
+            yield route.methods, prefix + route.path
+        elif hasattr(route, "original_router"):  # FastAPI's include_router
+            yield from routes(route.original_router.routes, prefix + route.include_context.prefix)
+        elif hasattr(route, "routes"):
+            yield from routes(route.routes, prefix + getattr(route, "path", ""))
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/gradio_api/upload", 403),
+        ("/gradio_api/upload/", 403),
+        ("/gradio_api/upload_progress", 403),
+        ("/gradio_api/process_recording", 403),
+        ("/gradio_api/deep_link", 403),
+        ("/gradio_api/file=/tmp/x", 404),
+        ("/gradio_api/file/tmp/x", 404),
+        ("/gradio_api/openapi.json", 404),
+        ("/gradio_api/queue/join", None),
+        ("/gradio_api/info", None),
+        ("/gradio_api/uploads", None),  # not a Gradio route: Gradio's own 404
+        ("/config", None),
+        ("/api/ask", None),
+        ("/", None),
+    ],
+)
+def test_refusal_matches_whole_routes(path, status):
+    refused = server.refusal(path)
+    assert (refused[0] if refused else None) == status
+
+
+# --- what the server shows about itself ----------------------------------------------------------------
+
+
+def test_config_and_info_hold_no_paths_or_environment(site, cache, monkeypatch):
+    secrets = [str(ROOT), str(cache), sys.prefix, str(Path.home()), os.environ.get("ROLEBOT_DATA", "/nonexistent")]
+    for route in ("config", "gradio_api/info", "gradio_api/info?all_endpoints=True"):
+        text = httpx.get(f"{site}{route}", timeout=10).text
+        leaked = [s for s in secrets if s and s in text]
+        assert not leaked, f"/{route} shows {leaked}"
+    config = httpx.get(f"{site}config", timeout=10).json()
+    assert config["show_error"] is False and config["space_id"] is None and config["username"] is None
+    info = httpx.get(f"{site}gradio_api/info", timeout=10).json()
+    assert list(info["named_endpoints"]) == ["/ask"] and not info["unnamed_endpoints"]
+
+
+def test_gradio_listings_the_page_does_not_need_are_gone(site):
+    assert httpx.get(f"{site}openapi.json", timeout=10).status_code == 404  # every internal route, listed
+    response = httpx.get(f"{site}gradio_api/openapi.json", timeout=10)  # documents the refused upload route
+    assert response.status_code == 404 and "/api/openapi.json" in response.json()["message"]
+    for route in ("monitoring", "monitoring/summary"):  # timings per handler; the first printed a dashboard key
+        assert httpx.get(f"{site}{route}", timeout=10).status_code == 403
+    assert httpx.get(f"{site}api/openapi.json", timeout=10).status_code == 200  # the JSON API's own stays
+
+
+# --- wiring --------------------------------------------------------------------------------------------
+
+
+def test_launch_serves_page_and_api_through_one_engine_limit(bot, monkeypatch):
+    """web.launch() passes server.launch_options() and a SharedEngine; tests' serve_site() mirrors it."""
+    seen = {}
+
+    def fake_launch(self, **options):
+        seen.update(options, page_engine=next(iter(self.fns.values())).fn.__self__.bot)
+
+    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
+    monkeypatch.setattr(web, "one_blas_thread_per_worker", lambda: None)
+    web.launch("127.0.0.1", 7999, bot=bot, block=False)
+    assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7999
+    assert seen["max_file_size"] == 0 and seen["enable_monitoring"] is False
+    assert seen["app_kwargs"]["openapi_url"] is None
+    assert [m.cls for m in seen["app_kwargs"]["middleware"]] == [server.RoutePolicy]
+    [mount] = seen["app_kwargs"]["routes"]
+    assert mount.path == "/api"
+    engine = mount.app.state.asker.engine
+    assert isinstance(engine, server.SharedEngine) and engine.bot is bot
+    assert seen["page_engine"] is engine  # the page and the API share one engine, so one limit
+    for key, value in web.LAUNCH_OPTIONS.items():
+        assert seen[key] is value
+
+
+def test_shared_engine_bounds_questions_across_threads(bot):
+    class Counting:
+        running = most = 0
+        lock = threading.Lock()
+
+        def ask(self, question, history=None, top_k=3):
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            time.sleep(0.05)
+            with self.lock:
+                self.running -= 1
+            return question
+
+        def warm_up(self):
+            return "warm"
+
+    counting = Counting()
+    engine = server.SharedEngine(counting, limit=2)
+    threads = [threading.Thread(target=engine.ask, args=(f"q{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counting.most == 2
+    assert engine.warm_up() == "warm"  # everything else is the engine's own
+    assert copy.copy(engine).bot is counting  # copying (as some frameworks do) does not recurse
+
+
+# --- the page in a browser, under the policy --------------------------------------------------------------
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+def test_the_page_needs_none_of_the_refused_routes(site, cache):
+    """The chat works in a real browser with uploads, files and deep links refused: no request the page makes
+    gets a 4xx or 5xx, and nothing lands in Gradio's cache. (Selectors stay generic: the UI is redesigned
+    apart from this policy.)"""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: `make browser` installs it")
+        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs it")
+    from playwright.sync_api import sync_playwright
+
+    failed: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+            page.goto(site, wait_until="load")
+            box = page.get_by_role("textbox").first
+            box.wait_for(timeout=30_000)
+            box.fill(QUESTION)
+            box.press("Enter")
+            page.get_by_text("Data Scientists").first.wait_for(timeout=30_000)
+        finally:
+            browser.close()
+    assert failed == []
+    assert stored_files(cache) == []
