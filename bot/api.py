@@ -64,6 +64,18 @@ class SourceModel(BaseModel):
     section: str = Field(description='Heading path of the passage, " › " separated.')
     text: str = Field(description="The passage itself.")
     score: float = Field(description="Fused relevance; 1.0 = ranked first by both dense and BM25 retrieval.")
+    source: str = Field(description="The document's file name.")
+    chunk_id: int = Field(description="The passage's id in the index (index/chunks.json).")
+    heading: str = Field(description="The passage's own heading: the last step of section.")
+    quoted: bool = Field(description='True when the answer quotes it; False for the one "see also" passage.')
+
+
+class PartModel(BaseModel):
+    """One block of the answer."""
+
+    kind: str = Field(description='"quote" (the article\'s words), "note" or "offer" (the bot\'s own).')
+    text: str = Field(description="Markdown.")
+    sources: list[int] = Field(description="1-based positions in sources of the passages this block quotes.")
 
 
 class ReplyModel(BaseModel):
@@ -74,7 +86,9 @@ class ReplyModel(BaseModel):
     question: str = Field(description="The question as answered: cleaned, cut at the length limit.")
     answer: str = Field(description="Markdown: sentences and table rows quoted from the article, or a refusal.")
     in_scope: bool = Field(description="False when the article does not answer the question.")
-    sources: list[SourceModel] = Field(description="The passages behind the answer, best first; [] for a refusal.")
+    sources: list[SourceModel] = Field(description="The passages the answer quotes, in order, then one see-also.")
+    suggestions: list[str] = Field(description="Questions the article answers (offered with a refusal).")
+    parts: list[PartModel] = Field(description="The answer block by block; answer is their texts joined.")
 
 
 class ErrorModel(BaseModel):
@@ -268,9 +282,9 @@ def create_api(
 
 
 def _example_question(engine: Engine) -> str:
-    """The corpus profile's first example question when the engine has one, else the built-in examples."""
-    examples = getattr(getattr(engine, "profile", None), "examples", None) or chat.EXAMPLE_QUESTIONS
-    return examples[0]
+    """The corpus profile's first example question (a generic one for an engine without a profile)."""
+    examples = getattr(getattr(engine, "profile", None), "examples", None)
+    return examples[0] if examples else "What does the article cover?"
 
 
 def _request_body(engine: Engine) -> dict:
