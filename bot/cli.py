@@ -166,9 +166,12 @@ def _read_question(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, invoke_without_command=True
+)
 @click.version_option(package_name="rolebot")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Answers questions about the AI Engineer role and how it differs from an ML Engineer,
     quoting one article (corpus/) and naming the sections it quotes.
 
@@ -179,6 +182,9 @@ def cli() -> None:
 
     Settings come from ROLEBOT_* environment variables (see the README).
     """
+    if ctx.invoked_subcommand is None:
+        # Bare `rolebot` is a request for help, not a mistake: click's no_args_is_help would exit 2.
+        click.echo(ctx.get_help())
 
 
 @cli.command()

@@ -57,6 +57,13 @@ def test_console_script_is_installed():
 # --- help ---------------------------------------------------------------------------------------------
 
 
+def test_bare_rolebot_prints_help_and_exits_0():
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: rolebot") and "  ask " in result.stdout
+    assert result.stderr == ""
+
+
 def test_top_level_help_lists_every_command(runner):
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
