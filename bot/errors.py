@@ -26,6 +26,10 @@ class ModelError(RolebotError):
     """The embedding model cannot be found or loaded."""
 
 
+class ServerError(RolebotError):
+    """The web server cannot start (e.g. its port is taken)."""
+
+
 # A readable public name; the trailing underscore only avoids shadowing the builtin inside this module.
 IndexLoadError = IndexError_
 del IndexError_
