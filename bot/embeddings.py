@@ -7,8 +7,10 @@ the Hugging Face Hub (as on Spaces without the bundled package).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -57,7 +59,8 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
 
-            self.model = SentenceTransformer(spec.location, device="cpu")
+            with _no_loading_bar():
+                self.model = SentenceTransformer(spec.location, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...: all mean "no model"
             hint = (
                 ""
@@ -74,6 +77,20 @@ class SentenceTransformerEmbedder:
         with self._lock:
             vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+@contextlib.contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """transformers draws a "Loading weights" tqdm bar on stderr, which would print under rolebot's own bar."""
+    from transformers.utils import logging as transformers_logging
+
+    enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            transformers_logging.enable_progress_bar()
 
 
 class FastEmbedder:

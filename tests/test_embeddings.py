@@ -144,3 +144,12 @@ def test_damaged_model_files_are_a_model_error(monkeypatch, model_copy: Path, pr
     monkeypatch.setenv("ROLEBOT_MODEL", str(model_copy))
     with pytest.raises(ModelError, match="my-model"):
         get_embedder("query")
+
+
+def test_loading_the_build_model_draws_no_progress_bar(capfd, private_cache: dict) -> None:
+    """rolebot index shows its own progress bar; transformers' "Loading weights" bar must not print under it."""
+    from transformers.utils import logging as transformers_logging
+
+    SentenceTransformerEmbedder(resolve_model())
+    assert "Loading weights" not in capfd.readouterr().err
+    assert transformers_logging.is_progress_bar_enabled()  # other users of transformers keep their bars
