@@ -16,8 +16,8 @@ import numpy as np
 from . import config
 from .chunking import CHUNKER_VERSION, chunk_documents
 from .corpus import fingerprint, load_corpus
-from .embeddings import Embedder, get_embedder, resolve_model
-from .errors import IndexLoadError
+from .embeddings import Embedder, can_build, get_embedder, resolve_model
+from .errors import IndexLoadError, MissingDependencyError
 from .index import KnowledgeIndex, read_manifest, read_verified
 from .text import STOPWORDS, tokens
 
@@ -184,6 +184,13 @@ def load_or_build(
                     return loaded
             reasons.append(why)
         reason = reasons[0]  # the index folder's own problem is the one worth telling
+    if not can_build():  # a serving-only install answers from a current index but cannot make one
+        why = "" if rebuild else f" ({reason})"
+        raise MissingDependencyError(
+            f"Cannot build the index in {folder}{why}: building needs sentence-transformers and torch, which "
+            f"this install lacks; install them with {config.BUILD_INSTALL}"
+        )
+    if not rebuild:
         log.warning("Rebuilding the index: %s", reason)
     index, manifest = build_index(corpus, progress=progress)
     try:

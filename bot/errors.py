@@ -26,6 +26,10 @@ class ModelError(RolebotError):
     """The embedding model cannot be found or loaded."""
 
 
+class MissingDependencyError(RolebotError):
+    """A task needs packages this install lacks, e.g. building the index on a serving-only install."""
+
+
 class ServerError(RolebotError):
     """The web server cannot start (e.g. its port is taken)."""
 

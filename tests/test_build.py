@@ -271,3 +271,27 @@ def test_rolebot_index_rebuild_of_the_committed_index_leaves_git_status_clean(tm
     assert result.returncode == 0, result.stderr
     assert "Built the index: rebuild requested." in result.stdout
     assert git("status", "--porcelain") == ""
+
+
+# --- serving-only installs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_without_build_dependencies_a_missing_index_says_what_to_install(
+    corpus: Path, folder: Path, monkeypatch, rebuild: bool
+) -> None:
+    from bot.errors import MissingDependencyError
+
+    monkeypatch.setattr(build, "can_build", lambda: False)
+    with pytest.raises(MissingDependencyError) as caught:
+        load_or_build(corpus, folder, rebuild=rebuild)
+    message = str(caught.value)
+    assert "\n" not in message and "sentence-transformers and torch" in message
+    assert "make setup" in message and "pip install -e '.[build]'" in message
+    assert ("manifest.json is missing" in message) != rebuild  # the reason, when there is one
+    assert not folder.exists()
+
+
+def test_without_build_dependencies_a_current_index_still_loads(monkeypatch) -> None:
+    monkeypatch.setattr(build, "can_build", lambda: False)
+    assert not load_or_build().built

@@ -158,6 +158,18 @@ def test_missing_model_exits_1_with_advice(runner, tmp_path, monkeypatch):
     assert "Cannot load the embedding model" in result.stderr and "ROLEBOT_MODEL" in result.stderr
 
 
+def test_stale_index_without_build_dependencies_exits_1_saying_what_to_install(runner, tmp_path, monkeypatch):
+    import bot.build
+
+    monkeypatch.setattr(bot.build, "can_build", lambda: False)  # as in a serving-only install
+    monkeypatch.setenv("ROLEBOT_INDEX", str(tmp_path / "index"))
+    result = runner.invoke(cli, ["ask", "What is an AI Engineer?"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "sentence-transformers and torch" in result.stderr and "pip install -e '.[build]'" in result.stderr
+
+
 def test_unexpected_errors_exit_1_with_a_hint(monkeypatch, capsys):
     import bot.cli as cli_module
 
