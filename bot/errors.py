@@ -30,6 +30,10 @@ class MissingDependencyError(RolebotError):
     """A task needs packages this install lacks, e.g. building the index on a serving-only install."""
 
 
+class DeployError(RolebotError):
+    """Publishing to a Hugging Face Space failed (no token, Hub unreachable, access refused, stale index)."""
+
+
 class ServerError(RolebotError):
     """The web server cannot start (e.g. its port is taken)."""
 
