@@ -67,11 +67,11 @@ def test_bare_rolebot_prints_help_and_exits_0():
 def test_top_level_help_lists_every_command(runner):
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for name in ("ask", "chat", "index", "search", "eval", "serve"):
+    for name in ("ask", "chat", "index", "search", "eval", "serve", "deploy"):
         assert f"  {name} " in result.output
 
 
-@pytest.mark.parametrize("command", ["ask", "chat", "index", "search", "eval", "serve"])
+@pytest.mark.parametrize("command", ["ask", "chat", "index", "search", "eval", "serve", "deploy"])
 def test_each_command_help_shows_an_example(runner, command):
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0
