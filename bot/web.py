@@ -19,7 +19,7 @@ import gradio as gr
 
 from . import config, feedback, server
 from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply
-from .errors import EmptyQuestionError
+from .errors import EmptyQuestionError, ServerError
 
 TITLE = "rolebot"
 TAGLINE = (
@@ -410,6 +410,7 @@ def launch(
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes are not news
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG when imported
     if bot is None:
         bot = Chatbot.load()
     one_blas_thread_per_worker()
@@ -417,11 +418,24 @@ def launch(
     engine = server.SharedEngine(bot)  # one limit on questions answered at once, page and API together
     app = build_app(engine)
     name, number = server_address(host, port)
-    app.launch(
-        server_name=name,
-        server_port=number,
-        prevent_thread_lock=not block,
-        **LAUNCH_OPTIONS,
-        **server.launch_options(engine),
-    )
+    try:
+        app.launch(
+            server_name=name,
+            server_port=number,
+            prevent_thread_lock=not block,
+            **LAUNCH_OPTIONS,
+            **server.launch_options(engine),
+        )
+    except OSError as exc:  # Gradio says "Cannot find empty port in range: …" and suggests its own API
+        import socket
+
+        with socket.socket() as probe:
+            try:
+                probe.bind((name, number))
+            except OSError:
+                raise ServerError(
+                    f"Port {number} on {name} is already in use: stop the server using it, or choose another "
+                    "port with GRADIO_SERVER_PORT (or `rolebot serve --port`)."
+                ) from exc
+        raise ServerError(f"Cannot start the web server on {name}:{number}: {exc}") from exc
     return app

