@@ -19,6 +19,8 @@ from .corpus import fingerprint, load_corpus
 from .embeddings import Embedder, can_build, get_embedder, resolve_model
 from .errors import IndexLoadError, MissingDependencyError
 from .index import KnowledgeIndex, read_manifest, read_verified
+from .profile import load_profile
+from .scope import probes_for, probes_fingerprint
 from .text import STOPWORDS, tokens
 
 log = logging.getLogger("rolebot")
@@ -45,7 +47,12 @@ def vocabulary(texts: list[str]) -> list[str]:
 
 
 def expected_manifest(corpus: Path, model_id: str) -> dict:
-    return {"model": model_id, "corpus_fingerprint": fingerprint(corpus), "chunker_version": CHUNKER_VERSION}
+    return {
+        "model": model_id,
+        "corpus_fingerprint": fingerprint(corpus),
+        "chunker_version": CHUNKER_VERSION,
+        "probes_fingerprint": probes_fingerprint(),
+    }
 
 
 def stale_reason(folder: Path, corpus: Path, model_id: str | None = None) -> str | None:
@@ -64,6 +71,8 @@ def stale_reason(folder: Path, corpus: Path, model_id: str | None = None) -> str
         return f"the index holds {manifest.get('dimension')}-dimensional vectors, the model makes {dimension}"
     if manifest.get("chunker_version") != expected["chunker_version"]:
         return f"the chunker changed (index v{manifest.get('chunker_version')}, code v{CHUNKER_VERSION})"
+    if manifest.get("probes_fingerprint") != expected["probes_fingerprint"]:
+        return "the scope data (bot/data/out_of_scope.toml, scope_exemplars.json, wording.toml) changed"
     if manifest.get("corpus_fingerprint") != expected["corpus_fingerprint"]:
         return f"the corpus in {corpus} changed since the index was built"
     try:
@@ -100,18 +109,26 @@ def build_index(
     docs = load_corpus(corpus)
     chunks, units = chunk_documents(docs)
     words = vocabulary([c.embed_text for c in chunks])
+    probes = probes_for(load_profile(corpus, docs))
     report("loading model", 0.1)
     embedder = embedder or get_embedder("build")
-    texts = [c.embed_text for c in chunks] + [u.embed_text for u in units] + words
+    texts = [c.embed_text for c in chunks] + [u.embed_text for u in units] + words + [p.text for p in probes]
     vectors = []
     batch = 64
     for start in range(0, len(texts), batch):
         report("embedding", 0.2 + 0.75 * start / len(texts))
         vectors.append(embedder.encode(texts[start : start + batch]))
     matrix = np.vstack(vectors)
-    n_chunks, n_units = len(chunks), len(units)
+    ends = np.cumsum([len(chunks), len(units), len(words)])
     index = KnowledgeIndex(
-        chunks, units, matrix[:n_chunks], matrix[n_chunks : n_chunks + n_units], words, matrix[n_chunks + n_units :]
+        chunks,
+        units,
+        matrix[: ends[0]],
+        matrix[ends[0] : ends[1]],
+        words,
+        matrix[ends[1] : ends[2]],
+        probes=[asdict(p) for p in probes],
+        probe_vectors=matrix[ends[2] :],
     )
     # Only what describes the index: no build time or duration, which would change the committed
     # manifest at every rebuild of an unchanged corpus.
@@ -119,6 +136,7 @@ def build_index(
         "model": embedder.model_id,
         "corpus_fingerprint": corpus_fingerprint,
         "chunker_version": CHUNKER_VERSION,
+        "probes_fingerprint": probes_fingerprint(),
         "versions": _versions(),
     }
     report("done", 1.0)
@@ -138,6 +156,7 @@ def save_index(index: KnowledgeIndex, manifest: dict, folder: Path) -> Path:
     if previous is not None:
         index.chunk_vectors, index.unit_vectors = previous.chunk_vectors, previous.unit_vectors
         index.vocabulary_vectors, index.faiss_index = previous.vocabulary_vectors, previous.faiss_index
+        index.probe_vectors = previous.probe_vectors
         manifest = dict(manifest, versions=previous.manifest.get("versions", manifest.get("versions")))
     try:
         index.save(folder, manifest)
@@ -222,7 +241,7 @@ def _same_index(folder: Path, index: KnowledgeIndex, manifest: dict) -> Knowledg
         return None
 
     def payload(ix: KnowledgeIndex) -> str:
-        parts = [[asdict(c) for c in ix.chunks], [asdict(u) for u in ix.units], ix.vocabulary]
+        parts = [[asdict(c) for c in ix.chunks], [asdict(u) for u in ix.units], ix.vocabulary, ix.probes]
         return json.dumps(parts, sort_keys=True, ensure_ascii=False)
 
     if payload(previous) != payload(index):
@@ -231,6 +250,7 @@ def _same_index(folder: Path, index: KnowledgeIndex, manifest: dict) -> Knowledg
         (previous.chunk_vectors, index.chunk_vectors),
         (previous.unit_vectors, index.unit_vectors),
         (previous.vocabulary_vectors, index.vocabulary_vectors),
+        (previous.probe_vectors, index.probe_vectors),
     ]
     for old, new in pairs:
         if old.shape != new.shape or np.abs(old - new).max(initial=0.0) > VECTOR_TOLERANCE:

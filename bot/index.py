@@ -27,7 +27,8 @@ CHUNKS_JSON = "chunks.json"
 CHUNKS_FAISS = "chunks.faiss"
 UNITS_NPY = "units.npy"
 VOCAB_NPY = "vocabulary.npy"
-DATA_FILES = (CHUNKS_JSON, CHUNKS_FAISS, UNITS_NPY, VOCAB_NPY)
+PROBES_NPY = "probes.npy"
+DATA_FILES = (CHUNKS_JSON, CHUNKS_FAISS, UNITS_NPY, VOCAB_NPY, PROBES_NPY)
 
 
 @dataclass
@@ -40,9 +41,16 @@ class KnowledgeIndex:
     vocabulary_vectors: np.ndarray  # (n_words, dim)
     manifest: dict = field(default_factory=dict)
     faiss_index: faiss.Index | None = None
+    # Questions the scope check compares a question with (out-of-scope topics, labelled neighbours), embedded
+    # at build time so that answering embeds nothing but the question; see scope.probes_for.
+    probes: list[dict] = field(default_factory=list)
+    probe_vectors: np.ndarray | None = None  # (n_probes, dim)
 
     def __post_init__(self) -> None:
+        if self.probe_vectors is None:
+            self.probe_vectors = np.zeros((0, self.chunk_vectors.shape[1]), dtype=np.float32)
         for name, vectors, rows in (
+            ("probe", self.probe_vectors, len(self.probes)),
             ("chunk", self.chunk_vectors, len(self.chunks)),
             ("unit", self.unit_vectors, len(self.units)),
             ("vocabulary", self.vocabulary_vectors, len(self.vocabulary)),
@@ -75,18 +83,25 @@ class KnowledgeIndex:
             "chunks": [asdict(c) for c in self.chunks],
             "units": [asdict(u) for u in self.units],
             "vocabulary": self.vocabulary,
+            "probes": self.probes,
         }
         blobs = {
             CHUNKS_JSON: json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"),
             CHUNKS_FAISS: faiss.serialize_index(self.faiss_index).tobytes(),
             UNITS_NPY: _npy_bytes(self.unit_vectors),
             VOCAB_NPY: _npy_bytes(self.vocabulary_vectors),
+            PROBES_NPY: _npy_bytes(self.probe_vectors),
         }
         manifest = dict(
             manifest,
             format=FORMAT_VERSION,
             dimension=self.dimension,
-            counts={"chunks": len(self.chunks), "units": len(self.units), "vocabulary": len(self.vocabulary)},
+            counts={
+                "chunks": len(self.chunks),
+                "units": len(self.units),
+                "vocabulary": len(self.vocabulary),
+                "probes": len(self.probes),
+            },
             files={name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()},
         )
         _remove_leftovers(folder)
@@ -108,8 +123,18 @@ class KnowledgeIndex:
             chunk_vectors = index.reconstruct_n(0, index.ntotal)
             unit_vectors = _npy_load(blobs[UNITS_NPY])
             vocab_vectors = _npy_load(blobs[VOCAB_NPY])
+            probe_vectors = _npy_load(blobs[PROBES_NPY])
             loaded = cls(
-                chunks, units, chunk_vectors, unit_vectors, payload["vocabulary"], vocab_vectors, manifest, index
+                chunks,
+                units,
+                chunk_vectors,
+                unit_vectors,
+                payload["vocabulary"],
+                vocab_vectors,
+                manifest,
+                index,
+                payload["probes"],
+                probe_vectors,
             )
         except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
             raise IndexLoadError(f"Index in {folder} cannot be parsed ({exc})") from exc
@@ -119,10 +144,16 @@ class KnowledgeIndex:
             CHUNKS_FAISS: loaded.dimension,
             UNITS_NPY: int(unit_vectors.shape[1]),
             VOCAB_NPY: int(vocab_vectors.shape[1]),
+            PROBES_NPY: int(probe_vectors.shape[1]),
         }
         if len(set(dims.values())) != 1:
             raise IndexLoadError(f"Index manifest {folder / MANIFEST} does not match its files (dimensions {dims})")
-        counts = {"chunks": len(chunks), "units": len(units), "vocabulary": len(loaded.vocabulary)}
+        counts = {
+            "chunks": len(chunks),
+            "units": len(units),
+            "vocabulary": len(loaded.vocabulary),
+            "probes": len(loaded.probes),
+        }
         if manifest.get("counts") != counts:
             raise IndexLoadError(f"Index manifest {folder / MANIFEST} does not match its files (counts {counts})")
         return loaded

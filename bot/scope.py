@@ -18,11 +18,11 @@ bot/data/scope_model.json with the command and the held-out figures they gave.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import sys
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -146,10 +146,14 @@ class ScopeJudge:
         # Words common enough in English (Zipf 3: once per million words) are words, not typos.
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
-        self._topics = _topic_phrasings(profile)  # (label, phrasing)
-        self._exemplars = _exemplars()  # (masked question, answerable)
-        self._vectors: dict[str, np.ndarray] = {}  # embedded lazily: "topics", "exemplars"
-        self._lock = threading.Lock()
+        self.use_probes(index.probes, index.probe_vectors)
+
+    def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
+        """The out-of-scope phrasings and labelled neighbours to compare questions with (the index's own;
+        scripts/fit_scope.py passes others while fitting)."""
+        self._topics = [i for i, p in enumerate(probes) if p["kind"] == "topic"]
+        self._neighbours = [i for i, p in enumerate(probes) if p["kind"] == "exemplar"]
+        self._probes, self._probe_vectors = probes, vectors
 
     # -- words -------------------------------------------------------------------------------------------
 
@@ -228,8 +232,8 @@ class ScopeJudge:
             "unit": unit,
             "missing": missing,
             "passage_missing": passage_missing,
-            "out_of_scope": self.topic_similarity(vector, embedder)[0],
-            "neighbours": self.neighbour_vote(question, vector, embedder, exclude),
+            "out_of_scope": self.topic_similarity(vector)[0],
+            "neighbours": self.neighbour_vote(vector, exclude),
             "no_terms": 0.0 if total else 1.0,
             # Questions about the article's subjects usually name one ("what is machine learning?" does not).
             "names_entity": 1.0 if self.profile.entities_in(question) else 0.0,
@@ -256,7 +260,7 @@ class ScopeJudge:
         probability = self.model.probability(features)
         if probability >= self.model.threshold:
             return ScopeDecision(True, terms, uncovered, f"answerable with probability {probability:.2f}", "", features)
-        similarity, label = self.topic_similarity(vector, embedder)
+        similarity, label = self.topic_similarity(vector)
         if label and similarity >= TOPIC_LABEL_MIN:
             explanation = self.profile.say("not_covered_topic", label=label)
         elif uncovered:
@@ -291,41 +295,65 @@ class ScopeJudge:
 
     # -- out-of-scope exemplars --------------------------------------------------------------------------
 
-    def _embedded(self, name: str, texts: list[str], embedder: Embedder) -> np.ndarray:
-        """Vectors of a fixed list of texts, embedded once, on first use (servers do it in warm_up)."""
-        if name not in self._vectors:
-            with self._lock:
-                if name not in self._vectors:
-                    dimension = self.index.dimension
-                    self._vectors[name] = embedder.encode(texts) if texts else np.zeros((0, dimension), np.float32)
-        return self._vectors[name]
-
-    def topic_similarity(self, vector: np.ndarray, embedder: Embedder) -> tuple[float, str]:
+    def topic_similarity(self, vector: np.ndarray) -> tuple[float, str]:
         """The best cosine between the question and the out-of-scope phrasings, and that topic's label."""
-        vectors = self._embedded("topics", [q for _, q in self._topics], embedder)
-        if not len(vectors):
+        if not self._topics:
             return 0.0, ""
-        scores = vectors @ vector
+        scores = self._probe_vectors[self._topics] @ vector
         best = int(scores.argmax())
-        return float(scores[best]), self._topics[best][0]
+        return float(scores[best]), self._probes[self._topics[best]]["key"]
 
-    def neighbour_vote(self, question: str, vector: np.ndarray, embedder: Embedder, exclude: str = "") -> float:
+    def neighbour_vote(self, vector: np.ndarray, exclude: str = "") -> float:
         """The share of the closest labelled questions that were answerable, weighted by cosine.
 
-        Questions are compared with their entities masked ("How much does this role make?"), so the labels of
-        one article's questions carry over to another's.
+        The labelled questions are stored with their entities masked and embedded once per entity of this
+        profile ("How much does this role make?" → one copy per entity name), so one article's labels carry
+        over to another's and the question itself needs no second pass through the model.
         """
-        vectors = self._embedded("exemplars", [q for q, _ in self._exemplars], embedder)
-        if not len(vectors):
+        rows = [i for i in self._neighbours if self._probes[i]["key"] != exclude]
+        if not rows:
             return 0.5
-        masked = self.profile.mask(question)
-        if masked != question:
-            vector = embedder.encode([masked])[0]
-        scores = vectors @ vector
-        order = [i for i in np.argsort(-scores) if self._exemplars[i][0] != exclude][:NEIGHBOURS]
-        weights = np.clip(scores[order], 1e-3, None)
-        labels = np.array([1.0 if self._exemplars[i][1] else 0.0 for i in order])
+        scores = self._probe_vectors[rows] @ vector
+        order = np.argsort(-scores)
+        chosen, seen = [], set()
+        for position in order:  # one vote per labelled question, by its closest copy
+            key = self._probes[rows[position]]["key"]
+            if key not in seen:
+                seen.add(key)
+                chosen.append(position)
+            if len(chosen) == NEIGHBOURS:
+                break
+        weights = np.clip(scores[chosen], 1e-3, None)
+        labels = np.array([1.0 if self._probes[rows[i]]["answerable"] else 0.0 for i in chosen])
         return float((weights * labels).sum() / weights.sum())
+
+
+@dataclass
+class Probe:
+    text: str  # what is embedded
+    key: str  # a topic's label, or the labelled question as stored (entities masked)
+    kind: str  # "topic" | "exemplar"
+    answerable: bool = False
+
+
+def probes_for(profile: Profile, exemplars: list[tuple[str, bool]] | None = None) -> list[Probe]:
+    """The questions the scope check compares with, written out for this profile's entities."""
+    probes = [Probe(q, label, "topic") for label, q in _topic_phrasings(profile)]
+    placeholder = profile.wording["entity_placeholder"]
+    for question, answerable in _exemplars() if exemplars is None else exemplars:
+        if placeholder in question and profile.entities:
+            probes += [Probe(question.replace(placeholder, e.name), question, "exemplar", answerable) for e in profile.entities]
+        else:
+            probes.append(Probe(question, question, "exemplar", answerable))
+    return probes
+
+
+def probes_fingerprint() -> str:
+    """A hash of the data the probes come from: the index is stale when it changes."""
+    digest = hashlib.sha256()
+    for path in (DATA_DIR / "out_of_scope.toml", EXEMPLARS_FILE, DATA_DIR / "wording.toml"):
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()
 
 
 def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 import os
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot import Chatbot  # noqa: E402
 from bot.evaluation import bot_for, load_cases, load_sets, run  # noqa: E402
-from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel  # noqa: E402
+from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel, probes_for  # noqa: E402
 
 L2 = 0.1
 """Ridge penalty on the weights (not the bias): keeps them finite on separable training data."""
@@ -54,8 +55,9 @@ def training_turns(bot: Chatbot, sets) -> list[tuple[str, bool]]:
 
 
 def use_exemplars(chatbot: Chatbot, exemplars: list[tuple[str, bool]]) -> None:
-    chatbot.scope._exemplars = exemplars
-    chatbot.scope._vectors.pop("exemplars", None)
+    """Give the bot's scope check these labelled neighbours (the index holds the ones of the last fit)."""
+    probes = probes_for(chatbot.profile, exemplars)
+    chatbot.scope.use_probes([asdict(p) for p in probes], chatbot.embedder.encode([p.text for p in probes]))
 
 
 def feature_rows(bot: Chatbot, turns: list[tuple[str, bool]]) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +181,7 @@ def main() -> None:
             + "\n",
             encoding="utf-8",
         )
-        print(f"wrote {MODEL_FILE}")
+        print(f"wrote {MODEL_FILE} and {EXEMPLARS_FILE}; rebuild the index: rolebot index --rebuild")
 
 
 if __name__ == "__main__":
