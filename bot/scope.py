@@ -59,6 +59,10 @@ PASSAGE_DEPTH = 3
 TOPIC_LABEL_MIN = 0.55
 """A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
 
+MIN_WEIGHT = 2.0
+"""The least informative weight a question's share of missing words is taken over: one rare-ish filler word
+("sort") in a question of common words does not make it 100 % unanswerable."""
+
 FEATURES = (
     "dense",
     "unit",
@@ -90,6 +94,13 @@ def rarity(word: str) -> float:
     if zipf is None:
         return 4.0
     return min(4.0, max(0.0, 6.0 - zipf))
+
+
+@lru_cache(maxsize=1)
+def framing_words() -> frozenset[str]:
+    """Words about the document or the conversation, not a topic (bot/data/framing_words.txt)."""
+    lines = (DATA_DIR / "framing_words.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @dataclass
@@ -162,7 +173,7 @@ class ScopeJudge:
         seen: list[str] = []
         for t in tokens(question):
             t = t.strip("'’.-")
-            if not t or t in STOPWORDS or t in self._framing or t.isdigit() or t in seen:
+            if not t or t in STOPWORDS or t in self._framing or t in framing_words() or t.isdigit() or t in seen:
                 continue
             if len(t) == 1 and t not in self.words:
                 continue
@@ -222,10 +233,10 @@ class ScopeJudge:
                 cover[term] = 1.0 if b >= WORD_SYNONYM else 0.5 if b >= WORD_MATCH else 0.0
         weights = {t: rarity(t) for t in terms}
         total = sum(weights.values())
-        missing = sum(weights[t] * (1 - cover[t]) for t in terms) / total if total else 0.0
+        missing = sum(weights[t] * (1 - cover[t]) for t in terms) / max(total, MIN_WEIGHT) if total else 0.0
         passage = set().union(*(self._chunk_stems[h.chunk.id] for h in hits[:PASSAGE_DEPTH])) if hits else set()
         in_passage = sum(weights[t] for t in terms if stem(t) in passage or cover[t] == 1.0 and t in absent)
-        passage_missing = 1.0 - in_passage / total if total else 0.0
+        passage_missing = (total - in_passage) / max(total, MIN_WEIGHT) if total else 0.0
         unit = float((self.index.unit_vectors @ vector).max()) if len(self.index.units) else 0.0
         features = {
             "dense": max((h.dense for h in hits), default=0.0),
