@@ -345,7 +345,7 @@ def build_app(
                 chatbot = gr.Chatbot(
                     label="Conversation",
                     show_label=False,
-                    height="var(--rb-chat-height)",
+                    height="100%",  # rolebot.css sizes it to the window
                     layout="bubble",
                     elem_id="chat",
                     autoscroll=False,  # rolebot.js shows each new question at the top instead

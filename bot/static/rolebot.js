@@ -50,10 +50,12 @@
   function label() {
     const send = $("#question button.submit-button");
     if (send && !send.getAttribute("aria-label")) send.setAttribute("aria-label", "Send question");
-    for (const button of $$("#chat button[aria-label='Like'], #chat button[aria-label='Dislike']")) {
-      // Gradio marks the chosen thumb only by colour (var(--color-accent)).
-      const pressed = (button.getAttribute("style") || "").includes("--color-accent");
-      if (button.getAttribute("aria-pressed") !== String(pressed)) button.setAttribute("aria-pressed", String(pressed));
+    for (const button of $$("#chat .message-buttons button[title^='Like'], #chat .message-buttons button[title^='Dislike']")) {
+      // Gradio shows a vote only by colour and by renaming the button "Liked": keep the name, say "pressed".
+      const name = button.title.startsWith("Dislike") ? "Dislike" : "Like";
+      const pressed = String(button.title !== name || (button.getAttribute("style") || "").includes("--color-accent"));
+      if (button.getAttribute("aria-label") !== name) button.setAttribute("aria-label", name);
+      if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
     }
     for (const list of $$("#chat .examples[role='list']")) {
       // A list of buttons without list items is an ARIA error (axe: aria-required-children); a group is right.
