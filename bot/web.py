@@ -67,6 +67,8 @@ THEME = gr.themes.Default(
     link_text_color_dark="*primary_300",
     link_text_color_visited="*primary_800",
     link_text_color_visited_dark="*primary_200",
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_dark="*primary_600",
 )
 
 LAUNCH_OPTIONS: dict[str, Any] = {
@@ -300,18 +302,68 @@ class WebChat:
             raise gr.Error(FRIENDLY_ERROR.format(ref=ref)) from None
 
 
+_PREVIEW_TAGS = re.compile(rb'\s*<meta\s+(?:property|name)="(?:og|twitter):[^"]*"\s+content="[^"]*"\s*/?>')
+
+
+class LinkPreview:
+    """ASGI middleware: the page's own title, description and icon in the HTML that link previews read.
+
+    Gradio's page template hard-codes og:title "Gradio", og:description "Click to try out the app!" and an
+    image from github.com, ahead of any tag a Blocks can add; previews (chat apps, search engines) run no
+    script, so the head is fixed in the served HTML. Only the page itself (GET /) is touched.
+    """
+
+    def __init__(self, app: Any, title: str, description: str) -> None:
+        self.app = app
+        title, description = html.escape(title), html.escape(description)
+        self.head = (
+            f'<meta charset="utf-8" /><title>{title}</title><meta name="description" content="{description}">'
+            f'<meta property="og:title" content="{title}"><meta property="og:description" content="{description}">'
+            '<meta property="og:type" content="website"><meta name="twitter:card" content="summary">'
+            '<link rel="icon" type="image/png" href="favicon.ico">'
+        ).encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        body: list[bytes] = []
+
+        async def rewrite(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = b"".join(body)
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            kinds = {k.lower(): v for k, v in headers}
+            if kinds.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in kinds:
+                page = _PREVIEW_TAGS.sub(b"", page).replace(b'<meta charset="utf-8" />', self.head, 1)
+            headers.append((b"content-length", str(len(page)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, rewrite)
+
+
 class Page(gr.Blocks):
-    """gr.Blocks with a link-preview description: Gradio's page template reads ``simple_description``
-    (og:description, twitter:description) from the config, which plain Blocks leave empty."""
+    """gr.Blocks whose served HTML carries the page's own link preview (see LinkPreview)."""
 
     description = ""
 
-    def get_config_file(self):  # type: ignore[override]
-        config_file = super().get_config_file()
-        config_file["simple_description"] = self.description  # type: ignore[typeddict-unknown-key]
-        meta = f'<meta name="description" content="{html.escape(self.description)}">'
-        config_file["head"] = (config_file.get("head") or "") + meta
-        return config_file
+    def launch(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        from starlette.middleware import Middleware
+
+        app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+        preview = Middleware(LinkPreview, title=str(self.title), description=self.description)
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), preview]
+        return super().launch(*args, app_kwargs=app_kwargs, **kwargs)
 
 
 def _header(bot: Chatbot) -> str:
@@ -385,7 +437,7 @@ def build_app(
                 gr.HTML(
                     '<div class="rb-article-view"><p class="rb-article-note">The article every answer quotes. '
                     "A source you open from an answer is highlighted.</p>"
-                    f"{web.article.html}</div>",
+                    f'{web.article.html}<a class="rb-back" href="#chat-view">Back to the conversation</a></div>',
                     elem_id="article",
                     js_on_load=None,
                 )

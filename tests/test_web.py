@@ -200,6 +200,20 @@ def test_like_is_appended_to_the_feedback_log(url, client):
     assert set(entry) == {"time", "question", "answer", "source_ids", "vote", "in_scope"}
 
 
+def test_the_served_page_carries_its_own_link_preview_and_icon(url, bot):
+    page = httpx.get(url, timeout=10)
+    assert page.status_code == 200 and int(page.headers["content-length"]) == len(page.content)
+    text = page.text
+    title, tagline = html.escape(f"rolebot: {bot.profile.title}"), html.escape(bot.profile.tagline)
+    assert f"<title>{title}</title>" in text
+    assert f'<meta property="og:description" content="{tagline}">' in text
+    assert f'<meta name="description" content="{tagline}">' in text
+    assert "Click to try out the app!" not in text and 'content="Gradio"' not in text  # Gradio's defaults
+    assert "raw.githubusercontent.com" not in text  # no preview image fetched from elsewhere
+    icon = httpx.get(f"{url}favicon.ico", timeout=10)
+    assert icon.headers["content-type"] == "image/png" and icon.content.startswith(b"\x89PNG")
+
+
 def test_files_outside_gradio_are_not_served(url):
     readme = Path(__file__).resolve().parent.parent / "README.md"
     for path in (readme, Path("/etc/passwd")):

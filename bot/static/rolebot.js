@@ -147,13 +147,12 @@
     const numbers = href.startsWith("#passage-") ? href.slice("#passage-".length).split(".") : [];
     const button = tab("Article");
     if (button) button.click();
-    const first = numbers.length ? `#rb-b${numbers[0]}` : "#article .rb-doc";
-    whenPresent(first, (target) => {
+    whenPresent("#article .rb-doc", () => {
       for (const old of $$("#article .rb-hl")) old.classList.remove("rb-hl");
-      for (const n of numbers) {
-        const block = document.getElementById(`rb-b${n}`);
-        if (block) block.classList.add("rb-hl");
-      }
+      const blocks = numbers.map((n) => document.getElementById(`rb-b${n}`)).filter(Boolean);
+      for (const block of blocks) block.classList.add("rb-hl");
+      // The first block a reader can see: a table's header row is visually hidden on a phone.
+      const target = blocks.find((block) => block.getBoundingClientRect().height > 2) || $("#article .rb-doc");
       target.scrollIntoView({ block: "center" });
       target.focus({ preventScroll: true });
     });
@@ -162,11 +161,18 @@
   document.addEventListener(
     "click",
     (event) => {
-      const link = event.target.closest && event.target.closest("a[href^='#passage-'], a[href='#article']");
+      const link = event.target.closest && event.target.closest("a[href^='#passage-'], a[href='#article'], a[href='#chat-view']");
       if (!link) return;
       event.preventDefault();
       event.stopPropagation();
-      openPassage(link.getAttribute("href"));
+      if (link.getAttribute("href") === "#chat-view") {
+        const button = tab("Chat");
+        if (button) button.click();
+        window.scrollTo(0, 0);
+        whenPresent("#question textarea", (box) => box.focus({ preventScroll: true }));
+      } else {
+        openPassage(link.getAttribute("href"));
+      }
     },
     true,
   );
