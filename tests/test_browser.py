@@ -263,8 +263,9 @@ def test_reading_answers_their_sources_and_the_article(browser, url, bot, size, 
         assert box and box["y"] + box["height"] <= size[1]
         if name == "desktop-light":
             page.locator("#chat .bubble-wrap").evaluate("el => { el.scrollTop = 0; }")
-            ask(page, "and what about AI Engineers?")
-            screenshot(page, "chat-desktop-follow-up.png", docs="screenshot.png")
+            ask(page, "Who do AI Engineers work with?")  # prose and a list, each with its [n]
+            page.mouse.move(0, 0)
+            screenshot(page, "chat-desktop-citations.png", docs="screenshot.png")
 
 
 def test_copy_gives_the_answer_and_its_sources_as_plain_text(browser, url):
