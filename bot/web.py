@@ -113,6 +113,18 @@ ECHO_JS = """
 """
 
 
+# When the server step fails (the queue is full, the connection dropped), the echoed question is taken back
+# and its text returns to the box, so nothing looks asked that was not, and it can be sent again.
+UNECHO_JS = """
+(chat, question) => {
+  window.__rolebotAskedAt = 0;
+  chat = chat || [];
+  const last = chat.length ? chat[chat.length - 1] : null;
+  return last && last.role === "user" ? [chat.slice(0, -1), question] : [chat, question];
+}
+"""
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else default
@@ -442,9 +454,10 @@ def build_app(
                     js_on_load=None,
                 )
         outputs = [chatbot, box, turns, how]
-        box.submit(
-            None, [box, chatbot], [chatbot, box, pending], js=ECHO_JS.replace("LIMIT", str(limit)), queue=False
-        ).then(web.respond, [pending, turns], outputs, api_name="chat", api_visibility="undocumented")
+        echo = ECHO_JS.replace("LIMIT", str(limit))
+        asked = box.submit(None, [box, chatbot], [chatbot, box, pending], js=echo, queue=False)
+        answered = asked.then(web.respond, [pending, turns], outputs, api_name="chat", api_visibility="undocumented")
+        answered.failure(None, [chatbot, pending], [chatbot, box], js=UNECHO_JS, queue=False)
         chatbot.example_select(web.example, [turns], outputs, api_visibility="private")
         chatbot.option_select(web.example, [turns], outputs, api_visibility="private")
         chatbot.retry(web.retry, [turns], outputs, api_visibility="private")

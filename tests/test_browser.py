@@ -339,6 +339,17 @@ def test_a_question_shows_at_once_with_a_typing_indicator_on_a_slow_network(brow
         print(f"\nEnter to answer on screen: {', '.join(f'{t:.0f} ms' for t in timings)}")
 
 
+def test_a_question_the_server_never_got_goes_back_into_the_box(page):
+    page.route("**/gradio_api/queue/join*", lambda route: route.fulfill(status=503, body="busy"))
+    page.locator("#question textarea").fill(TABLE)
+    page.locator("#question textarea").press("Enter")
+    page.wait_for_function(f"document.querySelector('#question textarea').value === {TABLE!r}", timeout=10_000)
+    assert user_messages(page).count() == 0  # the echo was taken back
+    page.unroute("**/gradio_api/queue/join*")
+    ask(page, TABLE)  # and it can be sent again at once
+    assert user_messages(page).count() == 1
+
+
 def test_votes_expose_their_state_and_reach_the_feedback_log(page):
     ask(page, "Who do AI Engineers work with?")
     like = page.locator("#chat button[aria-label='Like']").last
