@@ -208,6 +208,7 @@ class Block:
     section: str  # heading path, as the chunker writes it
     key: str
     cells: list[str] = field(default_factory=list)  # table rows: each cell's key
+    name: str = ""  # table rows: the first cell as written ("Tech Stack")
 
 
 @dataclass
@@ -240,6 +241,13 @@ class Article:
         if found:
             return found
         return [b.number for b in self.blocks if b.source == source and b.section == section][:1]
+
+    def label(self, source: dict) -> str:
+        """A passage's name: its heading, and for one table row also the row ("Difference › Tech Stack")."""
+        heading = source["section"].split(PATH_SEPARATOR)[-1]
+        numbers = self.passage(source.get("source", ""), source["section"], source["text"])
+        names = [self.blocks[n - 1].name for n in numbers if self.blocks[n - 1].name]
+        return f"{heading}{PATH_SEPARATOR}{names[0]}" if len(names) == 1 and len(numbers) == 1 else heading
 
     def link(self, source: dict) -> str:
         """The href a citation of ``source`` (a Source as a dict) uses."""
@@ -277,7 +285,8 @@ def _markdown_document(doc: Document, article: Article) -> str:
         token.attrSet("id", f"rb-b{n}")
         token.attrSet("tabindex", "-1")
         section = _section([t for _, t in headings])
-        article.blocks.append(Block(n, doc.source, section, key(text), [key(c) for c in cells or []]))
+        name = cells[0] if cells else ""
+        article.blocks.append(Block(n, doc.source, section, key(text), [key(c) for c in cells or []], name))
 
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
@@ -477,7 +486,7 @@ def how_html(turns: list[dict], article: Article, model: str = "", dimension: in
         )
     items = []
     for hit in trace["hits"][:HOW_HITS]:
-        label = hit["section"].split(PATH_SEPARATOR)[-1]
+        label = article.label(hit)
         href = article.link({"source": hit.get("source", ""), "section": hit["section"], "text": hit["text"]})
         tag = ""
         if hit["chunk_id"] in quoted and turn["in_scope"]:
