@@ -50,11 +50,18 @@ $(SERVING_VENV)/.installed: pyproject.toml
 chat: setup
 	$(BIN)/python app.py
 
-# Headless Chromium for the browser tests, from Debian (never `playwright install`).
-browser:
+# Headless Chromium for the browser tests, from Debian (never `playwright install`), and axe-core for their
+# accessibility checks, from npm into the git-ignored .cache/npm (tests/test_browser.py injects axe.min.js).
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+
+browser: $(AXE)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; fi; }
+
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4; \
+	else echo "npm is missing: the browser tests cannot run their accessibility checks (axe-core)"; fi
 
 test: setup browser
 	$(BIN)/python -m pytest
@@ -73,4 +80,4 @@ bench: setup
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) $(SERVING_VENV) .pytest_cache .ruff_cache .hypothesis artifacts
+	rm -rf $(VENV) $(SERVING_VENV) .pytest_cache .ruff_cache .hypothesis artifacts .cache

@@ -21,10 +21,12 @@ Usage: python bench/load.py [--target gradio|api|both] [--users 50] [--questions
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import platform
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -137,26 +139,32 @@ def cpu_seconds(pid: int) -> float | None:
 
 @dataclass(frozen=True)
 class Expected:
-    answer: str  # the engine's answer text
+    answer: str  # the answer as the page gives it in plain text (what its copy button copies, sources left out)
     resolved: str  # the standalone question a follow-up was rewritten to, shown in "How it works"
 
 
 def expected_answers(bot, script: list[str]) -> list[Expected]:
     """The engine's replies to one conversation, with history passed as the web page passes it."""
+    from bot.render import copy_text
+
     history: list[tuple[str, str]] = []
     out = []
     for question in script:
         reply = bot.ask(question, history)
         history.append((reply.question, reply.answer))
-        out.append(Expected(reply.answer, reply.trace.resolved_question))
+        out.append(Expected(plain_answer(copy_text(reply.to_dict())), reply.trace.resolved_question))
     return out
 
 
-def answer_shown(message: str) -> str:
-    """The engine's answer inside a chat message: without the not-covered badge and the sources block."""
-    from bot.web import NOT_COVERED
+def plain_answer(text: str) -> str:
+    """A plain-text copy of an answer without its list of sources."""
+    return text.split("\n\nSources:\n", 1)[0]
 
-    return message.split("\n\n<details>", 1)[0].removeprefix(NOT_COVERED + "\n\n")
+
+def answer_shown(message: str) -> str:
+    """The answer inside a chat message (HTML): the plain-text copy the page keeps in it, without its sources."""
+    found = re.search(r'<div class="rb-copy" hidden>(.*?)</div>', message, re.S)
+    return plain_answer(html.unescape(found.group(1))) if found else message
 
 
 @dataclass
@@ -182,8 +190,6 @@ def run_user(url: str, user: int, script: list[str], expected: list[Expected], r
     from gradio_client import Client
     from gradio_client.utils import QueueError
 
-    from bot.web import as_text
-
     try:
         client = Client(url, verbose=False)
     except Exception as exc:  # a client that cannot even connect is an error to report, not a crash
@@ -194,7 +200,7 @@ def run_user(url: str, user: int, script: list[str], expected: list[Expected], r
         for attempt in range(MAX_TRIES):
             started = time.perf_counter()
             try:
-                chat, _box, how, _hits = client.predict(question, api_name="/chat")
+                chat, _box, how = client.predict(question, api_name="/chat")
             except QueueError as exc:
                 with results.lock:
                     results.busy += 1
@@ -213,7 +219,9 @@ def run_user(url: str, user: int, script: list[str], expected: list[Expected], r
             # Exact answer, and the follow-up resolved against this user's own history (not a substring test:
             # one role's frameworks answer is a prefix of the other's).
             ok = (
-                len(chat) == 2 * (turn + 1) and answer_shown(shown) == answer.answer and as_text(answer.resolved) in how
+                len(chat) == 2 * (turn + 1)
+                and answer_shown(shown) == answer.answer
+                and html.escape(answer.resolved) in how
             )
             with results.lock:
                 results.latencies.append(elapsed)

@@ -13,19 +13,20 @@ import logging
 import os
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from . import config, feedback, server
-from .chat import EXAMPLE_QUESTIONS, Chatbot, Reply
+from . import config, feedback, render, server
+from .chat import Chatbot, Reply
+from .corpus import load_corpus
 from .errors import EmptyQuestionError, ServerError
 
 TITLE = "rolebot"
-TAGLINE = (
-    "Ask about the AI Engineer role and how it differs from an ML Engineer. Every answer quotes one article "
-    "and names the sections it came from; questions the article does not cover are refused."
-)
+
+STATIC = Path(__file__).resolve().parent / "static"
+"""The page's own assets: stylesheet, script and favicon (served by Gradio's launch options, not allowed_paths)."""
 
 DEFAULT_HOST = "127.0.0.1"
 """Local runs listen on loopback only; GRADIO_SERVER_NAME overrides (Gradio's own convention)."""
@@ -42,22 +43,44 @@ CONCURRENCY_LIMIT = config.WEB_CONCURRENCY
 QUEUE_SIZE = config.WEB_QUEUE
 """Requests allowed to wait (ROLEBOT_WEB_QUEUE); beyond it Gradio answers "busy, please try again" at once."""
 
-NOT_COVERED = "⚠️ **Not covered by the article**"
-"""Marks out-of-scope replies, so a refusal never reads like an answer."""
+INPUT_LINES = 4
+"""The question box grows to this many lines, then scrolls, so a long paste never pushes Send off screen."""
 
 THEME = gr.themes.Default(
+    primary_hue="indigo",
     # Gradio 6.31 ships a 5 KB subset as Source Sans Pro SemiBold (600) that lacks letters such as "A", so
     # bold text came out patchy; the complete Bold (700) file is bundled too.
-    font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+    font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"],
+).set(
+    # Contrast of at least 4.5:1 on the page background in both themes (axe-core's color-contrast rule):
+    # Gradio's defaults for hints, labels and the footer measured 1.9 to 2.8.
+    body_text_color_subdued="*neutral_600",
+    body_text_color_subdued_dark="*neutral_300",
+    input_placeholder_color="*neutral_600",
+    input_placeholder_color_dark="*neutral_300",
+    block_label_text_color="*neutral_600",
+    block_label_text_color_dark="*neutral_300",
+    block_title_text_color="*neutral_700",
+    block_title_text_color_dark="*neutral_200",
+    color_accent="*primary_700",
+    link_text_color="*primary_700",
+    link_text_color_dark="*primary_300",
+    link_text_color_visited="*primary_800",
+    link_text_color_visited_dark="*primary_200",
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_dark="*primary_600",
 )
 
 LAUNCH_OPTIONS: dict[str, Any] = {
     "show_error": False,  # errors reach the browser only as the messages written here
-    "allowed_paths": None,  # serve no files beyond Gradio's own
+    "allowed_paths": None,  # serve no files beyond Gradio's own (the favicon is served by its own route)
     "share": False,
     "theme": THEME,
     "footer_links": ["api", "gradio"],
     "run_history": False,  # do not keep visitors' questions in their browser storage
+    "favicon_path": str(STATIC / "favicon.png"),
+    "css_paths": [str(STATIC / "rolebot.css")],
+    "js": (STATIC / "rolebot.js").read_text(encoding="utf-8"),
 }
 """What ``launch()`` passes to ``Blocks.launch``; tests that start their own server pass the same."""
 
@@ -66,7 +89,40 @@ FRIENDLY_ERROR = "Sorry, something went wrong while answering (reference `{ref}`
 log = logging.getLogger(__name__)
 
 # Markdown punctuation that could turn user text into formatting or links; "<", ">" and "&" become entities.
+# rolebot.js's echo of a question (shown before the server answers) escapes the same characters the same way.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=])")
+
+# Runs in the browser when a question is sent: shows it at once (escaped like as_text), clears the box and
+# hands the text to the server step through the hidden "pending" box. While an answer is still coming,
+# a second question is not sent ("" tells the server step to change nothing) and stays in the box.
+ECHO_JS = """
+(question, chat) => {
+  chat = chat || [];
+  const last = chat.length ? chat[chat.length - 1] : null;
+  if (last && last.role === "user" && Date.now() - (window.__rolebotAskedAt || 0) < 60000) {
+    return [chat, question, ""];
+  }
+  if (!question || !question.trim()) return [chat, question, question || " "];
+  window.__rolebotAskedAt = Date.now();
+  const shown = question.replace(/\\s+/g, " ").trim().slice(0, LIMIT)
+    .replace(/([\\\\`*_{}\\[\\]()#+\\-.!|~$=])/g, "\\\\$1")
+    .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const echo = {role: "user", content: [{type: "text", text: shown}], metadata: null, options: null};
+  return [[...chat, echo], "", question];
+}
+"""
+
+
+# When the server step fails (the queue is full, the connection dropped), the echoed question is taken back
+# and its text returns to the box, so nothing looks asked that was not, and it can be sent again.
+UNECHO_JS = """
+(chat, question) => {
+  window.__rolebotAskedAt = 0;
+  chat = chat || [];
+  const last = chat.length ? chat[chat.length - 1] : null;
+  return last && last.role === "user" ? [chat.slice(0, -1), question] : [chat, question];
+}
+"""
 
 
 def _env_int(name: str, default: int) -> int:
@@ -79,111 +135,38 @@ def as_text(text: str) -> str:
     return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
 
 
-def _passage_html(text: str) -> str:
-    """A passage as HTML: its Markdown tables become real tables, everything else escaped text."""
-    blocks = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        lines = block.splitlines()
-        rows = [
-            [html.escape(cell.strip()) for cell in line.strip().strip("|").split("|")]
-            for line in lines
-            if not re.fullmatch(r"[\s|:-]+", line)
-        ]
-        if len(lines) > 1 and rows and all(line.strip().startswith("|") for line in lines):
-            head, *body = rows
-            blocks.append(
-                "<table><thead><tr>"
-                + "".join(f"<th>{c}</th>" for c in head)
-                + "</tr></thead><tbody>"
-                + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in body)
-                + "</tbody></table>"
-            )
-        else:
-            blocks.append(html.escape(block).replace("\n", "<br>"))
-    return "<br>".join(blocks)
-
-
-def sources_block(sources: list[dict]) -> str:
-    """A collapsed ``<details>`` list of the passages behind an answer, kept on one line per source.
-
-    No blank lines inside: Markdown ends a raw HTML block at the first blank line.
-    """
-    items = "".join(
-        f"<li><strong>{html.escape(s['section'])}</strong> <small>(score {s['score']:.2f})</small>"
-        f"<br>{_passage_html(s['text'])}</li>"
-        for s in sources
-    )
-    return f"<details><summary>Sources ({len(sources)})</summary><ol>{items}</ol></details>"
-
-
-def decorate(turn: dict) -> str:
-    """The assistant message for one turn: badge if out of scope, the answer, then its sources."""
-    if not turn["ok"]:
-        return turn["answer"]
-    parts = [] if turn["in_scope"] else [NOT_COVERED]
-    parts.append(turn["answer"])
-    if turn["sources"]:
-        parts.append(sources_block(turn["sources"]))
-    return "\n\n".join(parts)
-
-
-def messages(turns: list[dict]) -> list[dict]:
-    """Chatbot value (messages format): exactly one user and one assistant message per turn.
-
-    The like handler relies on that layout: assistant message ``2 * i + 1`` belongs to turn ``i``.
-    """
-    out: list[dict] = []
-    for i, turn in enumerate(turns):
-        out.append({"role": "user", "content": as_text(turn["question"])})
-        reply = {"role": "assistant", "content": decorate(turn)}
-        if i == len(turns) - 1 and turn["ok"] and not turn["in_scope"]:
-            # The questions a refusal suggests become buttons under it: one click asks them.
-            reply["options"] = [{"value": q} for q in suggestions(turn["answer"])]
-        out.append(reply)
-    return out
-
-
-def suggestions(answer: str) -> list[str]:
-    """The example questions a refusal lists, in its order."""
-    listed = [line[2:].strip() for line in answer.splitlines() if line.startswith("- ")]
-    return [q for q in listed if q in EXAMPLE_QUESTIONS]
-
-
 def _turn(reply: Reply) -> dict:
     """What the page keeps per turn: plain JSON, so gr.State can copy it per session."""
-    hits = reply.trace.hits if reply.trace else []
-    ids = {(h["section"], h["text"]): h["chunk_id"] for h in hits}
+    data = reply.to_dict()
+    trace = reply.trace
     return {
-        "question": reply.question,
-        "answer": reply.answer,
-        "in_scope": reply.in_scope,
+        **data,
         "ok": True,
-        "sources": [
-            {"section": s.section, "text": s.text, "score": s.score, "chunk_id": ids.get((s.section, s.text))}
-            for s in reply.sources
-        ],
         "trace": None
-        if reply.trace is None
+        if trace is None
         else {
-            "resolved_question": reply.trace.resolved_question,
-            "truncated": reply.trace.truncated,
-            "hits": hits,
-            "key_terms": reply.trace.key_terms,
-            "uncovered_terms": reply.trace.uncovered_terms,
-            "scope_reason": reply.trace.scope_reason,
-            "timings_ms": reply.trace.timings_ms,
+            "resolved_question": trace.resolved_question,
+            "truncated": trace.truncated,
+            "hits": trace.hits,
+            "key_terms": trace.key_terms,
+            "uncovered_terms": trace.uncovered_terms,
+            "scope_reason": trace.scope_reason,
+            "timings_ms": trace.timings_ms,
         },
     }
 
 
 def _error_turn(question: str, ref: str) -> dict:
     limit = config.max_question_chars()
+    text = FRIENDLY_ERROR.format(ref=ref)
     return {
         "question": question[:limit],
-        "answer": FRIENDLY_ERROR.format(ref=ref),
+        "answer": text,
         "in_scope": False,
         "ok": False,
         "sources": [],
+        "suggestions": [],
+        "parts": [{"kind": "note", "text": text, "sources": []}],
         "trace": None,
     }
 
@@ -191,44 +174,6 @@ def _error_turn(question: str, ref: str) -> dict:
 def history(turns: list[dict]) -> list[tuple[str, str]]:
     """(question, engine answer) pairs for ``Chatbot.ask``; failed turns are left out."""
     return [(t["question"], t["answer"]) for t in turns if t["ok"]]
-
-
-HIT_HEADERS = ["#", "section", "dense", "BM25", "fused", "passage"]
-
-
-def explain(turns: list[dict]) -> tuple[str, list[list[Any]]]:
-    """The "How it works" panel for the last question: a Markdown summary and the retrieved passages."""
-    trace = turns[-1]["trace"] if turns else None
-    if trace is None:
-        return "_Ask a question in the Chat tab: this page then shows how its answer was found._", []
-    t = trace["timings_ms"]
-    lines = [
-        "Each question goes through the work the article gives AI Engineers: retrieve the relevant "
-        "passages, integrate them into an answer, and check that the article really covers the question.",
-        "",
-        f"**Resolved question:** {as_text(trace['resolved_question'])}"
-        + (" _(the message was cut at the length limit)_" if trace["truncated"] else ""),
-        "",
-        f"**Key terms:** {as_text(', '.join(trace['key_terms'])) or '–'}"
-        + (
-            f" · **not in the article:** {as_text(', '.join(trace['uncovered_terms']))}"
-            if trace["uncovered_terms"]
-            else ""
-        ),
-        "",
-        f"**In scope:** {'yes' if turns[-1]['in_scope'] else 'no'}"
-        + (f" ({as_text(trace['scope_reason'])})" if trace["scope_reason"] else ""),
-        "",
-        "| step | what it does | ms |",
-        "|---|---|---:|",
-        f"| resolve | rewrite a follow-up into a standalone question | {t['resolve']:.1f} |",
-        f"| embed | MiniLM turns the question into a 384-number vector | {t['embed']:.1f} |",
-        f"| retrieve | FAISS (dense) and BM25 (keywords), fused by reciprocal rank | {t['retrieve']:.1f} |",
-        f"| compose | check scope, quote the best sentences, list sources | {t['compose']:.1f} |",
-        f"| **total** | | **{t['total']:.1f}** |",
-    ]
-    rows = [[i, h["section"], h["dense"], h["bm25"], h["fused"], h["text"]] for i, h in enumerate(trace["hits"], 1)]
-    return "\n".join(lines), rows
 
 
 def _vote(liked: bool | str) -> str:
@@ -246,8 +191,40 @@ class WebChat:
     which gradio_client reports as an ``AppError`` carrying the message.
     """
 
-    def __init__(self, bot: Chatbot) -> None:
+    def __init__(self, bot: Chatbot, article: render.Article | None = None) -> None:
         self.bot = bot
+        loaded = getattr(bot, "loaded", None)
+        if article is None:
+            article = render.render_article(load_corpus(loaded.corpus)) if loaded else render.Article("")
+        self.article = article
+        manifest = getattr(getattr(loaded, "index", None), "manifest", None) or {}
+        self.model = str(manifest.get("model", ""))
+        self.dimension = int(manifest.get("dimension", 0) or 0)
+
+    # ---- what the page shows
+
+    def messages(self, turns: list[dict]) -> list[dict]:
+        """Chatbot value (messages format): exactly one user and one assistant message per turn.
+
+        The like handler relies on that layout: assistant message ``2 * i + 1`` belongs to turn ``i``.
+        The last turn's suggestions (a refusal's) become buttons under it: one click asks them.
+        """
+        out: list[dict] = []
+        for i, turn in enumerate(turns):
+            out.append({"role": "user", "content": as_text(turn["question"])})
+            reply: dict[str, Any] = {"role": "assistant", "content": render.answer_html(turn, self.article)}
+            if i == len(turns) - 1 and turn.get("suggestions"):
+                reply["options"] = [{"value": q} for q in turn["suggestions"]]
+            out.append(reply)
+        return out
+
+    def how(self, turns: list[dict]) -> str:
+        return render.how_html(turns, self.article, self.model, self.dimension)
+
+    def _page(self, turns: list[dict], box: Any) -> tuple:
+        return self.messages(turns), box, turns, self.how(turns)
+
+    # ---- handlers
 
     def reply(self, message: str, turns: list[dict]) -> dict:
         """One engine call with the conversation so far; failures are logged and become a friendly turn."""
@@ -261,26 +238,51 @@ class WebChat:
             return _error_turn(message, ref)
 
     def respond(self, message: str, turns: list[dict] | None):
-        """Chat submit: answer ``message`` in the context of ``turns`` and refresh the page."""
+        """Answer ``message`` in the context of ``turns``: (chat, question box, turns, How it works).
+
+        The page's script has already shown the question and emptied the box, so on success the box is
+        left alone (the visitor may be typing the next question); an empty question goes back into it.
+        ``""`` means "a question is still being answered": nothing changes.
+        """
         turns = list(turns or [])
+        if message == "":
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
             # The engine decides what is empty: zero-width and control characters count as nothing.
             turn = self.reply(message if isinstance(message, str) else "", turns)
         except EmptyQuestionError as exc:
             gr.Warning(str(exc))
-            return messages(turns), message, turns, *explain(turns)
+            return self._page(turns, message)
         # Only the last turn's trace is shown; dropping older ones keeps a long session's state small.
-        turns = [{**turn, "trace": None} for turn in turns] + [turn]
-        return messages(turns), "", turns, *explain(turns)
+        turns = [{**t, "trace": None} for t in turns] + [turn]
+        return self._page(turns, gr.skip())
 
     def example(self, turns: list[dict] | None, selected: gr.SelectData):
-        """A click on an example question (empty chat) or a suggestion under a refusal asks it at once."""
+        """A click on an example or a suggestion asks it (the page's script normally sends it like typed text)."""
         value = selected.value
         text = value.get("text", "") if isinstance(value, dict) else str(value)
-        return self.respond(text, turns)
+        chat, _, turns, how = self.respond(text, turns)
+        return chat, "", turns, how
+
+    def retry(self, turns: list[dict] | None):
+        """Ask the last question again with the same history (after an error, say)."""
+        turns = list(turns or [])
+        if not turns:
+            return self._page(turns, gr.skip())
+        last = turns.pop()
+        chat, _, turns, how = self.respond(last["question"], turns)
+        return chat, gr.skip(), turns, how
+
+    def undo(self, turns: list[dict] | None):
+        """Take back the last question and answer; the question returns to the box to be edited."""
+        turns = list(turns or [])
+        if not turns:
+            return self._page(turns, gr.skip())
+        last = turns.pop()
+        return self._page(turns, last["question"])
 
     def new_chat(self):
-        return [], "", [], *explain([])
+        return self._page([], "")
 
     def like(self, turns: list[dict] | None, data: gr.LikeData) -> None:
         """Append a vote to the feedback log; a bad index or a write error is logged, never shown."""
@@ -299,7 +301,7 @@ class WebChat:
         )
 
     def ask(self, question: str) -> dict:
-        """Answer one question without history: {"question", "answer", "in_scope", "sources": [{section, text, score}]}."""
+        """Answer one question without history: exactly ``Reply.to_dict()`` (what `rolebot ask --json` prints)."""
         if not isinstance(question, str):
             raise gr.Error("The question must be a string.", print_exception=False)
         try:
@@ -312,6 +314,78 @@ class WebChat:
             raise gr.Error(FRIENDLY_ERROR.format(ref=ref)) from None
 
 
+_PREVIEW_TAGS = re.compile(rb'\s*<meta\s+(?:property|name)="(?:og|twitter):[^"]*"\s+content="[^"]*"\s*/?>')
+
+
+class LinkPreview:
+    """ASGI middleware: the page's own title, description and icon in the HTML that link previews read.
+
+    Gradio's page template hard-codes og:title "Gradio", og:description "Click to try out the app!" and an
+    image from github.com, ahead of any tag a Blocks can add; previews (chat apps, search engines) run no
+    script, so the head is fixed in the served HTML. Only the page itself (GET /) is touched.
+    """
+
+    def __init__(self, app: Any, title: str, description: str) -> None:
+        self.app = app
+        title, description = html.escape(title), html.escape(description)
+        self.head = (
+            f'<meta charset="utf-8" /><title>{title}</title><meta name="description" content="{description}">'
+            f'<meta property="og:title" content="{title}"><meta property="og:description" content="{description}">'
+            '<meta property="og:type" content="website"><meta name="twitter:card" content="summary">'
+            '<link rel="icon" type="image/png" href="favicon.ico">'
+        ).encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        body: list[bytes] = []
+
+        async def rewrite(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = b"".join(body)
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            kinds = {k.lower(): v for k, v in headers}
+            if kinds.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in kinds:
+                page = _PREVIEW_TAGS.sub(b"", page).replace(b'<meta charset="utf-8" />', self.head, 1)
+            headers.append((b"content-length", str(len(page)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, rewrite)
+
+
+class Page(gr.Blocks):
+    """gr.Blocks whose served HTML carries the page's own link preview (see LinkPreview)."""
+
+    description = ""
+
+    def launch(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        from starlette.middleware import Middleware
+
+        app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+        preview = Middleware(LinkPreview, title=str(self.title), description=self.description)
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), preview]
+        return super().launch(*args, app_kwargs=app_kwargs, **kwargs)
+
+
+def _header(bot: Chatbot) -> str:
+    profile = bot.profile
+    return (
+        f'<header class="rb-header"><h1 class="rb-title">{TITLE}</h1>'
+        f'<p class="rb-subtitle">{html.escape(profile.title)}</p></header>'
+    )
+
+
 def build_app(
     bot: Chatbot | None = None, *, concurrency_limit: int | None = None, queue_size: int | None = None
 ) -> gr.Blocks:
@@ -320,57 +394,75 @@ def build_app(
     Endpoints: ``/ask`` (public; one string in, ``Reply.to_dict()`` out, no history) and ``/chat``
     (undocumented; the page's own submit, with per-session history). ``concurrency_limit`` and
     ``queue_size`` default to ROLEBOT_WEB_CONCURRENCY / ROLEBOT_WEB_QUEUE, else the constants above.
+    Everything the page says about its article (title, tagline, hint, examples) comes from ``bot.profile``.
     """
-    web = WebChat(bot if bot is not None else Chatbot.load())
-    with gr.Blocks(title=f"{TITLE}: AI Engineer vs ML Engineer", analytics_enabled=False) as app:
-        gr.Markdown(f"# {TITLE}\n{TAGLINE}")
+    bot = bot if bot is not None else Chatbot.load()
+    web = WebChat(bot)
+    profile = bot.profile
+    limit = config.max_question_chars()
+    with Page(title=f"{TITLE}: {profile.title}", analytics_enabled=False, fill_height=True) as app:
+        app.description = profile.tagline
+        gr.HTML(_header(bot), elem_id="header", js_on_load=None)
         turns = gr.State([])
-        with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
+        with gr.Tabs(elem_id="views"):
+            with gr.Tab("Chat", id="chat-view", elem_id="chat-view"):
                 chatbot = gr.Chatbot(
                     label="Conversation",
-                    height=520,
+                    show_label=False,
+                    height="100%",  # rolebot.css sizes it to the window
                     layout="bubble",
                     elem_id="chat",
-                    examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
-                    placeholder="Ask me about AI Engineers and ML Engineers, or pick an example:",
+                    autoscroll=False,  # rolebot.js shows each new question at the top instead
+                    examples=[{"text": q} for q in profile.examples],
+                    placeholder=as_text(profile.tagline),
                     sanitize_html=True,
                     allow_tags=False,
                     latex_delimiters=[],
                     buttons=["copy"],
                     feedback_options=("Like", "Dislike"),
                 )
-                with gr.Row():
+                with gr.Row(elem_id="composer", equal_height=True):
                     box = gr.Textbox(
-                        placeholder="Type a question and press Enter",
+                        label="Your question",
                         show_label=False,
-                        scale=8,
+                        placeholder=profile.placeholder,
+                        lines=1,
+                        max_lines=INPUT_LINES,
                         max_length=None,
                         submit_btn=True,
                         elem_id="question",
-                        autofocus=True,
+                        scale=1,
+                        container=False,
                     )
                     new = gr.Button(
-                        "New chat", variant="secondary", size="md", scale=1, min_width=100, elem_id="new-chat"
+                        "New chat", variant="secondary", size="md", scale=0, min_width=44, elem_id="new-chat"
                     )
-            with gr.Tab("How it works", id="how"):
-                how_md = gr.Markdown(explain([])[0], elem_id="how-summary")
-                how_hits = gr.Dataframe(
-                    headers=HIT_HEADERS,
-                    value=[],
-                    interactive=False,
-                    wrap=True,
-                    label="Retrieved passages (best first)",
-                    elem_id="how-hits",
-                    max_chars=300,
-                    column_widths=["4%", "22%", "8%", "8%", "8%", "50%"],
+                gr.HTML(
+                    f'<p id="rb-counter" class="rb-counter" data-limit="{limit}" aria-live="polite"></p>',
+                    elem_id="counter",
+                    js_on_load=None,
                 )
-        outputs = [chatbot, box, turns, how_md, how_hits]
-        box.submit(web.respond, [box, turns], outputs, api_name="chat", api_visibility="undocumented")
+                pending = gr.Textbox(visible=False, elem_id="pending")
+            with gr.Tab("How it works", id="how-view", elem_id="how-view"):
+                how = gr.HTML(web.how([]), elem_id="how", js_on_load=None)
+            with gr.Tab("Article", id="article-view", elem_id="article-view"):
+                gr.HTML(
+                    '<div class="rb-article-view"><p class="rb-article-note">The article every answer quotes. '
+                    "A source you open from an answer is highlighted.</p>"
+                    f'{web.article.html}<a class="rb-back" href="#chat-view">Back to the conversation</a></div>',
+                    elem_id="article",
+                    js_on_load=None,
+                )
+        outputs = [chatbot, box, turns, how]
+        echo = ECHO_JS.replace("LIMIT", str(limit))
+        asked = box.submit(None, [box, chatbot], [chatbot, box, pending], js=echo, queue=False)
+        answered = asked.then(web.respond, [pending, turns], outputs, api_name="chat", api_visibility="undocumented")
+        answered.failure(None, [chatbot, pending], [chatbot, box], js=UNECHO_JS, queue=False)
         chatbot.example_select(web.example, [turns], outputs, api_visibility="private")
         chatbot.option_select(web.example, [turns], outputs, api_visibility="private")
+        chatbot.retry(web.retry, [turns], outputs, api_visibility="private")
+        chatbot.undo(web.undo, [turns], outputs, api_visibility="private", queue=False)
         new.click(web.new_chat, None, outputs, api_visibility="private", queue=False)
-        chatbot.clear(web.new_chat, None, outputs, api_visibility="private", queue=False)
         chatbot.like(web.like, [turns], None, api_name="feedback", api_visibility="undocumented", queue=False)
         gr.api(web.ask, api_name="ask")
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.

@@ -91,6 +91,9 @@ class FailsOnBoom:
     def __init__(self, bot) -> None:
         self.bot = bot
 
+    def __getattr__(self, name):
+        return getattr(self.bot, name)  # profile, loaded: what the page reads besides ask()
+
     def ask(self, question, history=None, top_k=3):
         if "boom" in question:
             raise RuntimeError("simulated failure in /secret/engine/path.py")
@@ -108,7 +111,7 @@ def failing_url(bot):
 
 
 def reference(text: str) -> str:
-    found = re.search(r"reference `([0-9a-f]{6,})`", text)
+    found = re.search(r"reference (?:`|<code>)([0-9a-f]{6,})(?:`|</code>)", text)
     assert found, f"no reference in {text!r}"
     return found.group(1)
 
@@ -118,7 +121,7 @@ def test_chat_failure_is_friendly_and_logged_with_question_and_reference(failing
     with caplog.at_level(logging.ERROR):
         chat, *_ = client.predict("what makes it go boom?", api_name="/chat")
     shown = chat[-1]["content"][0]["text"]
-    assert shown.startswith("Sorry, something went wrong")
+    assert "Sorry, something went wrong" in shown
     assert "Traceback" not in shown and "RuntimeError" not in shown and "/secret/" not in shown
     ref = reference(shown)
     logged = [r for r in caplog.records if ref in r.getMessage()]
@@ -145,7 +148,7 @@ def test_handlers_never_raise_a_stack_trace_to_the_page(bot):
     """In process: respond() returns a message for failures; ask() raises only gr.Error (shown as a message)."""
     chat = web.WebChat(FailsOnBoom(bot))
     messages, *_ = chat.respond("boom", [])
-    assert messages[-1]["content"].startswith("Sorry, something went wrong")
+    assert "Sorry, something went wrong" in messages[-1]["content"]
     with pytest.raises(gr.Error):
         chat.ask("boom")
 
@@ -162,10 +165,10 @@ def test_server_answers_bad_input_through_both_endpoints(server, question):
     process, url, log_path = server
     client = Client(url, verbose=False)
     reply = client.predict(question, api_name="/ask")
-    assert set(reply) == {"question", "answer", "in_scope", "sources"} and reply["answer"]
+    assert {"question", "answer", "in_scope", "sources"} <= set(reply) and reply["answer"]
     chat, *_ = client.predict(question, api_name="/chat")
     shown = chat[-1]["content"][0]["text"]
-    assert shown and not shown.startswith("Sorry, something went wrong") and "<script>" not in shown
+    assert shown and "Sorry, something went wrong" not in shown and "<script>" not in shown
     assert process.poll() is None and "Traceback" not in log_path.read_text()
 
 
@@ -179,5 +182,5 @@ def test_chat_treats_an_invisible_message_as_empty_not_as_a_failure(bot, caplog)
     chat = web.WebChat(bot)
     with caplog.at_level(logging.ERROR):
         messages, *_ = chat.respond("\u200b\u200b\x00", [])
-    assert not any(m["content"].startswith("Sorry, something went wrong") for m in messages)
+    assert not any("Sorry, something went wrong" in m["content"] for m in messages)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -1,8 +1,12 @@
-"""The web app through its real HTTP interface: gradio_client against live servers on 127.0.0.1."""
+"""The web app through its real HTTP interface (gradio_client against live servers on 127.0.0.1) and the
+HTML it renders (bot/render.py), without a browser; tests/test_browser.py drives the page itself."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import gradio as gr
@@ -15,7 +19,8 @@ from helpers import free_port
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import EXAMPLE_QUESTIONS, feedback, web
+from bot import feedback, render, web
+from bot.corpus import Document, load_corpus
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -41,18 +46,56 @@ def client(url) -> Client:
     return Client(url, verbose=False)
 
 
+@pytest.fixture(scope="module")
+def article(bot) -> render.Article:
+    return render.render_article(load_corpus(bot.loaded.corpus))
+
+
 def last_message(chat: list[dict]) -> str:
     return chat[-1]["content"][0]["text"]
+
+
+def visible_text(fragment: str) -> str:
+    """What a reader sees of an HTML fragment: text outside the hidden plain-text copy."""
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hidden = 0
+            self.out: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if self.hidden or ("hidden", None) in attrs:
+                self.hidden += 1
+
+        def handle_endtag(self, tag):
+            if self.hidden:
+                self.hidden -= 1
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.out.append(data)
+
+    reader = Reader()
+    reader.feed(fragment)
+    return " ".join("".join(reader.out).split())
+
+
+def copied(fragment: str) -> str:
+    """The plain text a bot message puts on the clipboard (its hidden .rb-copy)."""
+    match = re.search(r'<div class="rb-copy" hidden>(.*?)</div></div>$', fragment, re.S)
+    assert match, fragment
+    return html.unescape(match.group(1))
 
 
 def test_ask_returns_the_python_api_reply_as_json(client, bot):
     question = "What are the key responsibilities of an AI Engineer?"
     result = client.predict(question, api_name="/ask")
-    assert result == bot.ask(question, []).to_dict()
-    assert set(result) == {"question", "answer", "in_scope", "sources"}
+    assert result == bot.ask(question, []).to_dict()  # exactly Reply.to_dict(), whatever keys it has
+    assert {"question", "answer", "in_scope", "sources", "parts", "suggestions"} <= set(result)
     assert result["in_scope"] is True
     assert "Data Processing & Feature Engineering" in result["answer"]
-    assert result["sources"] and set(result["sources"][0]) == {"section", "text", "score"}
+    assert result["sources"] and {"section", "text", "score", "heading", "chunk_id"} <= set(result["sources"][0])
 
 
 def test_ask_rejects_an_empty_question_with_a_clear_message(client):
@@ -64,29 +107,37 @@ def test_ask_is_the_only_documented_endpoint(client):
     assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
 
 
-def test_chat_answers_with_a_collapsible_sources_block(client):
-    chat, box, _how, hits = client.predict("What skills do I need to become an AI Engineer?", api_name="/chat")
-    assert box == ""
+def test_chat_answers_with_numbered_citations_and_named_sources(client, bot):
+    question = "Who do AI Engineers work with?"
+    chat, _box, how = client.predict(question, api_name="/chat")
     assert [m["role"] for m in chat] == ["user", "assistant"]
+    reply = bot.ask(question, [])
     answer = last_message(chat)
-    assert "<details><summary>Sources (3)</summary>" in answer
-    assert "Python" in answer  # the article's skills list
-    assert hits["data"] and len(hits["headers"]) == len(web.HIT_HEADERS)
+    shown = visible_text(answer)
+    assert "Data Scientists" in shown
+    cited = sorted({n for part in reply.parts for n in part.sources})
+    assert cited and [int(n) for n in re.findall(r'class="rb-cite"[^>]*>\[(\d+)\]', answer)] == [
+        n for part in reply.parts for n in part.sources
+    ]
+    for n in cited:  # each marker has its source, named by the passage's own heading
+        assert f"[{n}] {reply.sources[n - 1].heading}" in shown
+    assert "score" not in shown.lower()  # scores belong to "How it works", in its technical details
+    assert "Passages found" in how and "Technical details" in how
 
 
 def test_follow_up_uses_the_conversation(client, bot):
     first = "What does an AI Engineer do?"
     follow = "and what tools do they use?"
     client.predict(first, api_name="/chat")
-    chat, _, how, _ = client.predict(follow, api_name="/chat")
+    chat, _, how = client.predict(follow, api_name="/chat")
     assert len(chat) == 4
     # The page passes the engine's own answers as history, so it matches the Python API turn for turn.
     earlier = bot.ask(first, [])
     expected = bot.ask(follow, [(first, earlier.answer)])
     assert expected.trace.resolved_question != follow  # "they" was resolved: without history it would not be
-    assert f"{web.as_text(expected.trace.resolved_question)}" in how
-    assert last_message(chat).startswith(expected.answer)
-    assert "OpenCV" in last_message(chat)
+    assert html.escape(expected.trace.resolved_question) in how
+    assert "OpenCV" in visible_text(last_message(chat))
+    assert copied(last_message(chat)).startswith(render.plain_text(expected.parts[0].text))
 
 
 def test_sessions_do_not_share_a_conversation(url):
@@ -96,17 +147,22 @@ def test_sessions_do_not_share_a_conversation(url):
     assert len(chat) == 2
 
 
-def test_out_of_scope_reply_is_marked_and_offers_questions(client):
-    chat, *_ = client.predict("What is the capital of France?", api_name="/chat")
-    reply = last_message(chat)
-    assert reply.startswith(web.NOT_COVERED)
-    assert any(q in reply for q in EXAMPLE_QUESTIONS)
-    assert "<details>" not in reply  # nothing to cite
+def test_a_refusal_says_why_in_the_engines_words_and_offers_questions_once(client, bot):
+    question = "What is the capital of France?"
+    chat, *_ = client.predict(question, api_name="/chat")
+    reply = bot.ask(question, [])
+    shown = visible_text(last_message(chat))
+    for part in reply.parts:
+        if part.kind == "note":
+            assert part.text in shown
+    for suggestion in reply.suggestions:
+        assert suggestion not in shown  # offered once: as buttons, not also as a list in the bubble
+    assert "Sources" not in shown  # nothing to cite
     offered = [option["value"] for option in chat[-1]["options"]]
-    assert offered and set(offered) <= set(EXAMPLE_QUESTIONS)  # shown as buttons under the refusal
+    assert offered == reply.suggestions and set(offered) <= set(bot.profile.examples)
     chat, *_ = client.predict(offered[0], api_name="/chat")
     assert not chat[1]["options"] and not chat[-1]["options"]  # gone once the conversation moves on
-    api = client.predict("What is the capital of France?", api_name="/ask")
+    api = client.predict(question, api_name="/ask")
     assert api["in_scope"] is False and api["sources"] == []
 
 
@@ -120,7 +176,7 @@ def test_html_in_a_message_is_shown_as_text(client):
 
 def test_a_long_message_is_cut_with_a_notice(client):
     chat, *_ = client.predict("What tools do ML Engineers use? " + "x " * 3000, api_name="/chat")
-    assert "cut to its first 2,000 characters" in last_message(chat)
+    assert "cut to its first 2,000 characters" in visible_text(last_message(chat))
     assert len(chat[0]["content"][0]["text"]) < 2500  # the page shows what was answered, not 6,000 characters
 
 
@@ -140,8 +196,22 @@ def test_like_is_appended_to_the_feedback_log(url, client):
     assert entry["vote"] == "like"
     assert entry["in_scope"] is True
     assert entry["source_ids"] and all(isinstance(i, int) for i in entry["source_ids"])
-    assert entry["answer"] in last_message(chat)
+    assert entry["answer"] == client.predict(question, api_name="/ask")["answer"]  # the engine's text, not the HTML
     assert set(entry) == {"time", "question", "answer", "source_ids", "vote", "in_scope"}
+
+
+def test_the_served_page_carries_its_own_link_preview_and_icon(url, bot):
+    page = httpx.get(url, timeout=10)
+    assert page.status_code == 200 and int(page.headers["content-length"]) == len(page.content)
+    text = page.text
+    title, tagline = html.escape(f"rolebot: {bot.profile.title}"), html.escape(bot.profile.tagline)
+    assert f"<title>{title}</title>" in text
+    assert f'<meta property="og:description" content="{tagline}">' in text
+    assert f'<meta name="description" content="{tagline}">' in text
+    assert "Click to try out the app!" not in text and 'content="Gradio"' not in text  # Gradio's defaults
+    assert "raw.githubusercontent.com" not in text  # no preview image fetched from elsewhere
+    icon = httpx.get(f"{url}favicon.ico", timeout=10)
+    assert icon.headers["content-type"] == "image/png" and icon.content.startswith(b"\x89PNG")
 
 
 def test_files_outside_gradio_are_not_served(url):
@@ -163,6 +233,9 @@ class SlowBot:
 
     def __init__(self, bot) -> None:
         self.bot = bot
+
+    def __getattr__(self, name):
+        return getattr(self.bot, name)  # profile, loaded: what the page reads besides ask()
 
     def ask(self, question, history=None, top_k=3):
         time.sleep(1.0)
@@ -196,10 +269,9 @@ class BrokenBot:
 
 def test_an_engine_failure_becomes_a_friendly_message(caplog):
     chat = web.WebChat(BrokenBot())
-    messages, box, turns, *_ = chat.respond("What do AI Engineers do?", [])
-    reply = messages[-1]["content"]
+    messages, _box, turns, _how = chat.respond("What do AI Engineers do?", [])
+    reply = visible_text(messages[-1]["content"])
     assert reply.startswith("Sorry, something went wrong") and "/secret/path" not in reply
-    assert box == ""
     assert turns[-1]["ok"] is False and web.history(turns) == []  # a failed turn is not fed back as history
     assert "index exploded" in caplog.text and "What do AI Engineers do?" in caplog.text  # logged for us
     with pytest.raises(gr.Error) as raised:
@@ -209,8 +281,23 @@ def test_an_engine_failure_becomes_a_friendly_message(caplog):
 
 def test_an_empty_chat_message_changes_nothing(bot):
     chat = web.WebChat(bot)
-    messages, box, turns, *_ = chat.respond("   ", [])
-    assert messages == [] and turns == [] and box == "   "  # nothing sent, the text stays to be fixed
+    messages, box, turns, _ = chat.respond("   ", [])
+    assert messages == [] and turns == [] and box == "   "  # nothing sent, the text goes back to be fixed
+
+
+def test_a_second_question_while_one_is_answered_changes_nothing(bot):
+    # The page's script sends "" when a question is still being answered: every output is left alone.
+    assert all(isinstance(out, type(gr.skip())) for out in web.WebChat(bot).respond("", []))
+
+
+def test_undo_takes_back_the_last_turn_and_returns_its_question(bot):
+    chat = web.WebChat(bot)
+    _, _, turns, _ = chat.respond("Who do AI Engineers work with?", [])
+    _, _, turns, _ = chat.respond("What tools do ML Engineers use?", turns)
+    messages, box, turns, _ = chat.undo(turns)
+    assert len(messages) == 2 and len(turns) == 1 and box == "What tools do ML Engineers use?"
+    messages, _, again, _ = chat.retry(turns)
+    assert len(messages) == 2 and again[0]["question"] == "Who do AI Engineers work with?" and again[0]["trace"]
 
 
 def test_a_like_on_a_user_message_or_a_bad_index_is_ignored(bot):
@@ -242,14 +329,93 @@ def test_user_text_never_becomes_markup(text):
     assert "*" not in shown.replace("\\*", "")  # no unescaped emphasis
 
 
-def test_sources_block_escapes_passages_and_stays_one_html_block():
-    source = {
-        "section": "A <b>",
-        "text": "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| <i>1</i> | 2 |",
-        "score": 0.5,
-    }
-    block = web.sources_block([source])
-    assert block.startswith("<details><summary>Sources (1)</summary>") and block.endswith("</details>")
-    assert "<script>" not in block and "&lt;script&gt;" in block and "<strong>A &lt;b&gt;</strong>" in block
-    assert "<td>&lt;i&gt;1&lt;/i&gt;</td>" in block  # the passage's table is a real table of escaped cells
-    assert "\n" not in block  # a blank line would end Markdown's raw HTML block mid-way
+QUESTIONS = [
+    "How is an AI Engineer different from an ML Engineer?",
+    "What tools and frameworks do ML Engineers use?",
+    "Who do AI Engineers work with?",
+    "How do AI Engineers optimize and deploy models?",
+    "What skills do I need to become an AI Engineer?",
+    "What is the salary of an AI engineer?",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_an_answer_is_one_html_block_with_unique_sources_linked_to_their_passages(bot, article, question):
+    turn = web._turn(bot.ask(question, []))
+    fragment = render.answer_html(turn, article)
+    assert "\n" not in fragment  # a newline could end Markdown's raw HTML block mid-way
+    labels = re.findall(r'class="rb-source" href="[^"]*">(?:\[\d+\] |Related: )([^<]*)<', fragment)
+    assert len(labels) == len(turn["sources"]) == len(set(labels))  # one line per source, no label twice
+    ids = set(re.findall(r'id="rb-b(\d+)"', article.html))
+    for href in re.findall(r'href="#passage-([\d.]+)"', fragment):
+        assert set(href.split(".")) <= ids
+    for source in turn["sources"]:  # a citation lands on blocks that hold what the source quotes
+        blocks = article.passage(source["source"], source["section"], source["text"])
+        quote = render.key(source["text"])
+        held = [b.key for b in article.blocks if b.number in blocks]
+        assert held and any((k and k in quote) or quote[:40] in k for k in held)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_copied_text_has_no_markup(bot, article, question):
+    turn = web._turn(bot.ask(question, []))
+    text = copied(render.answer_html(turn, article))
+    assert text.strip()
+    for markup in ("|", "<", ">", "---", "**", "&amp;", "&lt;"):
+        assert markup not in text, (markup, text)
+    if turn["sources"]:
+        assert "\n\nSources:\n[1] " in text
+
+
+def test_every_chunk_points_at_blocks_of_its_own_section(bot, article):
+    for chunk in bot.index.chunks:
+        blocks = article.passage(chunk.source, chunk.section, chunk.text)
+        assert blocks, chunk.section
+        assert all(article.blocks[n - 1].section == chunk.section for n in blocks)
+        heading_only = len(blocks) == 1 and article.blocks[blocks[0] - 1].key == render.key(
+            chunk.section.split(" › ")[-1]
+        )
+        assert not heading_only, f"chunk {chunk.id} found no passage, only its heading"
+
+
+def test_table_rows_stack_with_their_column_names_for_phones():
+    fragment = render.markdown_html("| Aspect | A | B |\n|---|---|---|\n| Focus | one | two |")
+    assert '<table class="rb-table">' in fragment and '<div class="rb-table-wrap">' in fragment
+    assert '<td><span class="rb-cell-label">A</span>one</td>' in fragment
+
+
+def test_article_markdown_is_rendered_not_injected():
+    article = render.render_article(
+        [Document("a.md", "# T\n\nText <script>alert(1)</script> [x](javascript:alert(1))\n")]
+    )
+    assert "<script>" not in article.html and "&lt;script&gt;" in article.html
+    assert 'href="javascript' not in article.html
+
+
+def test_plain_text_reads_tables_and_lists():
+    assert render.plain_text("| Aspect | A |\n|---|---|\n| Focus | *one* |") == "Focus: A: one"
+    assert render.plain_text("Lead:\n\n- x\n- **y**") == "Lead:\n\n- x\n- y"
+    assert render.plain_text("1. a\n2. b") == "1. a\n2. b"
+
+
+def test_how_it_works_explains_before_any_question_and_hides_scores_in_details(bot, article):
+    empty = render.how_html([], article, "some/model", 384)
+    assert "Find the passages" in empty and "<table" not in empty and "some/model" not in empty
+    turn = web._turn(bot.ask("What is the salary of an AI engineer?", []))
+    full = render.how_html([turn], article, "some/model", 384)
+    head, details = full.split('<details class="rb-tech">')
+    assert "declined" in head and "some/model" not in head and "BM25" not in head and "0." not in visible_text(head)
+    assert "some/model" in details and "fused" in details
+
+
+def test_user_text_in_how_it_works_is_escaped(bot, article):
+    turn = web._turn(bot.ask(XSS, []))
+    assert "<img" not in render.how_html([turn], article) and "&lt;img" in render.how_html([turn], article)
+
+
+def test_the_page_names_its_article_only_through_the_profile():
+    root = Path(web.__file__).parent
+    for path in [root / "web.py", root / "render.py", *sorted((root / "static").glob("*.*"))]:
+        if path.suffix in (".py", ".js", ".css", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\b(AI|ML) Engineer", text, re.I), path
