@@ -288,9 +288,19 @@ def print_report(r: dict) -> None:
     print("\nby eval set (answer / refusal / follow-up accuracy; gold: first-unit, precision, recall):")
     for name, f in r["sets"].items():
         o, n, g = f["rolebot"], f["baseline"], f["rolebot"]["gold"]
-        acc = "/".join("–" if v is None or v != v else f"{v:.1%}" for v in (o["answer_accuracy"], o["refusal_accuracy"], o["followup_accuracy"]))
-        base = "/".join("–" if v is None or v != v else f"{v:.1%}" for v in (n["answer_accuracy"], n["refusal_accuracy"], n["followup_accuracy"]))
-        gold = f"{g['first_unit_accuracy']:.1%}, {g['unit_precision']:.2f}, {g['unit_recall']:.2f}" if g.get("questions") else "–"
+        acc = "/".join(
+            "–" if v is None or v != v else f"{v:.1%}"
+            for v in (o["answer_accuracy"], o["refusal_accuracy"], o["followup_accuracy"])
+        )
+        base = "/".join(
+            "–" if v is None or v != v else f"{v:.1%}"
+            for v in (n["answer_accuracy"], n["refusal_accuracy"], n["followup_accuracy"])
+        )
+        gold = (
+            f"{g['first_unit_accuracy']:.1%}, {g['unit_precision']:.2f}, {g['unit_recall']:.2f}"
+            if g.get("questions")
+            else "–"
+        )
         print(f"  {name:<16} {f['split']:<8} rolebot {acc:<20} baseline {base:<20} gold {gold}")
     print()
     stages = ", ".join(f"{k} {v}" for k, v in ours["stage_median_ms"].items())

@@ -45,7 +45,9 @@ _COMPARE = re.compile(
 _WHICH = re.compile(
     r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I
 )
-_ANAPHORIC = re.compile(r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I)
+_ANAPHORIC = re.compile(
+    r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I
+)
 # A sentence that contrasts: "Essentially, X focus on…, while Y…"; "In this blog, we'll explore X and Y" does not.
 _CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
 # "Is it the same job?": the article's "…while their work overlaps, they have distinct roles:" answers it.
@@ -112,13 +114,13 @@ class Composer:
                 if chunk.kind == "row":
                     self.row_chunk[uid] = chunk.id
         # "…they have distinct roles:" before a table: a comparison may quote it, followed by a row.
-        self.table_leads = {
-            u.id for u in index.units[:-1] if _is_lead_in(u) and index.units[u.id + 1].kind == "row"
-        }
+        self.table_leads = {u.id for u in index.units[:-1] if _is_lead_in(u) and index.units[u.id + 1].kind == "row"}
         # Entities with sections of their own ("Who is a Site Reliability Engineer?"); the others live in the table.
         paths = {u.section for u in index.units}
         self.own_sections = {
-            e.name for e in self.entities if any(e.mentioned_in(p) and len(self.profile.entities_in(p)) == 1 for p in paths)
+            e.name
+            for e in self.entities
+            if any(e.mentioned_in(p) and len(self.profile.entities_in(p)) == 1 for p in paths)
         }
         self.sections: dict[str, list[Unit]] = {}
         for unit in index.units:
@@ -258,7 +260,12 @@ class Composer:
             for item in ranked[1:]:
                 if len(chosen) >= 3 or item.score < top.score - self.params.unit_margin:
                     break
-                if item.unit.kind != "row" and self._length([*chosen, item.unit]) <= MAX_ANSWER_CHARS:
+                titles_of_chosen = any(u.section in self.item_sections.get(item.unit.id, ()) for u in chosen)
+                if (
+                    item.unit.kind != "row"
+                    and not titles_of_chosen  # the list of item titles adds nothing to the item's content
+                    and self._length([*chosen, item.unit]) <= MAX_ANSWER_CHARS
+                ):
                     chosen.append(item.unit)
         return self._with_antecedents(chosen)
 

@@ -20,7 +20,7 @@ from .embeddings import Embedder, can_build, get_embedder, resolve_model
 from .errors import IndexLoadError, MissingDependencyError
 from .index import KnowledgeIndex, read_manifest, read_verified
 from .profile import load_profile
-from .scope import probes_for, probes_fingerprint
+from .scope import probes_fingerprint, probes_for
 from .text import STOPWORDS, tokens
 
 log = logging.getLogger("rolebot")

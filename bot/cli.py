@@ -490,7 +490,9 @@ def search(ctx: click.Context, query: tuple[str, ...], top_k: int, as_json: bool
 
 @cli.command(name="eval")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--set", "names", multiple=True, metavar="NAME", help="Run only this set of tests/eval/sets.toml (repeatable).")
+@click.option(
+    "--set", "names", multiple=True, metavar="NAME", help="Run only this set of tests/eval/sets.toml (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics (and failures) as one JSON object.")
 @click.pass_context
 def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json: bool) -> None:
@@ -535,7 +537,8 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
             results[eval_set.name] = (eval_set, report.summary(), failures)
     if as_json:
         payload = {
-            name: _no_nan(summary) | {"split": s.split, "failed": failures} for name, (s, summary, failures) in results.items()
+            name: _no_nan(summary) | {"split": s.split, "failed": failures}
+            for name, (s, summary, failures) in results.items()
         }
         click.echo(json.dumps(payload[file.name] if file else {"sets": payload}, ensure_ascii=False))
         return

@@ -55,7 +55,7 @@ class FollowUps:
         return text
 
     def _bare_entity(self, rest: str) -> Entity | None:
-        """"ML", "the ML side", "machine learning ones": words of exactly one entity and filler."""
+        """ "ML", "the ML side", "machine learning ones": words of exactly one entity and filler."""
         words = set(_WORD.findall(_FILLER.sub(" ", rest).lower()))
         if not words:
             return None
@@ -89,7 +89,7 @@ class FollowUps:
         # "tell me more" / "why?": the previous question again.
         if _MORE.match(question) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1:
             return last
-        if entity or len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1:
+        if entity or (len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1):
             return question
         # Pronouns point at the last entity talked about.
         if last_entity and _PRONOUN.search(question):

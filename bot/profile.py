@@ -33,8 +33,37 @@ _ABBREVIATION = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,4}[A-Z][\w-]*)\s+\(([A-Z][A
 
 
 _DETERMINERS = frozenset(
-    "a an the and or vs vs. versus of to from with between than compared is are do does what how who which "
-    "as be being same different difference".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "vs",
+        "vs.",
+        "versus",
+        "of",
+        "to",
+        "from",
+        "with",
+        "between",
+        "than",
+        "compared",
+        "is",
+        "are",
+        "do",
+        "does",
+        "what",
+        "how",
+        "who",
+        "which",
+        "as",
+        "be",
+        "being",
+        "same",
+        "different",
+        "difference",
+    ]
 )
 
 
@@ -119,11 +148,11 @@ class Profile:
         questions about different articles' entities can be compared."""
         placeholder = self.wording.get("entity_placeholder", "this role")
         for entity in self.entities:
-            text = re.sub(r"(?:\b(?:an?|the)\s+)?(?:%s)" % entity.pattern.pattern, placeholder, text, flags=re.I)
+            text = re.sub(rf"(?:\b(?:an?|the)\s+)?(?:{entity.pattern.pattern})", placeholder, text, flags=re.I)
         return text
 
     def expand(self, text: str) -> str:
-        """"data and DevOps engineers" → "data engineers and DevOps engineers": entities sharing their last word,
+        """ "data and DevOps engineers" → "data engineers and DevOps engineers": entities sharing their last word,
         written once."""
         for first, second in ((a, b) for a in self.entities for b in self.entities if a is not b):
             head_a, head_b = first.name.split()[-1], second.name.split()[-1]
@@ -254,7 +283,5 @@ def _entities(data: dict, path: Path) -> list[Entity]:
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
             raise CorpusError(f"Corpus profile {path}: every [[entities]] needs a name")
-        entities.append(
-            Entity(item["name"].strip(), _str(item, "plural", path), _str_list(item, "aliases", path))
-        )
+        entities.append(Entity(item["name"].strip(), _str(item, "plural", path), _str_list(item, "aliases", path)))
     return entities

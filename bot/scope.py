@@ -183,10 +183,12 @@ class ScopeJudge:
         return seen
 
     def _misspelt_stopword(self, term: str) -> bool:
-        """"wat", "wich", "thier": not an English word or an article word, one letter from a stopword."""
+        """ "wat", "wich", "thier": not an English word or an article word, one letter from a stopword."""
         if term in self._english or term in self.words or len(term) < 3:
             return False
-        return any(edit_distance_at_most_one(term, w) for w in STOPWORDS if len(w) >= 3 and abs(len(w) - len(term)) <= 1)
+        return any(
+            edit_distance_at_most_one(term, w) for w in STOPWORDS if len(w) >= 3 and abs(len(w) - len(term)) <= 1
+        )
 
     def _present(self, term: str) -> bool:
         return term in self.words or stem(term) in self.word_stems or self.correction(term) is not None
@@ -235,7 +237,7 @@ class ScopeJudge:
         total = sum(weights.values())
         missing = sum(weights[t] * (1 - cover[t]) for t in terms) / max(total, MIN_WEIGHT) if total else 0.0
         passage = set().union(*(self._chunk_stems[h.chunk.id] for h in hits[:PASSAGE_DEPTH])) if hits else set()
-        in_passage = sum(weights[t] for t in terms if stem(t) in passage or cover[t] == 1.0 and t in absent)
+        in_passage = sum(weights[t] for t in terms if stem(t) in passage or (cover[t] == 1.0 and t in absent))
         passage_missing = (total - in_passage) / max(total, MIN_WEIGHT) if total else 0.0
         unit = float((self.index.unit_vectors @ vector).max()) if len(self.index.units) else 0.0
         features = {
@@ -353,7 +355,9 @@ def probes_for(profile: Profile, exemplars: list[tuple[str, bool]] | None = None
     placeholder = profile.wording["entity_placeholder"]
     for question, answerable in _exemplars() if exemplars is None else exemplars:
         if placeholder in question and profile.entities:
-            probes += [Probe(question.replace(placeholder, e.name), question, "exemplar", answerable) for e in profile.entities]
+            probes += [
+                Probe(question.replace(placeholder, e.name), question, "exemplar", answerable) for e in profile.entities
+            ]
         else:
             probes.append(Probe(question, question, "exemplar", answerable))
     return probes

@@ -14,6 +14,7 @@ from .errors import EmptyQuestionError
 # Tokens keep "+" and "#" so that "C++" and "C#" survive; single letters stay ("R" is a language).
 _TOKEN = re.compile(r"[a-z0-9]+(?:[+#]+|(?:[.'’-][a-z0-9]+)*)")
 
+
 def _load_stopwords() -> frozenset[str]:
     """A maintained English stopword list (bot/data/stopwords.txt; provenance in its first line)."""
     path = Path(__file__).resolve().parent / "data" / "stopwords.txt"

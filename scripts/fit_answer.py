@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot import Chatbot  # noqa: E402
-from bot.answer import PARAMS_FILE, AnswerParams  # noqa: E402
-from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run  # noqa: E402
+from bot import Chatbot
+from bot.answer import PARAMS_FILE, AnswerParams
+from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
 
 GRID = {
     "lexical_weight": (0.1, 0.25, 0.4),
@@ -95,7 +95,9 @@ def main() -> None:
     best_score, _, best = max(
         results, key=lambda r: (round(r[0], 6), -sum(abs(a - b) for a, b in zip(r[1], middle, strict=True)))
     )
-    print(f"grid of {len(results)} points on {len(turns)} answerable training turns of {', '.join(s.name for s in train)}")
+    print(
+        f"grid of {len(results)} points on {len(turns)} answerable training turns of {', '.join(s.name for s in train)}"
+    )
     print(f"best: {asdict(best)}  training score {best_score:.4f} (mean of first-unit, precision, recall)")
 
     figures = {}

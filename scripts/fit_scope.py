@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot import Chatbot  # noqa: E402
-from bot.evaluation import bot_for, load_cases, load_sets, run  # noqa: E402
-from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel, probes_for  # noqa: E402
+from bot import Chatbot
+from bot.evaluation import bot_for, load_cases, load_sets, run
+from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel, probes_for
 
 L2 = 0.1
 """Ridge penalty on the weights (not the bias): keeps them finite on separable training data."""
@@ -128,7 +128,7 @@ def main() -> None:
         {
             "command": "python scripts/fit_scope.py",
             "trained_on": [s.name for s in train],
-            "training_turns": int(len(y)),
+            "training_turns": len(y),
             "training_balanced_accuracy": round(
                 float(((p >= threshold)[y == 1].mean() + (p < threshold)[y == 0].mean()) / 2), 4
             ),

@@ -39,7 +39,9 @@ def test_fresh_build(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     assert loaded.built
     assert loaded.folder == folder
     assert "manifest.json is missing" in loaded.reason
-    assert spy.texts == len(loaded.index.chunks) + len(loaded.index.units) + len(loaded.index.vocabulary)
+    index = loaded.index
+    assert spy.texts == len(index.chunks) + len(index.units) + len(index.vocabulary) + len(index.probes)
+    assert {p["kind"] for p in index.probes} == {"topic", "exemplar"}  # the scope check's probes, embedded once
     assert stale_reason(folder, corpus, spy.model_id) is None
     assert stale_reason(folder, corpus) is None  # the patched resolve_model agrees
     manifest = json.loads((folder / MANIFEST).read_text())
@@ -178,7 +180,17 @@ def test_vocabulary_keeps_content_words_and_r() -> None:
 
 # --- a rebuild of an unchanged corpus changes no file ----------------------------------------------------
 
-BUILD_FIELDS = {"model", "corpus_fingerprint", "chunker_version", "versions", "format", "dimension", "counts", "files"}
+BUILD_FIELDS = {
+    "model",
+    "corpus_fingerprint",
+    "chunker_version",
+    "probes_fingerprint",
+    "versions",
+    "format",
+    "dimension",
+    "counts",
+    "files",
+}
 """Every field a build writes to manifest.json: none of them changes when an unchanged corpus is rebuilt."""
 
 

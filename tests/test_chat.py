@@ -17,14 +17,29 @@ def test_api_shape(bot):
     assert reply.in_scope is True
     assert reply.sources and all(isinstance(s, Source) for s in reply.sources)
     data = json.loads(json.dumps(reply.to_dict()))
-    assert set(data) == {"question", "answer", "in_scope", "sources"}
-    assert set(data["sources"][0]) == {"section", "text", "score"}
+    assert set(data) == {"question", "answer", "in_scope", "sources", "suggestions", "parts"}
+    assert set(data["sources"][0]) == {"section", "text", "score", "source", "chunk_id", "heading", "quoted"}
+    assert reply.answer == "\n\n".join(p["text"] for p in data["parts"])
+
+
+def test_sources_are_the_quoted_sections_in_order_then_one_see_also(bot):
+    reply = bot.ask("What is an AI engineer and how is it different from an ML engineer?", top_k=5)
+    quoted = [s for s in reply.sources if s.quoted]
+    assert [s.section for s in quoted] == [
+        "Who is an AI Engineer?",
+        "AI Engineer vs. ML Engineer: What’s the Difference?",
+    ]
+    assert len(reply.sources) - len(quoted) <= 1 and not reply.sources[-1].quoted
+    assert len({s.section for s in reply.sources}) == len(reply.sources)  # no passage listed twice
+    cited = [n for p in reply.parts for n in p.sources]
+    assert cited == [1, 2]  # each block cites the source it quotes
 
 
 def test_sources_best_first_and_top_k(bot):
     reply = bot.ask("What does an AI engineer do?", top_k=5)
-    assert len(reply.sources) == 5
+    assert 1 <= len(reply.sources) <= 5
     assert all(0 < s.score <= 1 for s in reply.sources)
+    assert len(bot.ask("What does an AI engineer do?", top_k=1).sources) == 1
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b", "\x00"])
@@ -52,7 +67,11 @@ def test_odd_text_never_crashes(bot, question):
     [
         ("What frameworks do AI engineers use?", "what about ML engineers?", "Scikit-learn"),
         ("What does an AI engineer do?", "and what tools do they use?", "OpenCV"),
-        ("What are the responsibilities of an AI engineer?", "tell me more about the ethics part", "bias"),
+        (
+            "What are the responsibilities of an AI engineer?",
+            "tell me more about the ethics part",
+            "ethical considerations",
+        ),
         ("What's the tech stack of an AI engineer?", "and for ML engineers?", "Python, R"),
     ],
 )

@@ -197,7 +197,8 @@ def test_console_script_empty_question_exits_2_without_traceback():
     result = run("ask", "   ")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "Error: The question is empty: type a question about AI or ML Engineers."
+        "Error: The question is empty: type a question about the AI Engineer role and how it differs from an ML "
+        "Engineer."  # the corpus profile's topic
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.evaluation import load_cases
+from bot.evaluation import load_cases, load_sets
 
 THREADS = 8
 
@@ -13,7 +13,7 @@ THREADS = 8
 def calls() -> list[tuple[str, list[tuple[str, str]] | None]]:
     """Every eval question; conversation turns carry the history that precedes them (filled in later)."""
     out: list[tuple[str, list[tuple[str, str]] | None]] = []
-    for case in load_cases():
+    for case in [c for s in load_sets() if s.corpus is None for c in load_cases(s.file)]:
         for i, turn in enumerate(case.turns):
             out.append((turn.question, case.turns[:i] if case.kind == "conversation" else None))
     return out

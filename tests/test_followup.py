@@ -160,7 +160,11 @@ def test_resolve_always_returns_text(question: str, previous: list[str]) -> None
     [
         ("What tools do SREs use?", "what about DevOps engineers?", "What tools do DevOps Engineers use?"),
         ("What tools do SREs use?", "and the other one?", "What tools do DevOps Engineers use?"),
-        ("What does a DevOps engineer focus on?", "and the other one?", "What does a Site Reliability Engineers focus on?"),
+        (
+            "What does a DevOps engineer focus on?",
+            "and the other one?",
+            "What does a Site Reliability Engineers focus on?",
+        ),
         ("What does a DevOps engineer do?", "which languages do they use?", "which languages do DevOps Engineers use?"),
     ],
 )

@@ -15,8 +15,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import EXAMPLE_QUESTIONS, EmptyQuestionError
+from bot import EmptyQuestionError, config
 from bot.config import max_question_chars
+from bot.corpus import load_corpus
+from bot.profile import load_profile
+
+EXAMPLE_QUESTIONS = tuple(load_profile(config.corpus_dir(), load_corpus(config.corpus_dir())).examples)
 
 FUZZ = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 HANG_GUARD_S = 5.0
@@ -168,7 +172,7 @@ def test_cli_ask_any_text(bot, question, as_json):
     result = cli_ask(bot, args)
     if as_json and result.exit_code == 0:
         reply = json.loads(result.stdout)
-        assert set(reply) == {"question", "answer", "in_scope", "sources"}
+        assert set(reply) == {"question", "answer", "in_scope", "sources", "suggestions", "parts"}
     if result.exit_code == 2 and as_json:
         assert invisible(question)  # after "--" only the empty-question error is a usage error
 

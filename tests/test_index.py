@@ -15,7 +15,16 @@ from helpers import HashEmbedder
 from bot import index as index_module
 from bot.build import build_index
 from bot.errors import IndexLoadError
-from bot.index import CHUNKS_FAISS, CHUNKS_JSON, DATA_FILES, MANIFEST, UNITS_NPY, VOCAB_NPY, KnowledgeIndex
+from bot.index import (
+    CHUNKS_FAISS,
+    CHUNKS_JSON,
+    DATA_FILES,
+    MANIFEST,
+    PROBES_NPY,
+    UNITS_NPY,
+    VOCAB_NPY,
+    KnowledgeIndex,
+)
 
 
 @pytest.fixture
@@ -46,6 +55,7 @@ def test_round_trip(built, saved: Path) -> None:
         "chunks": len(index.chunks),
         "units": len(index.units),
         "vocabulary": len(index.vocabulary),
+        "probes": len(index.probes),
     }
     query = index.chunk_vectors[5]
     assert loaded.search(query, 3) == index.search(query, 3)
@@ -72,11 +82,11 @@ def test_files_are_world_readable_and_no_temporaries_remain(saved: Path) -> None
 
 
 def test_no_pickle_anywhere(saved: Path) -> None:
-    for name in (UNITS_NPY, VOCAB_NPY):
+    for name in (UNITS_NPY, VOCAB_NPY, PROBES_NPY):
         array = np.load(saved / name, allow_pickle=False)
         assert array.dtype == np.float32 and array.ndim == 2
     payload = json.loads((saved / CHUNKS_JSON).read_text(encoding="utf-8"))
-    assert set(payload) == {"chunks", "units", "vocabulary"}
+    assert set(payload) == {"chunks", "units", "vocabulary", "probes"}
     assert payload["chunks"][0]["source"] == "ai-engineer-vs-ml-engineer.md"
     manifest = json.loads((saved / MANIFEST).read_text(encoding="utf-8"))
     for name in DATA_FILES:
