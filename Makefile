@@ -67,8 +67,8 @@ test: setup browser
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check bot tests bench app.py
-	$(BIN)/ruff format --check bot tests bench app.py
+	$(BIN)/ruff check bot tests bench app.py scripts
+	$(BIN)/ruff format --check bot tests bench app.py scripts
 
 index: setup
 	$(BIN)/rolebot index --rebuild

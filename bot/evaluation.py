@@ -15,6 +15,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,6 +260,19 @@ def run(bot: Chatbot, cases: list[Case]) -> Report:
             )
             history.append((turn.question, reply.answer))
     return Report(outcomes)
+
+
+def asked(bot: Chatbot, sets: list[EvalSet]) -> Iterator[tuple[Chatbot, Turn, Reply]]:
+    """Every turn of the sets, asked as a user would (conversations in one session each), with the bot
+    that answered it and its reply: what the fitting scripts learn from."""
+    for eval_set in sets:
+        chatbot = bot_for(eval_set, bot)
+        for case in load_cases(eval_set.file):
+            history: list[tuple[str, str]] = []
+            for turn in case.turns:
+                reply = chatbot.ask(turn.question, history)
+                history.append((turn.question, reply.answer))
+                yield chatbot, turn, reply
 
 
 def bot_for(eval_set: EvalSet, default: Chatbot | None = None) -> Chatbot:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import statistics
 import sys
@@ -24,9 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from fitting import write_json
+
 from bot import Chatbot
 from bot.answer import PARAMS_FILE, AnswerParams
-from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
+from bot.evaluation import asked, bot_for, gold_units, load_cases, load_sets, run
 
 GRID = {
     "lexical_weight": (0.1, 0.25, 0.4),
@@ -39,20 +40,14 @@ GRID = {
 def prepared_turns(bot: Chatbot, sets) -> list[tuple]:
     """(resolved question, vector, hits, gold unit ids) of every answerable training turn the bot answers."""
     turns = []
-    for eval_set in sets:
-        chatbot = bot_for(eval_set, bot)
-        for case in load_cases(eval_set.file):
-            history: list[tuple[str, str]] = []
-            for turn in case.turns:
-                reply = chatbot.ask(turn.question, history)
-                history.append((turn.question, reply.answer))
-                gold = gold_units(turn.gold, chatbot.index.units)
-                if turn.refuse or not gold or not reply.in_scope:
-                    continue
-                resolved = reply.trace.resolved_question
-                vector = chatbot.embedder.encode([resolved])[0]
-                hits = chatbot.retriever.search(resolved, vector, k=len(chatbot.index.chunks))
-                turns.append((chatbot, resolved, vector, hits, gold))
+    for chatbot, turn, reply in asked(bot, sets):
+        gold = gold_units(turn.gold, chatbot.index.units)
+        if turn.refuse or not gold or not reply.in_scope:
+            continue
+        resolved = reply.trace.resolved_question
+        vector = chatbot.embedder.encode([resolved])[0]
+        hits = chatbot.retriever.search(resolved, vector, k=len(chatbot.index.chunks))
+        turns.append((chatbot, resolved, vector, hits, gold))
     return turns
 
 
@@ -113,23 +108,19 @@ def main() -> None:
                 f"non-gold share {gold['non_gold_share']:.3f}  ({gold['questions']} questions)"
             )
     if not args.dry_run:
-        PARAMS_FILE.write_text(
-            json.dumps(
-                {
-                    "params": asdict(best),
-                    "provenance": {
-                        "command": "python scripts/fit_answer.py",
-                        "trained_on": [s.name for s in train],
-                        "training_turns": len(turns),
-                        "training_score": round(best_score, 4),
-                        "grid": GRID,
-                        "gold_figures": figures,
-                    },
+        write_json(
+            PARAMS_FILE,
+            {
+                "params": asdict(best),
+                "provenance": {
+                    "command": "python scripts/fit_answer.py",
+                    "trained_on": [s.name for s in train],
+                    "training_turns": len(turns),
+                    "training_score": round(best_score, 4),
+                    "grid": GRID,
+                    "gold_figures": figures,
                 },
-                indent=1,
-            )
-            + "\n",
-            encoding="utf-8",
+            },
         )
         print(f"wrote {PARAMS_FILE}")
 

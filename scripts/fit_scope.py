@@ -16,7 +16,6 @@ scored, never fitted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import asdict
@@ -27,8 +26,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from fitting import write_json
+
 from bot import Chatbot
-from bot.evaluation import bot_for, load_cases, load_sets, run
+from bot.evaluation import asked, bot_for, load_cases, load_sets, run
 from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel, probes_for
 
 L2 = 0.1
@@ -41,17 +42,11 @@ def training_turns(bot: Chatbot, sets) -> list[tuple[str, bool]]:
     Questions refused because they name an entity the article does not compare are decided by rule, not by
     the model, and are left out.
     """
-    turns = []
-    for eval_set in sets:
-        chatbot = bot_for(eval_set, bot)
-        for case in load_cases(eval_set.file):
-            history: list[tuple[str, str]] = []
-            for turn in case.turns:
-                reply = chatbot.ask(turn.question, history)
-                history.append((turn.question, reply.answer))
-                if not reply.trace.scope_reason.startswith("the question names"):
-                    turns.append((reply.trace.resolved_question, not turn.refuse))
-    return turns
+    return [
+        (reply.trace.resolved_question, not turn.refuse)
+        for _, turn, reply in asked(bot, sets)
+        if not reply.trace.scope_reason.startswith("the question names")
+    ]
 
 
 def use_exemplars(chatbot: Chatbot, exemplars: list[tuple[str, bool]]) -> None:
@@ -155,31 +150,22 @@ def main() -> None:
         print(f"{eval_set.name:<16} ({eval_set.split:<7}) {shown}")
     model.provenance["figures"] = figures
     if not args.dry_run:
-        EXEMPLARS_FILE.write_text(
-            json.dumps(
-                {
-                    "provenance": {"command": "python scripts/fit_scope.py", "from": [s.name for s in train]},
-                    "exemplars": [{"question": q, "answerable": a} for q, a in exemplars],
-                },
-                ensure_ascii=False,
-                indent=0,
-            )
-            + "\n",
-            encoding="utf-8",
+        write_json(
+            EXEMPLARS_FILE,
+            {
+                "provenance": {"command": "python scripts/fit_scope.py", "from": [s.name for s in train]},
+                "exemplars": [{"question": q, "answerable": a} for q, a in exemplars],
+            },
         )
-        MODEL_FILE.write_text(
-            json.dumps(
-                {
-                    "features": list(FEATURES),
-                    "weights": model.weights,
-                    "bias": model.bias,
-                    "threshold": model.threshold,
-                    "provenance": model.provenance,
-                },
-                indent=1,
-            )
-            + "\n",
-            encoding="utf-8",
+        write_json(
+            MODEL_FILE,
+            {
+                "features": list(FEATURES),
+                "weights": model.weights,
+                "bias": model.bias,
+                "threshold": model.threshold,
+                "provenance": model.provenance,
+            },
         )
         print(f"wrote {MODEL_FILE} and {EXEMPLARS_FILE}; rebuild the index: rolebot index --rebuild")
 
