@@ -141,6 +141,7 @@ def cpu_seconds(pid: int) -> float | None:
 class Expected:
     answer: str  # the answer as the page gives it in plain text (what its copy button copies, sources left out)
     resolved: str  # the standalone question a follow-up was rewritten to, shown in "How it works"
+    markdown: str = ""  # the engine's own answer: what the JSON API returns
 
 
 def expected_answers(bot, script: list[str]) -> list[Expected]:
@@ -152,7 +153,7 @@ def expected_answers(bot, script: list[str]) -> list[Expected]:
     for question in script:
         reply = bot.ask(question, history)
         history.append((reply.question, reply.answer))
-        out.append(Expected(plain_answer(copy_text(reply.to_dict())), reply.trace.resolved_question))
+        out.append(Expected(plain_answer(copy_text(reply.to_dict())), reply.trace.resolved_question, reply.answer))
     return out
 
 
@@ -268,7 +269,7 @@ def run_api_user(url: str, user: int, script: list[str], expected: list[Expected
                         )
                     return
                 reply = response.json()
-                ok = reply["answer"] == answer.answer  # exact: the two roles' follow-up answers differ
+                ok = reply["answer"] == answer.markdown  # exact: the two roles' follow-up answers differ
                 with results.lock:
                     results.latencies.append(elapsed)
                     if ok:

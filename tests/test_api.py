@@ -210,6 +210,7 @@ class FailsOnBoom:
 
     def __init__(self, bot) -> None:
         self.bot = bot
+        self.profile = bot.profile  # the page reads what it says about the article from the engine
 
     def ask(self, question, history=None, top_k=3):
         if "boom" in question:
@@ -243,6 +244,7 @@ class SlowCountingBot:
 
     def __init__(self, bot, delay: float) -> None:
         self.bot, self.delay = bot, delay
+        self.profile = bot.profile  # the page reads what it says about the article from the engine
         self.running = self.most = 0
         self.on_event_loop = False
         self.lock = threading.Lock()
