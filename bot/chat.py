@@ -126,8 +126,8 @@ class Chatbot:
         return self._embedder
 
     def warm_up(self) -> None:
-        """Load the model and run it once, so the first user does not wait (servers call this at start)."""
-        self.embedder.encode(["warm up"])
+        """Load the model and answer one question, so the first user does not wait (servers call this at start)."""
+        self.ask(self.profile.examples[0] if self.profile.examples else self.profile.title)
 
     def search(self, query: str, k: int = 8) -> list[Hit]:
         text = clean_question(query, config.max_question_chars())
