@@ -73,6 +73,7 @@ FEATURES = (
     "names_entity",
     "asks_definition",
     "neighbours",
+    "out_of_scope_margin",
 )
 
 
@@ -247,6 +248,10 @@ class ScopeJudge:
             "passage_missing": passage_missing,
             "out_of_scope": self.topic_similarity(vector)[0],
             "neighbours": self.neighbour_vote(vector, exclude),
+        }
+        # How much closer the question is to what such articles do not cover than to anything the article says.
+        features["out_of_scope_margin"] = max(0.0, features["out_of_scope"] - unit)
+        features |= {
             "no_terms": 0.0 if total else 1.0,
             # Questions about the article's subjects usually name one ("what is machine learning?" does not).
             "names_entity": 1.0 if self.profile.entities_in(question) else 0.0,

@@ -101,6 +101,20 @@ def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
     return best
 
 
+def cross_validated(x: np.ndarray, y: np.ndarray, folds: int = 5) -> float:
+    """Balanced accuracy of the whole procedure (fit, then threshold) on training folds it did not see:
+    how features are chosen, without looking at the held-out sets."""
+    fold = np.random.default_rng(0).permutation(len(y)) % folds
+    scores = []
+    for k in range(folds):
+        train, test = fold != k, fold == k
+        weights, bias = fit(x[train], y[train])
+        threshold = best_threshold(1 / (1 + np.exp(-(x[train] @ weights + bias))), y[train])
+        p = 1 / (1 + np.exp(-(x[test] @ weights + bias)))
+        scores.append(((p >= threshold)[y[test] == 1].mean() + (p < threshold)[y[test] == 0].mean()) / 2)
+    return float(np.mean(scores))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="fit and report, but do not write the model")
@@ -113,6 +127,7 @@ def main() -> None:
     exemplars = exemplar_list(bot, turns)
     use_exemplars(bot, exemplars)
     x, y = feature_rows(bot, turns)
+    cv = cross_validated(x, y)
     weights, bias = fit(x, y)
     p = 1 / (1 + np.exp(-(x @ weights + bias)))
     threshold = best_threshold(p, y)
@@ -128,9 +143,10 @@ def main() -> None:
                 float(((p >= threshold)[y == 1].mean() + (p < threshold)[y == 0].mean()) / 2), 4
             ),
             "l2": L2,
+            "cross_validated_balanced_accuracy": round(cv, 4),
         },
     )
-    print(f"fitted on {len(y)} turns of {', '.join(s.name for s in train)}")
+    print(f"fitted on {len(y)} turns of {', '.join(s.name for s in train)}; 5-fold CV balanced accuracy {cv:.3f}")
     for name, w in zip(FEATURES, model.weights, strict=True):
         print(f"  {name:<16}{w:+.3f}")
     print(f"  {'bias':<16}{model.bias:+.3f}   threshold {threshold:.3f}")

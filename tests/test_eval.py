@@ -14,10 +14,10 @@ from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
 
 FLOORS = {
     # set: (answer, refusal, follow-up) accuracy floors
-    "article-train": (0.85, 0.95, 0.90),
-    "article-heldout": (0.80, 0.85, 0.70),
-    "real-heldout": (0.65, 0.60, None),
-    "second-article": (0.65, 0.75, 0.70),
+    "article-train": (0.90, 0.90, 0.90),
+    "article-heldout": (0.90, 0.70, 0.85),
+    "real-heldout": (0.70, 0.60, None),
+    "second-article": (0.65, 0.70, 0.75),
 }
 SETS = {s.name: s for s in load_sets()}
 
