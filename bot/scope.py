@@ -59,6 +59,9 @@ PASSAGE_DEPTH = 3
 TOPIC_LABEL_MIN = 0.55
 """A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
 
+MISSPELT_STOPWORD_ZIPF = 4.0
+"""A word one letter from a stopword is read as a misspelt stopword when it is rarer than this in English."""
+
 MIN_WEIGHT = 2.0
 """The least informative weight a question's share of missing words is taken over: one rare-ish filler word
 ("sort") in a question of common words does not make it 100 % unanswerable."""
@@ -184,8 +187,9 @@ class ScopeJudge:
         return seen
 
     def _misspelt_stopword(self, term: str) -> bool:
-        """ "wat", "wich", "thier": not an English word or an article word, one letter from a stopword."""
-        if term in self._english or term in self.words or len(term) < 3:
+        """ "wat", "wich", "thier": one letter from a stopword, not an article word, and rare in English
+        (below Zipf 4: "hire" and "earn" are words people ask about, "wat" is chat spelling)."""
+        if term in self.words or len(term) < 3 or word_frequencies().get(term, 0.0) >= MISSPELT_STOPWORD_ZIPF:
             return False
         return any(
             edit_distance_at_most_one(term, w) for w in STOPWORDS if len(w) >= 3 and abs(len(w) - len(term)) <= 1
