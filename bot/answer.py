@@ -113,6 +113,17 @@ class Composer:
                 self.unit_chunk.setdefault(uid, chunk.id)
                 if chunk.kind == "row":
                     self.row_chunk[uid] = chunk.id
+        # Article stems a shorter stem starts ("math" → "mathemat"), for matching questions' short forms.
+        self.extends: dict[str, set[str]] = {}
+        for s in self.idf:
+            for end in range(4, len(s)):
+                self.extends.setdefault(s[:end], set()).add(s)
+        # Which entities each unit is about: those it names, else those its heading path names, else all.
+        self.unit_about: list[set[str]] = []
+        for unit in index.units:
+            named = {e.name for e in self.entities if e.mentioned_in(unit.text)}
+            in_path = {e.name for e in self.entities if e.mentioned_in(unit.section)}
+            self.unit_about.append(named or in_path or {e.name for e in self.entities})
         # "…they have distinct roles:" before a table: a comparison may quote it, followed by a row.
         self.table_leads = {u.id for u in index.units[:-1] if _is_lead_in(u) and index.units[u.id + 1].kind == "row"}
         # Entities with sections of their own ("Who is a Site Reliability Engineer?"); the others live in the table.
@@ -160,13 +171,7 @@ class Composer:
 
     def _about_entity(self, unit: Unit, entity: Entity) -> bool:
         """Is the unit about ``entity`` (or about no entity in particular)? Rows hold every entity's column."""
-        if unit.kind == "row":
-            return True
-        mentioned = [e for e in self.entities if e.mentioned_in(unit.text)]
-        if mentioned:
-            return entity in mentioned
-        in_path = [e for e in self.entities if e.mentioned_in(unit.section)]
-        return not in_path or entity in in_path
+        return unit.kind == "row" or entity.name in self.unit_about[unit.id]
 
     # -- ranking ---------------------------------------------------------------------------------------------
 
@@ -174,9 +179,7 @@ class Composer:
         """``unit_ids`` scored and sorted, best first."""
         # A stem counts also when it starts an article stem of 4+ letters ("math" → "mathemat").
         asked = set(stems(question))
-        query_stems = {s for s in asked if s in self.idf} | {
-            s for s in self.idf for q in asked if len(q) >= 4 and s != q and s.startswith(q)
-        }
+        query_stems = {s for s in asked if s in self.idf} | {s for q in asked for s in self.extends.get(q, ())}
         # Words that only name the entities say little about which unit answers; when the question has
         # other words, only those count.
         query_stems = (query_stems - self.entity_stems) or query_stems
