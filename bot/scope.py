@@ -245,6 +245,7 @@ class ScopeJudge:
         in_passage = sum(weights[t] for t in terms if stem(t) in passage or (cover[t] == 1.0 and t in absent))
         passage_missing = (total - in_passage) / max(total, MIN_WEIGHT) if total else 0.0
         unit = float((self.index.unit_vectors @ vector).max()) if len(self.index.units) else 0.0
+        named = self.profile.entities_in(question)
         features = {
             "dense": max((h.dense for h in hits), default=0.0),
             "unit": unit,
@@ -258,10 +259,10 @@ class ScopeJudge:
         features |= {
             "no_terms": 0.0 if total else 1.0,
             # Questions about the article's subjects usually name one ("what is machine learning?" does not).
-            "names_entity": 1.0 if self.profile.entities_in(question) else 0.0,
+            "names_entity": 1.0 if named else 0.0,
             # "What is fine-tuning?": articles use many terms they never define (a question about an entity is
             # about the article's own subject).
-            "asks_definition": 1.0 if _DEFINITION.match(question) and not self.profile.entities_in(question) else 0.0,
+            "asks_definition": 1.0 if _DEFINITION.match(question) and not named else 0.0,
         }
         uncovered = [t for t in terms if cover[t] == 0.0]
         return {k: round(float(v), 4) for k, v in features.items()}, terms, uncovered

@@ -28,7 +28,7 @@ from bot.index import CHUNKS_FAISS, CHUNKS_JSON, DATA_FILES, MANIFEST, UNITS_NPY
 
 INDEX_FILES = (MANIFEST, *DATA_FILES)
 QUESTION = "What tools and frameworks do ML Engineers use?"
-EXPECTED = "scikit-learn"  # tests/eval/eval.jsonl expects it for this question
+EXPECTED = "scikit-learn"  # the comparison table names it for this question (its Frameworks & Tools row)
 
 
 class FakeEmbedder:
