@@ -48,6 +48,8 @@ _WHICH = re.compile(
 _ANAPHORIC = re.compile(
     r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I
 )
+# "They apply…", "While they differ…, they…": the pronoun a bracketed name can stand in for.
+_PRONOUN = re.compile(r"^((?:(?:While|Although|Because|Since|When|But|And|So)\s+)?)(They|Their)\b", re.I)
 # A sentence that contrasts: "Essentially, X focus on…, while Y…"; "In this blog, we'll explore X and Y" does not.
 _CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
 # "Is it the same job?": the article's "…while their work overlaps, they have distinct roles:" answers it.
@@ -299,15 +301,34 @@ class Composer:
         contrasts.sort(key=lambda s: -s.score)
         chosen = [contrasts[0].unit] if contrasts else []
         table_lead = bool(chosen) and _is_lead_in(chosen[0])
-        if rows and (not chosen or table_lead or rows[0].score >= contrasts[0].score - self.params.unit_margin):
+        if rows and not others:
+            # A comparison of the entities the table compares: its row about the asked aspect, else its first
+            # row, the one articles open a comparison table with ("Primary Focus").
+            chosen += [rows[0].unit if rows[0].names_aspect else min((s.unit for s in rows), key=lambda u: u.id)]
+        elif rows and (not chosen or table_lead or rows[0].score >= contrasts[0].score - self.params.unit_margin):
             chosen += [rows[0].unit]
         return chosen or self._best(ranked)
 
+    def referent(self, unit: Unit) -> Entity | None:
+        """Who an opening "They"/"Their" stands for, when that is certain: the one entity the unit's heading
+        is about, named in the sentence just before it (a unit naming an entity itself is left alone: "they"
+        may be the other one)."""
+        match = _PRONOUN.match(unit.text)
+        if not match or unit.id == 0 or any(e.mentioned_in(unit.text) for e in self.entities):
+            return None
+        about = self.unit_about[unit.id]
+        previous = self.index.units[unit.id - 1]
+        if len(about) != 1 or previous.section != unit.section:
+            return None
+        entity = next(e for e in self.entities if e.name in about)
+        return entity if entity.mentioned_in(previous.text) else None
+
     def _with_antecedents(self, chosen: list[Unit]) -> list[Unit]:
-        """A quoted "They work on bias detection…" needs the sentence before it to say who "they" are."""
+        """A quoted "This includes embedding AI…" needs the sentence before it to say what "this" is; a
+        "They…" whose referent is certain does not (the answer names it in brackets, see ``render``)."""
         out: list[Unit] = []
         for unit in chosen:
-            if _ANAPHORIC.match(unit.text) and unit.id > 0:
+            if _ANAPHORIC.match(unit.text) and unit.id > 0 and self.referent(unit) is None:
                 previous = self.index.units[unit.id - 1]
                 if previous.section == unit.section and previous not in out and previous not in chosen:
                     out.append(previous)
@@ -340,10 +361,21 @@ class Composer:
                 and not blocks[-1][0].endswith(":")
             ):
                 text, previous = blocks[-1]
-                blocks[-1] = (f"{text} {unit.text}", [*previous, unit])
+                blocks[-1] = (f"{text} {self._named(unit, units)}", [*previous, unit])
             else:
-                blocks.append((unit.text, [unit]))
+                blocks.append((self._named(unit, units), [unit]))
         return blocks
+
+    def _named(self, unit: Unit, units: list[Unit]) -> str:
+        """The unit's text, an opening "They" replaced by "[AI Engineers]" when the sentence it refers to is
+        not quoted just before it: brackets mark the one word that is not the article's."""
+        entity = self.referent(unit)
+        position = units.index(unit)
+        if entity is None or (position > 0 and units[position - 1].id == unit.id - 1):
+            return unit.text
+        match = _PRONOUN.match(unit.text)
+        name = entity.plural if match.group(2).lower() == "they" else f"{entity.plural}’"
+        return f"{match.group(1)}[{name}]{unit.text[match.end():]}"
 
     def _table(self, rows: list[Unit], named: list[Entity]) -> str:
         header = rows[0].header

@@ -125,10 +125,29 @@ def test_lead_in_sentence_is_never_the_whole_answer(bot):
         assert not answer.rstrip().endswith(":"), answer
 
 
-def test_pronoun_sentence_brings_its_antecedent(bot):
-    answer = bot.ask("Do AI engineers work on bias detection?").answer
-    assert "They work on bias detection" in answer
-    assert "AI Engineers play a role in ensuring AI fairness" in answer
+def test_pronoun_sentence_names_its_referent_in_brackets(bot):
+    """ "They work on bias detection…" alone would leave "they" unresolved; the sentence before it names AI
+    Engineers, so the answer says so in brackets instead of quoting a second sentence."""
+    reply = bot.ask("Do AI engineers work on bias detection?")
+    assert reply.answer.startswith("[AI Engineers] work on bias detection"), reply.answer
+    assert "They work on bias detection" in reply.sources[0].text  # the source stays verbatim
+
+
+def test_demonstrative_sentence_brings_its_antecedent(bot):
+    answer = bot.ask("Do AI engineers embed AI in mobile apps?").answer
+    assert "This includes embedding AI in mobile apps" in answer
+    assert answer.index("AI Engineers work with software developers") < answer.index("This includes")
+
+
+def test_bracketed_referent_only_when_the_sentence_before_names_it(bot):
+    units, entities = bot.index.units, bot.profile.entities
+    resolved = [u for u in units if bot.composer.referent(u) is not None]
+    assert resolved  # the article has such sentences ("They apply deep learning frameworks…")
+    for unit in resolved:
+        assert bot.composer.referent(unit).mentioned_in(units[unit.id - 1].text)
+        assert not any(e.mentioned_in(unit.text) for e in entities)
+    # "While they differ from ML Engineers, they…" names an entity itself: "they" could be either.
+    assert all(bot.composer.referent(u) is None for u in units if u.text.startswith("While they differ"))
 
 
 @pytest.mark.parametrize(
