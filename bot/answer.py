@@ -216,11 +216,15 @@ class Composer:
 
     def _compose_one(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[Unit]:
         section = self._named_section(question)
+        named = self.entities_in(question)
+        if section is not None and len(named) == 1:
+            # "What tools do project managers use?" is not answered by a Tools section about product managers.
+            if not any(named[0].name in self.unit_about[u.id] for u in self.sections[section]):
+                section = None
         if section is not None:
             ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
             if ranked:
                 return self._best(ranked, whole_section=True)
-        named = self.entities_in(question)
         candidates = list(range(len(self.index.units)))
         if len(named) == 1:
             candidates = [u for u in candidates if self._about_entity(self.index.units[u], named[0])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from .errors import EmptyQuestionError, ModelError
 from .followup import FollowUps
 from .profile import Profile, load_profile
 from .retrieval import Hit, Retriever
-from .scope import ScopeJudge
+from .scope import ScopeDecision, ScopeJudge
 from .text import clean_question, prepare_question
 
 History = Sequence[tuple[str, str]]
@@ -145,7 +145,7 @@ class Chatbot:
         except EmptyQuestionError:
             raise EmptyQuestionError(self.profile.empty_question) from None
         previous = self._previous_questions(history or [], limit)
-        resolved = self.followups.resolve(self.profile.expand(self.scope.corrected(text)), previous)
+        resolved, asked_again = self.followups.resolution(self.profile.expand(self.scope.corrected(text)), previous)
         t_resolve = time.perf_counter()
 
         vector = self.embedder.encode([resolved])[0]
@@ -155,6 +155,8 @@ class Chatbot:
         t_retrieve = time.perf_counter()
 
         decision = self.scope.decide(resolved, vector, hits, self.embedder)
+        if not decision.in_scope and asked_again and not decision.reason.startswith("the question names"):
+            decision = self._as_answered(decision, asked_again)
         if decision.in_scope:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
             sources, parts = self._quote(units, hits, resolved, top_k)
@@ -240,6 +242,16 @@ class Chatbot:
             heading=chunk.section.split(PATH_SEPARATOR)[-1],
             quoted=quoted,
         )
+
+    def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
+        """ "What about ML engineers?" after an answered "What tools do AI engineers use?": the article compares
+        the two, so the same question about the other entity is answered too (the model may doubt the rewrite)."""
+        vector = self.embedder.encode([earlier])[0]
+        hits = self.retriever.search(earlier, vector, k=len(self.index.chunks))
+        if not self.scope.decide(earlier, vector, hits, self.embedder).in_scope:
+            return decision
+        reason = f"the question {earlier!r}, answerable, asked again about another entity"
+        return replace(decision, in_scope=True, reason=reason, explanation="")
 
     def _previous_questions(self, history: History, limit: int) -> list[str]:
         """Earlier user messages, each resolved against those before it, oldest first."""

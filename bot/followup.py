@@ -65,6 +65,19 @@ class FollowUps:
 
     def resolve(self, question: str, previous: list[str]) -> str:
         """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first."""
+        return self.resolution(question, previous)[0]
+
+    def resolution(self, question: str, previous: list[str]) -> tuple[str, str]:
+        """The standalone question, and the earlier question it asks again about another entity ("what about
+        DevOps engineers?" asks "What tools do SREs use?" again); "" when it asks something new."""
+        resolved = self._resolve(question, previous)
+        last = previous[-1] if previous else ""
+        again = bool(last) and resolved != last and resolved in (
+            self._swap(last, e) if self.entity_of(last) else f"{last} ({e.plural})" for e in self.entities
+        )
+        return resolved, (last if again else "")
+
+    def _resolve(self, question: str, previous: list[str]) -> str:
         if not previous:
             return question
         last = previous[-1]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .corpus import PROFILE_FILE, Document
 from .errors import CorpusError
+from .text import STOPWORDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -170,9 +171,14 @@ class Profile:
         titles = []
         nouns = "|".join(sorted(role_nouns(), key=len, reverse=True))
         for match in re.finditer(rf"((?:[A-Za-z][\w+#-]*\s+){{1,2}})({nouns})s?\b", text, re.I):
-            words = [w for w in match.group(1).split() if w.lower() not in _DETERMINERS]
+            # The words right before the noun that qualify it: "data scientist", not "skills do engineers".
+            words: list[str] = []
+            for word in reversed(match.group(1).split()):
+                if word.lower() in _DETERMINERS or (word.lower() in STOPWORDS and len(word) < 5):
+                    break
+                words.insert(0, word)
             if words:
-                titles.append(" ".join([*words[-2:], match.group(2)]))
+                titles.append(" ".join([*words, match.group(2)]))
         return titles
 
     def entity_terms(self) -> set[str]:

@@ -297,22 +297,35 @@ class ScopeJudge:
     # -- what the article does not compare ------------------------------------------------------------------
 
     def other_entities(self, question: str) -> list[str]:
-        """Job titles a comparative question names that the article neither profiles nor contrasts with one.
+        """Job titles the question asks about that the article neither profiles nor discusses.
 
-        "platform engineer vs SRE" names "platform engineer"; "SREs vs traditional system administrators"
-        names "software engineers", but the article has a sentence with both, so that one is answerable.
+        A comparative question: "platform engineer vs SRE" names "platform engineer"; "SREs vs traditional
+        system administrators" does not count, because the article has a sentence with both. A question naming
+        no entity: "what does a data engineer do?" asks about a title the article never uses ("what do data
+        scientists do?" is answered when the article describes them).
         """
-        if not self.profile.entities or not _COMPARATIVE.search(question):
+        if not self.profile.entities:
             return []
-        return [title for title in self.profile.other_titles(question) if not self._contrasted(title, question)]
+        titles = self.profile.other_titles(question)
+        if _COMPARATIVE.search(question):
+            return [title for title in titles if not self._contrasted(title, question)]
+        if titles and not self.profile.entities_in(question):
+            unused = [title for title in titles if not self._contrasted(title, question)]
+            return unused if len(unused) == len(titles) else []
+        return []
 
     def _contrasted(self, title: str, question: str) -> bool:
-        """Does one passage mention both the title and an entity the question names?"""
-        title_stems = {stem(t) for t in tokens(title)}
+        """Does one passage name the title (its last two words, as a phrase) beside an entity the question
+        names? The entities' own names are taken out first: "engineering manager" is not found in "Project
+        Managers work with engineering…"."""
+        words = title.split()[-2:]
+        phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
         named = [e for e in self.profile.entities if e.mentioned_in(question)] or self.profile.entities
         for unit in self.index.units:
-            unit_stems = {stem(t) for t in tokens(unit.text)}
-            if title_stems <= unit_stems and any(e.mentioned_in(unit.text) for e in named):
+            rest = unit.text
+            for entity in self.profile.entities:
+                rest = entity.pattern.sub(" ", rest)
+            if phrase.search(rest) and any(e.mentioned_in(unit.text) for e in named):
                 return True
         return False
 

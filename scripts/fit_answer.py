@@ -5,8 +5,8 @@
 
 Every answerable turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is resolved,
 embedded and retrieved once; then each point of a small grid of ``AnswerParams`` composes its
-answer, scored against the turn's gold units by the mean of first-unit accuracy, unit precision
-and unit recall. The best point is written with this command and the held-out gold figures.
+answer, scored by the mean of first-unit accuracy, unit precision and unit recall against the turn's
+gold units and the share of answers holding every expected fact. The best point is written with this command and the held-out gold figures.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ GRID = {
 
 
 def prepared_turns(bot: Chatbot, sets) -> list[tuple]:
-    """(resolved question, vector, hits, gold unit ids) of every answerable training turn the bot answers."""
+    """(bot, resolved question, vector, hits, gold unit ids, expected facts) of every answerable training turn
+    the bot answers."""
     turns = []
     for chatbot, turn, reply in asked(bot, sets):
         gold = gold_units(turn.gold, chatbot.index.units)
@@ -47,19 +48,29 @@ def prepared_turns(bot: Chatbot, sets) -> list[tuple]:
         resolved = reply.trace.resolved_question
         vector = chatbot.embedder.encode([resolved])[0]
         hits = chatbot.retriever.search(resolved, vector, k=len(chatbot.index.chunks))
-        turns.append((chatbot, resolved, vector, hits, gold))
+        turns.append((chatbot, resolved, vector, hits, gold, turn.expect))
     return turns
 
 
+def has_facts(answer: str, expect: list) -> bool:
+    """Does the answer hold every expected fact (any one of a list of alternatives)? As bot/evaluation.py checks."""
+    answer = answer.lower()
+    return all(any(o.lower() in answer for o in ([f] if isinstance(f, str) else f)) for f in expect)
+
+
 def score(turns: list[tuple], params: AnswerParams, encode) -> float:
-    first, precision, recall = [], [], []
-    for chatbot, question, vector, hits, gold in turns:
+    """The mean of first-unit accuracy, unit precision, unit recall and the share of answers holding every
+    expected fact: the gold measures reward quoting the right units, the facts that none is left out."""
+    first, precision, recall, facts = [], [], [], []
+    for chatbot, question, vector, hits, gold, expect in turns:
         chatbot.composer.params = params
-        quoted = [u.id for u in chatbot.composer.compose(question, vector, hits, encode)]
+        units = chatbot.composer.compose(question, vector, hits, encode)
+        quoted = [u.id for u in units]
         first.append(bool(quoted) and quoted[0] in gold)
         precision.append(len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0)
         recall.append(len(set(quoted) & set(gold)) / len(gold))
-    return (statistics.mean(first) + statistics.mean(precision) + statistics.mean(recall)) / 3
+        facts.append(has_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect))
+    return statistics.mean(map(statistics.mean, (first, precision, recall, facts)))
 
 
 def main() -> None:
@@ -93,7 +104,7 @@ def main() -> None:
     print(
         f"grid of {len(results)} points on {len(turns)} answerable training turns of {', '.join(s.name for s in train)}"
     )
-    print(f"best: {asdict(best)}  training score {best_score:.4f} (mean of first-unit, precision, recall)")
+    print(f"best: {asdict(best)}  training score {best_score:.4f} (mean of first-unit, precision, recall, facts)")
 
     figures = {}
     for eval_set in sets:

@@ -36,15 +36,16 @@ L2 = 0.1
 """Ridge penalty on the weights (not the bias): keeps them finite on separable training data."""
 
 
-def training_turns(bot: Chatbot, sets) -> list[tuple[str, bool]]:
-    """(resolved question, answerable) for every training turn; follow-ups resolved with their conversation.
+def training_turns(bot: Chatbot, sets) -> list[tuple[Chatbot, str, bool]]:
+    """(the bot that answered, resolved question, answerable) for every training turn; follow-ups resolved
+    with their conversation. A set on its own corpus is asked by a bot on that corpus.
 
     Questions refused because they name an entity the article does not compare are decided by rule, not by
     the model, and are left out.
     """
     return [
-        (reply.trace.resolved_question, not turn.refuse)
-        for _, turn, reply in asked(bot, sets)
+        (chatbot, reply.trace.resolved_question, not turn.refuse)
+        for chatbot, turn, reply in asked(bot, sets)
         if not reply.trace.scope_reason.startswith("the question names")
     ]
 
@@ -55,10 +56,10 @@ def use_exemplars(chatbot: Chatbot, exemplars: list[tuple[str, bool]]) -> None:
     chatbot.scope.use_probes([asdict(p) for p in probes], chatbot.embedder.encode([p.text for p in probes]))
 
 
-def feature_rows(bot: Chatbot, turns: list[tuple[str, bool]]) -> tuple[np.ndarray, np.ndarray]:
+def feature_rows(turns: list[tuple[Chatbot, str, bool]]) -> tuple[np.ndarray, np.ndarray]:
     """Each turn's features, its own text left out of the neighbours' vote (leave-one-out)."""
     rows, labels = [], []
-    for question, answerable in turns:
+    for bot, question, answerable in turns:
         vector = bot.embedder.encode([question])[0]
         hits = bot.retriever.search(question, vector, k=len(bot.index.chunks))
         features, _, _ = bot.scope.features(question, vector, hits, bot.embedder, exclude=bot.profile.mask(question))
@@ -67,10 +68,10 @@ def feature_rows(bot: Chatbot, turns: list[tuple[str, bool]]) -> tuple[np.ndarra
     return np.asarray(rows), np.asarray(labels)
 
 
-def exemplar_list(bot: Chatbot, turns: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+def exemplar_list(turns: list[tuple[Chatbot, str, bool]]) -> list[tuple[str, bool]]:
     """The training questions, entities masked, one per text (a text labelled both ways keeps the majority)."""
     votes: dict[str, list[bool]] = {}
-    for question, answerable in turns:
+    for bot, question, answerable in turns:
         votes.setdefault(bot.profile.mask(question), []).append(answerable)
     return [(text, sum(v) * 2 >= len(v)) for text, v in votes.items()]
 
@@ -118,16 +119,26 @@ def cross_validated(x: np.ndarray, y: np.ndarray, folds: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="fit and report, but do not write the model")
+    parser.add_argument(
+        "--ablate", action="store_true", help="also print the cross-validated accuracy without each feature, then stop"
+    )
     args = parser.parse_args()
 
     sets = load_sets()
     bot = Chatbot.load()
     train = [s for s in sets if s.split == "train"]
     turns = training_turns(bot, train)
-    exemplars = exemplar_list(bot, turns)
-    use_exemplars(bot, exemplars)
-    x, y = feature_rows(bot, turns)
+    exemplars = exemplar_list(turns)
+    for chatbot in {id(t[0]): t[0] for t in turns}.values():
+        use_exemplars(chatbot, exemplars)
+    x, y = feature_rows(turns)
     cv = cross_validated(x, y)
+    if args.ablate:
+        # How features are chosen: one dropped at a time, judged by cross-validation on the training turns.
+        print(f"5-fold CV balanced accuracy, all features: {cv:.3f}")
+        for i, name in enumerate(FEATURES):
+            print(f"  without {name:<20}{cross_validated(np.delete(x, i, axis=1), y):.3f}")
+        return
     weights, bias = fit(x, y)
     p = 1 / (1 + np.exp(-(x @ weights + bias)))
     threshold = best_threshold(p, y)

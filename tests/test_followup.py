@@ -179,3 +179,29 @@ def test_no_entities_means_only_tell_me_more(tmp_path) -> None:
     followups = FollowUps(load_profile(tmp_path, load_corpus(tmp_path)))
     assert followups.resolve("tell me more", ["What are the notes?"]) == "What are the notes?"
     assert followups.resolve("what do they say?", ["What are the notes?"]) == "what do they say?"
+
+
+def test_resolution_says_which_earlier_question_is_asked_again() -> None:
+    previous = ["What tools do AI engineers use?"]
+    assert FOLLOWUPS.resolution("what about ML engineers?", previous) == (f"What tools do {ML} use?", previous[0])
+    assert FOLLOWUPS.resolution("what languages do they use?", previous)[1] == ""  # a new question
+    assert FOLLOWUPS.resolution("tell me more", previous)[1] == ""  # the same question, the same entity
+
+
+def test_the_other_entity_of_an_answered_question_is_answered(bot, monkeypatch) -> None:
+    """The fitted model may doubt a rewritten follow-up; the same question about the other compared entity is
+    answered when the earlier one was."""
+    from dataclasses import replace
+
+    decide = bot.scope.decide
+
+    def doubting(question, *args):
+        decision = decide(question, *args)
+        return replace(decision, in_scope=False) if question == f"What tools do {ML} use?" else decision
+
+    monkeypatch.setattr(bot.scope, "decide", doubting)
+    first = bot.ask("What tools do AI engineers use?")
+    assert first.in_scope
+    reply = bot.ask("what about ML engineers?", [("What tools do AI engineers use?", first.answer)])
+    assert reply.in_scope and "asked again about another entity" in reply.trace.scope_reason
+    assert not bot.ask(f"What tools do {ML} use?").in_scope  # asked alone, the model's decision stands

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -73,9 +75,48 @@ def test_key_terms_skip_stopwords_entity_words_and_misspelt_stopwords(bot):
 def test_scope_model_carries_its_provenance(bot):
     provenance = bot.scope.model.provenance
     assert provenance["command"] == "python scripts/fit_scope.py"
-    assert set(provenance["trained_on"]) == {"article-train", "real-train"}
+    from bot.evaluation import load_sets
+
+    # Fitted on every training set and nothing else: the held-out sets are only scored.
+    assert set(provenance["trained_on"]) == {s.name for s in load_sets() if s.split == "train"}
 
 
 def test_typo_correction_uses_corpus_words(bot):
     assert bot.scope.corrected("responsibilites of engineers") == "responsibilities of engineers"
     assert bot.scope.corrected("how much do they earn") == "how much do they earn"  # "earn" is a word, not "learn"
+
+
+@pytest.mark.parametrize("question", ["What does a data engineer do?", "What does a chatbot engineer actually do?"])
+def test_a_question_about_a_title_the_article_never_uses_is_refused_by_name(bot, question):
+    reply = bot.ask(question)
+    assert not reply.in_scope
+    assert reply.answer.startswith("The article compares AI Engineers and ML Engineers; it doesn't discuss")
+
+
+@pytest.mark.parametrize(
+    ("question", "titles"),
+    [
+        ("What skills do engineers need to develop AI-based machines?", []),  # "do engineers" names no title
+        ("What do data scientists do?", ["data scientist"]),
+        ("is a product owner the same as a scrum lead?", ["product owner"]),
+    ],
+)
+def test_titles_are_the_words_that_qualify_a_role_noun(bot, question, titles):
+    assert bot.profile.other_titles(question) == titles
+
+
+def test_a_title_the_article_describes_is_not_refused_as_another_role(bot):
+    # The collaboration list describes "Data Scientists (who analyze data and extract insights)".
+    assert bot.scope.other_entities("What do data scientists do?") == []
+
+
+def test_an_entitys_own_words_do_not_count_as_another_title(tmp_path):
+    """ "engineering manager" must be found as a phrase beside the entities, not pieced together from "Project
+    Managers" and a stray "engineering"."""
+    from bot import Chatbot
+
+    corpus = Path(__file__).resolve().parent / "fixtures" / "pm-vs-projm" / "corpus"
+    bot = Chatbot.load(corpus=corpus, index=tmp_path / "index")
+    assert bot.scope.other_entities("is an engineering manager the same as a project manager?") == [
+        "engineering manager"
+    ]
