@@ -371,7 +371,7 @@ class Composer:
         return blocks
 
     def _named(self, unit: Unit, units: list[Unit]) -> str:
-        """The unit's text, an opening "They" replaced by "[AI Engineers]" when the sentence it refers to is
+        """The unit's text, an opening "They" replaced by "[Site Reliability Engineers]" when the sentence it refers to is
         not quoted just before it: brackets mark the one word that is not the article's."""
         entity = self.referent(unit)
         position = units.index(unit)

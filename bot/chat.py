@@ -244,7 +244,7 @@ class Chatbot:
         )
 
     def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
-        """ "What about ML engineers?" after an answered "What tools do AI engineers use?": the article compares
+        """ "What about DevOps engineers?" after an answered "What tools do SREs use?": the article compares
         the two, so the same question about the other entity is answered too (the model may doubt the rewrite)."""
         vector = self.embedder.encode([earlier])[0]
         hits = self.retriever.search(earlier, vector, k=len(self.index.chunks))

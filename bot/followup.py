@@ -29,6 +29,8 @@ _MORE = re.compile(
     r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I
 )
 _WORD = re.compile(r"[a-z0-9+#]+")
+# "how do I become one?": "one" stands for the entity talked about.
+_ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
 
 
 class FollowUps:
@@ -47,6 +49,14 @@ class FollowUps:
         """The one entity a text talks about; None for none or several."""
         found = [e for e in self.entities if e.mentioned_in(text)]
         return found[0] if len(found) == 1 else None
+
+    @staticmethod
+    def _one(question: str, entity: Entity) -> str:
+        first = entity.name.split()[0]
+        # "an SRE", "an HR manager": an abbreviation is read letter by letter.
+        vowel_sound = "AEFHILMNORSX" if first.isupper() else "AEIOUaeiou"
+        article = "an" if first[:1] in vowel_sound else "a"
+        return _ONE.sub(lambda m: f"{m.group(1)} {article} {entity.name}", question)
 
     def _swap(self, text: str, entity: Entity) -> str:
         for other in self.entities:
@@ -79,6 +89,9 @@ class FollowUps:
 
     def _resolve(self, question: str, previous: list[str]) -> str:
         if not previous:
+            # "How can I become one?" as a first message: one of what the article is about, its first entity.
+            if self.entities and not self.entity_of(question) and _ONE.search(question):
+                return self._one(question, self.entities[0])
             return question
         last = previous[-1]
         last_entity = next((e for e in map(self.entity_of, reversed(previous)) if e), None)
@@ -104,6 +117,8 @@ class FollowUps:
             return last
         if entity or (len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1):
             return question
+        if last_entity and _ONE.search(question):
+            return self._one(question, last_entity)
         # Pronouns point at the last entity talked about.
         if last_entity and _PRONOUN.search(question):
             return _PRONOUN.sub(

@@ -205,3 +205,14 @@ def test_the_other_entity_of_an_answered_question_is_answered(bot, monkeypatch) 
     reply = bot.ask("what about ML engineers?", [("What tools do AI engineers use?", first.answer)])
     assert reply.in_scope and "asked again about another entity" in reply.trace.scope_reason
     assert not bot.ask(f"What tools do {ML} use?").in_scope  # asked alone, the model's decision stands
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        ("How can I become one?", [], "How can I become an AI Engineer?"),  # the article's subject
+        ("how do I become one", ["What is an ML engineer?"], "how do I become an ML Engineer"),
+    ],
+)
+def test_become_one_names_the_entity_talked_about(question: str, previous: list[str], expected: str) -> None:
+    assert resolve(question, previous) == expected
