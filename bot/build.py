@@ -113,12 +113,15 @@ def build_index(
     report("loading model", 0.1)
     embedder = embedder or get_embedder("build")
     texts = [c.embed_text for c in chunks] + [u.embed_text for u in units] + words + [p.text for p in probes]
-    vectors = []
+    # Batches of texts of similar length: a batch is padded to its longest text, so one passage among
+    # sixty short probes would make them all cost a passage.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     batch = 64
     for start in range(0, len(texts), batch):
         report("embedding", 0.2 + 0.75 * start / len(texts))
-        vectors.append(embedder.encode(texts[start : start + batch]))
-    matrix = np.vstack(vectors)
+        chosen = order[start : start + batch]
+        matrix[chosen] = embedder.encode([texts[i] for i in chosen])
     ends = np.cumsum([len(chunks), len(units), len(words)])
     index = KnowledgeIndex(
         chunks,

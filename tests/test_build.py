@@ -307,3 +307,21 @@ def test_without_build_dependencies_a_missing_index_says_what_to_install(
 def test_without_build_dependencies_a_current_index_still_loads(monkeypatch) -> None:
     monkeypatch.setattr(build, "can_build", lambda: False)
     assert not load_or_build().built
+
+
+def test_texts_are_embedded_in_batches_of_similar_length(corpus: Path) -> None:
+    """A batch is padded to its longest text: passages and short probes are not mixed, and every vector still
+    lands on its own text."""
+    batches: list[list[str]] = []
+
+    class Recording(HashEmbedder):
+        def encode(self, texts):
+            batches.append(list(texts))
+            return super().encode(texts)
+
+    index, _ = build_index(corpus, embedder=Recording())
+    lengths = [len(t) for batch in batches for t in batch]
+    assert lengths == sorted(lengths) and all(len(b) <= 64 for b in batches)
+    alone = HashEmbedder()
+    np.testing.assert_array_equal(index.chunk_vectors, alone.encode([c.embed_text for c in index.chunks]))
+    np.testing.assert_array_equal(index.probe_vectors, alone.encode([p["text"] for p in index.probes]))
