@@ -1,4 +1,4 @@
-"""Is the question answered by the article? Domain-neutral evidence weighed by a fitted logistic model.
+"""Is the question answered by the article? Domain-neutral evidence weighed by fitted boosted trees.
 
 A single cosine threshold cannot separate "what do SREs earn?" (refuse) from "what do SREs
 build?" (answer): both are close to the article in embedding space. So the decision reads
@@ -12,7 +12,7 @@ several signals, none of which knows the article's domain:
 - how close the question is to what people ask about roles that such articles do not cover
   (bot/data/out_of_scope.toml: pay, degrees, outlook, a typical day…).
 
-The weights come from ``scripts/fit_scope.py`` (training splits only) and live in
+The trees come from ``scripts/fit_scope.py`` (training splits only) and live in
 bot/data/scope_model.json with the command and the held-out figures they gave.
 """
 
@@ -108,11 +108,32 @@ def framing_words() -> frozenset[str]:
 
 
 @dataclass
-class ScopeModel:
-    """Logistic regression over FEATURES: answer when the probability reaches ``threshold``."""
+class Tree:
+    """One regression tree of the boosted model, as arrays: node i splits on ``feature[i] <= threshold[i]``
+    (to ``left[i]``, else ``right[i]``); a leaf has ``left[i] == -1`` and adds ``value[i]``."""
 
-    weights: list[float]
-    bias: float
+    feature: list[int]
+    threshold: list[float]
+    left: list[int]
+    right: list[int]
+    value: list[float]
+
+    def predict(self, x: list[float]) -> float:
+        node = 0
+        while self.left[node] != -1:
+            node = self.left[node] if x[self.feature[node]] <= self.threshold[node] else self.right[node]
+        return self.value[node]
+
+
+@dataclass
+class ScopeModel:
+    """Gradient-boosted regression trees over FEATURES (log-loss): answer when the probability reaches
+    ``threshold``. Trees, not one weighted sum: a high out-of-scope similarity should outweigh a good
+    passage match, and a question naming no entity needs more evidence than one that does."""
+
+    bias: float  # the log-odds every question starts from: the training prior
+    learning_rate: float
+    trees: list[Tree]
     threshold: float
     provenance: dict = field(default_factory=dict)
 
@@ -121,10 +142,13 @@ class ScopeModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("features") != list(FEATURES):
             raise ValueError(f"{path} was fitted on features {data.get('features')}, the code reads {FEATURES}")
-        return cls(data["weights"], data["bias"], data["threshold"], data.get("provenance", {}))
+        trees = [Tree(**t) for t in data["trees"]]
+        return cls(data["bias"], data["learning_rate"], trees, data["threshold"], data.get("provenance", {}))
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(w * features[name] for w, name in zip(self.weights, FEATURES, strict=True))
+        # The trees were fitted on float32 copies of the features (scikit-learn's tree dtype): compare those.
+        x = [float(np.float32(features[name])) for name in FEATURES]
+        z = self.bias + self.learning_rate * sum(tree.predict(x) for tree in self.trees)
         return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -216,7 +216,7 @@ def imported_modules(*args: str) -> set[str]:
 def test_ask_loads_neither_torch_nor_gradio():
     modules = imported_modules("ask", COMPARE)
     assert "bot.chat" in modules  # the probe works
-    assert not {"torch", "sentence_transformers", "transformers", "gradio"} & modules
+    assert not {"torch", "sentence_transformers", "transformers", "gradio", "sklearn"} & modules
 
 
 def test_help_loads_no_engine():

@@ -14,11 +14,12 @@ from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
 
 FLOORS = {
     # set: (answer, refusal, follow-up) accuracy floors
-    "article-train": (0.75, 0.95, 0.95),
-    "article-heldout": (0.80, 0.95, 0.60),
-    "real-heldout": (0.60, 0.90, None),
+    "article-train": (0.80, 0.95, 0.95),
+    "article-heldout": (0.85, 0.95, 0.75),
+    "real-heldout": (0.60, 0.85, None),
     "second-article": (0.65, 0.90, 0.75),
-    "third-article": (0.78, 0.95, 0.90),
+    "third-article": (0.80, 0.95, 0.85),
+    "fourth-article": (0.75, 0.90, 0.70),
 }
 SETS = {s.name: s for s in load_sets()}
 
@@ -39,7 +40,7 @@ def test_sets_are_split_and_big_enough():
 
 
 def test_real_questions_carry_their_address():
-    for name in ("real-train", "real-heldout", "real-extra"):
+    for name in ("real-train", "real-heldout", "real-extra", "real-extra-2"):
         for line in SETS[name].file.read_text(encoding="utf-8").splitlines():
             assert json.loads(line)["url"].startswith("http")
 
@@ -53,9 +54,10 @@ def test_train_and_heldout_share_no_question():
     # The questions collected after the split were checked against every held-out set. ("What is an AI
     # engineer?" is both written for the article and found on a real page: it stays in both, as split.)
     heldout = set().union(*(questions(n) for n, s in SETS.items() if s.split == "heldout"))
-    assert not questions("real-extra") & heldout
-    first_turns = {c.turns[0].question.lower() for c in load_cases(SETS["third-article"].file)}
-    assert not first_turns & heldout  # later turns share phrasings like "tell me more", as follow-ups do
+    assert not (questions("real-extra") | questions("real-extra-2")) & heldout
+    for name in ("third-article", "fourth-article"):
+        first_turns = {c.turns[0].question.lower() for c in load_cases(SETS[name].file)}
+        assert not first_turns & heldout  # later turns share phrasings like "tell me more", as follow-ups do
 
 
 def test_every_gold_fragment_names_exactly_one_unit(bot):

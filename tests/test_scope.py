@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
+
+from bot.scope import FEATURES as FEATURES_
 
 
 @pytest.mark.parametrize(
@@ -120,3 +123,21 @@ def test_an_entitys_own_words_do_not_count_as_another_title(tmp_path):
     assert bot.scope.other_entities("is an engineering manager the same as a project manager?") == [
         "engineering manager"
     ]
+
+
+def test_boosted_trees_add_up_leaf_values_from_the_prior():
+    from bot.scope import FEATURES, ScopeModel, Tree
+
+    split_on_unit = FEATURES.index("unit")
+    stump = Tree([split_on_unit, -2, -2], [0.5, -2.0, -2.0], [1, -1, -1], [2, -1, -1], [0.0, -3.0, 2.0])
+    model = ScopeModel(bias=0.5, learning_rate=0.5, trees=[stump, stump], threshold=0.5)
+    features = dict.fromkeys(FEATURES, 0.0)
+    assert model.probability(features | {"unit": 0.2}) == pytest.approx(1 / (1 + math.exp(-(0.5 - 3.0))))
+    assert model.probability(features | {"unit": 0.9}) == pytest.approx(1 / (1 + math.exp(-(0.5 + 2.0))))
+
+
+def test_the_committed_scope_model_is_boosted_trees_on_the_current_features(bot):
+    model = bot.scope.model
+    assert model.trees and 0.0 < model.threshold < 1.0
+    assert model.provenance["cross_validated_balanced_accuracy"] > 0.8
+    assert all(f < len(FEATURES_) for t in model.trees for f in t.feature if f >= 0)
