@@ -145,7 +145,8 @@ class Chatbot:
         except EmptyQuestionError:
             raise EmptyQuestionError(self.profile.empty_question) from None
         previous = self._previous_questions(history or [], limit)
-        resolved, asked_again = self.followups.resolution(self.profile.expand(self.scope.corrected(text)), previous)
+        standalone = self.profile.without_headline(self.profile.expand(self.scope.corrected(text)))
+        resolved, asked_again = self.followups.resolution(standalone, previous)
         t_resolve = time.perf_counter()
 
         vector = self.embedder.encode([resolved])[0]
@@ -264,7 +265,8 @@ class Chatbot:
                 cleaned = clean_question(user, limit)
             except ValueError:
                 continue
-            resolved.append(self.followups.resolve(self.profile.expand(self.scope.corrected(cleaned)), resolved))
+            standalone = self.profile.without_headline(self.profile.expand(self.scope.corrected(cleaned)))
+            resolved.append(self.followups.resolve(standalone, resolved))
         return resolved
 
     def _offer(self, suggestions: list[str]) -> Part:

@@ -62,3 +62,18 @@ def test_a_broken_profile_is_a_corpus_error(tmp_path):
     (tmp_path / "rolebot.toml").write_text("examples = 'not a list'\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="examples"):
         load_profile(tmp_path, load_corpus(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Careers in AI: What Does an AI Engineer Actually Do?", "What Does an AI Engineer Actually Do?"),
+        # The question after the colon needs the headline: kept whole.
+        ("AI Engineer vs. ML Engineer: What's the Difference?", "AI Engineer vs. ML Engineer: What's the Difference?"),
+        ("Machine Learning Engineers: What Do They Do?", "Machine Learning Engineers: What Do They Do?"),
+        ("note: what is an AI engineer", "what is an AI engineer"),
+    ],
+)
+def test_a_headline_before_a_question_that_stands_alone_is_dropped(question, expected):
+    profile = load_profile(config.corpus_dir(), load_corpus(config.corpus_dir()))
+    assert profile.without_headline(question) == expected
