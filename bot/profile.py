@@ -33,7 +33,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
 _ABBREVIATION = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,4}[A-Z][\w-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
 
 
-# "Careers in AI: What Does an AI Engineer Actually Do?": a headline, a colon, then a question of its own.
+# "Careers in ops: What Does an SRE Actually Do?": a headline, a colon, then a question of its own.
 _HEADLINE = re.compile(
     r"^\s*([^:?]{3,80}):\s+((?:what|who|how|why|which|where|when|is|are|do|does|can|should)\b.*)$", re.I | re.S
 )
@@ -158,7 +158,7 @@ class Profile:
         return text
 
     def without_headline(self, text: str) -> str:
-        """ "Careers in AI: What does an AI Engineer actually do?" → the question after the colon, when it names an
+        """ "Careers in ops: What does an SRE actually do?" → the question after the colon, when it names an
         entity itself: the words before it are a page's headline, not part of what is asked."""
         match = _HEADLINE.match(text)
         if match and self.entities_in(match.group(2)):
