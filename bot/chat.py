@@ -145,8 +145,7 @@ class Chatbot:
         except EmptyQuestionError:
             raise EmptyQuestionError(self.profile.empty_question) from None
         previous = self._previous_questions(history or [], limit)
-        standalone = self.profile.without_headline(self.profile.expand(self.scope.corrected(text)))
-        resolved, asked_again = self.followups.resolution(standalone, previous)
+        resolved, asked_again = self.followups.resolution(self._standalone(text), previous)
         t_resolve = time.perf_counter()
 
         vector = self.embedder.encode([resolved])[0]
@@ -265,9 +264,13 @@ class Chatbot:
                 cleaned = clean_question(user, limit)
             except ValueError:
                 continue
-            standalone = self.profile.without_headline(self.profile.expand(self.scope.corrected(cleaned)))
-            resolved.append(self.followups.resolve(standalone, resolved))
+            resolved.append(self.followups.resolve(self._standalone(cleaned), resolved))
         return resolved
+
+    def _standalone(self, text: str) -> str:
+        """The message with typos of article words fixed, "data and DevOps engineers" written out in full and a
+        page headline before its question dropped: what follow-up resolution starts from."""
+        return self.profile.without_headline(self.profile.expand(self.scope.corrected(text)))
 
     def _offer(self, suggestions: list[str]) -> Part:
         lines = [self.profile.say("offer"), *(f"- {q}" for q in suggestions)]
