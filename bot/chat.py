@@ -62,6 +62,7 @@ class Trace:
     scope_reason: str
     timings_ms: dict[str, float]
     scope_features: dict[str, float] = field(default_factory=dict)
+    other_entities: list[str] = field(default_factory=list)  # declined by rule, not by the fitted model
     quoted_units: list[int] = field(default_factory=list)  # unit ids, in the order the answer quotes them
 
 
@@ -155,7 +156,7 @@ class Chatbot:
         t_retrieve = time.perf_counter()
 
         decision = self.scope.decide(resolved, vector, hits, self.embedder)
-        if not decision.in_scope and asked_again and not decision.reason.startswith("the question names"):
+        if not decision.in_scope and asked_again and not decision.other_entities:
             decision = self._as_answered(decision, asked_again)
         if decision.in_scope:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
@@ -198,6 +199,7 @@ class Chatbot:
                 )
             },
             scope_features=decision.features,
+            other_entities=decision.other_entities,
             quoted_units=[u.id for u in units],
         )
         answer = "\n\n".join(p.text for p in parts)

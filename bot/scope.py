@@ -160,6 +160,7 @@ class ScopeDecision:
     reason: str = ""
     explanation: str = ""  # the refusal's first sentence, in the bot's words
     features: dict[str, float] = field(default_factory=dict)
+    other_entities: list[str] = field(default_factory=list)  # declined by rule: titles the article does not discuss
 
 
 _COMPARATIVE = re.compile(
@@ -303,6 +304,7 @@ class ScopeJudge:
                 f"the question names {', '.join(others)}, which the article does not compare",
                 self.profile.say("other_entity", entities=names, others=", ".join(others)),
                 features,
+                others,
             )
         probability = self.model.probability(features)
         if probability >= self.model.threshold:

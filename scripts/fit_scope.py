@@ -47,7 +47,7 @@ def training_turns(bot: Chatbot, sets) -> list[tuple[Chatbot, str, bool]]:
     return [
         (chatbot, reply.trace.resolved_question, not turn.refuse)
         for chatbot, turn, reply in asked(bot, sets)
-        if not reply.trace.scope_reason.startswith("the question names")
+        if not reply.trace.other_entities
     ]
 
 
