@@ -4,6 +4,9 @@ Units are sentences, lead-ins with their lists, and table rows (see chunking.py)
 cosine to the question plus rarity-weighted term overlap. Then, in order of precedence:
 
 - a question that names a section's heading ("how do I become one?") is answered from that section;
+- a question asking only what one entity is ("define SRE", "so what does an SRE actually do?") opens with
+  the article's sentence defining it ("A Site Reliability Engineer is a…") and the best next sentence of its
+  section (the words such questions add are data: bot/data/definition_words.txt);
 - a comparison of the profile's entities opens with the article's contrast sentence (one naming both)
   and adds the comparison-table rows it asks about; a single-aspect question gets its row alone;
 - a question about one entity gets only that entity's side: units about the other entities are left
@@ -54,6 +57,8 @@ _PRONOUN = re.compile(r"^((?:(?:While|Although|Because|Since|When|But|And|So)\s+
 _CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
 # "Is it the same job?": the article's "…while their work overlaps, they have distinct roles:" answers it.
 _SAMENESS = re.compile(r"\b(same|identical|interchangeable|confus\w*|overlap\w*)\b", re.I)
+# "A Site Reliability Engineer is a software engineer who…": the entity's name, then "is a/an/the" or "are".
+_COPULA = re.compile(r"\s(?:is\s+(?:an?|the)|are)\s", re.I)
 _TWO_PARTS = re.compile(
     r"\?\s+(?=\S)|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
 )
@@ -81,6 +86,11 @@ class ScoredUnit:
     unit: Unit
     score: float
     names_aspect: bool = False  # a table row whose aspect the question names
+
+
+def _definition_words() -> frozenset[str]:
+    lines = (DATA_DIR / "definition_words.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(stem(w.strip()) for w in lines if w.strip() and not w.startswith("#"))
 
 
 def _is_lead_in(unit: Unit) -> bool:
@@ -138,6 +148,8 @@ class Composer:
         self.sections: dict[str, list[Unit]] = {}
         for unit in index.units:
             self.sections.setdefault(unit.section, []).append(unit)
+        self.definition_words = _definition_words()
+        self.definitions = {e.name: d for e in self.entities if (d := self._definition_of(e)) is not None}
         # Heading words that say what a section is about: not numbers, stopwords, entity names or the words of
         # a comparison ("SRE vs. DevOps Engineer: What's the Difference?" names no topic of its own).
         self.heading_stems = {
@@ -170,6 +182,35 @@ class Composer:
         if len(named) >= 2:
             return True
         return bool(self.entities) and bool(_COMPARE.search(question) or (_WHICH.search(question) and not named))
+
+    def _definition_of(self, entity: Entity) -> Unit | None:
+        """The article's first sentence defining ``entity``: its name (and at most a few words) before "is a"."""
+        for unit in self.index.units:
+            match = _COPULA.search(unit.text)
+            if unit.kind != "sentence" or not _quotable(unit) or match is None:
+                continue
+            subject = unit.text[: match.start()]
+            if len(subject.split()) <= 6 and [e.name for e in self.profile.entities_in(subject)] == [entity.name]:
+                return unit
+        return None
+
+    def asks_definition(self, question: str, named: list[Entity]) -> bool:
+        """ "What is X?", "define X", "X meaning??", "so what does X actually do": one entity and no topic."""
+        if len(named) != 1 or self.is_comparison(question):
+            return False
+        rest = named[0].pattern.sub(" ", question)
+        return not set(stems(rest)) - self.definition_words
+
+    def _definition(self, entity: Entity, question: str, vector: np.ndarray) -> list[Unit]:
+        """The entity's definition and the sentence of its section that best continues it (none when the
+        article describes the entity only in its comparison table: its column answers then)."""
+        unit = self.definitions.get(entity.name)
+        if unit is None:
+            return []
+        rest = [u.id for u in self.sections[unit.section] if u.id != unit.id and u.kind == "sentence"]
+        ranked = self.rank_units(question, vector, rest)
+        chosen = [unit, ranked[0].unit] if ranked else [unit]
+        return self._with_antecedents(sorted(chosen, key=lambda u: u.id))
 
     def _about_entity(self, unit: Unit, entity: Entity) -> bool:
         """Is the unit about ``entity`` (or about no entity in particular)? Rows hold every entity's column."""
@@ -215,12 +256,19 @@ class Composer:
         return chosen
 
     def _compose_one(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[Unit]:
-        section = self._named_section(question)
         named = self.entities_in(question)
-        if section is not None and len(named) == 1:
-            # "What tools do project managers use?" is not answered by a Tools section about product managers.
-            if not any(named[0].name in self.unit_about[u.id] for u in self.sections[section]):
-                section = None
+        section = self._named_section(question)
+        if section is None and self.asks_definition(question, named):
+            chosen = self._definition(named[0], question, vector)
+            if chosen:
+                return chosen
+        # "What tools do project managers use?" is not answered by a Tools section about product managers.
+        if (
+            section is not None
+            and len(named) == 1
+            and not any(named[0].name in self.unit_about[u.id] for u in self.sections[section])
+        ):
+            section = None
         if section is not None:
             ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
             if ranked:
@@ -379,7 +427,7 @@ class Composer:
             return unit.text
         match = _PRONOUN.match(unit.text)
         name = entity.plural if match.group(2).lower() == "they" else f"{entity.plural}’"
-        return f"{match.group(1)}[{name}]{unit.text[match.end():]}"
+        return f"{match.group(1)}[{name}]{unit.text[match.end() :]}"
 
     def _table(self, rows: list[Unit], named: list[Entity]) -> str:
         header = rows[0].header

@@ -82,8 +82,11 @@ class FollowUps:
         DevOps engineers?" asks "What tools do SREs use?" again); "" when it asks something new."""
         resolved = self._resolve(question, previous)
         last = previous[-1] if previous else ""
-        again = bool(last) and resolved != last and resolved in (
-            self._swap(last, e) if self.entity_of(last) else f"{last} ({e.plural})" for e in self.entities
+        again = (
+            bool(last)
+            and resolved != last
+            and resolved
+            in (self._swap(last, e) if self.entity_of(last) else f"{last} ({e.plural})" for e in self.entities)
         )
         return resolved, (last if again else "")
 

@@ -162,3 +162,40 @@ def test_bracketed_referent_only_when_the_sentence_before_names_it(bot):
 )
 def test_is_comparison(bot, question, expected):
     assert bot.composer.is_comparison(question) is expected
+
+
+def test_definition_of_each_entity_is_found_in_the_article(bot):
+    definitions = bot.composer.definitions
+    ai = bot.profile.entities[0]
+    assert definitions[ai.name].text.startswith(f"An {ai.name} is a professional")
+    # The other entity is described only in the comparison table: no sentence defines it.
+    assert bot.profile.entities[1].name not in definitions
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["define AI engineer", "whats an AI engineer", "AI engineer meaning??", "so what does an AI engineer actually do"],
+)
+def test_definition_questions_open_with_the_definition(bot, question):
+    reply = bot.ask(question)
+    assert reply.in_scope
+    assert reply.answer.startswith("An AI Engineer is a professional who designs, develops, and deploys")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what is an AI engineer?", True),
+        ("define AI engineer", True),
+        ("what tools do AI engineers use?", False),
+        ("what is the difference between AI and ML engineers?", False),  # two entities: a comparison
+    ],
+)
+def test_asks_definition(bot, question, expected):
+    assert bot.composer.asks_definition(question, bot.composer.entities_in(question)) is expected
+
+
+def test_a_named_section_beats_the_definition(bot):
+    # "become" is on the stopword list, so this reads as "what is an AI engineer" word for word; the
+    # "How to Become an AI Engineer?" heading it names wins.
+    assert "To become an AI Engineer, you need" in bot.ask("How to become an AI engineer?").answer
