@@ -172,6 +172,31 @@ _COMPARATIVE = re.compile(
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are|does)\b(?!.*\b(?:do|use|need)\b)|define\b|meaning of\b)", re.I)
 
 
+# What a definition question asks about: "what is an error budget?" → "error budget"; "what does SLI stand
+# for" → "SLI" (an expansion is asked for); "define toil" → "toil".
+_DEFINED_TERM = re.compile(
+    r"^\s*(?:what\s+(?:is|are|does)|define|meaning\s+of)\s+(?:(?:an?|the)\s+)?(?P<term>.+?)"
+    r"(?:\s+(?P<expansion>stand\s+for)|\s+(?:mean|means)|\s+in\s+.*)?\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
+    """How an article defines ``term``: as a sentence's subject with a copula ("Toil is…") or an apposition
+    ("Error budgets, the amount…"), or glossed in parentheses ("Edge AI (deploying AI on IoT devices…)", not
+    "(e.g., …)" examples or a bare abbreviation). An abbreviation in parentheses after its expansion ("Service
+    Level Indicators (SLIs)") answers only what it stands for."""
+    words = re.findall(r"[A-Za-z0-9+#]+", term)
+    if not words or len(words) > 4:
+        return None
+    name = r"[\s-]+".join(re.escape(w) for w in words) + r"(?:s|es)?"
+    start = r"^(?:[-*]\s+|\d+\.\s+)?(?:(?:an?|the)\s+)?"  # a sentence's or a list item's first words
+    subject = rf"{start}{name}(?:\s+(?:is|are|refers?\s+to|means)\b|,\s+(?:an?|the)\s)"
+    gloss = rf"{start}{name}\s+\((?!e\.g\.|i\.e\.)[^)\s]+\s[^)]+\)"
+    alternatives = [subject, gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
+    return re.compile("|".join(alternatives), re.I | re.M)
+
+
 class ScopeJudge:
     def __init__(self, index: KnowledgeIndex, profile: Profile, model: ScopeModel | None = None) -> None:
         self.index = index
@@ -186,6 +211,7 @@ class ScopeJudge:
         # Words common enough in English (Zipf 3: once per million words) are words, not typos.
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
+        self._sentences = [u.text for u in index.units if u.kind != "row"]
         self.use_probes(index.probes, index.probe_vectors)
 
     def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
@@ -292,6 +318,12 @@ class ScopeJudge:
         uncovered = [t for t in terms if cover[t] == 0.0]
         return {k: round(float(v), 4) for k, v in features.items()}, terms, uncovered
 
+    def defines(self, question: str) -> bool:
+        """Does the article define what the definition question asks about (see ``_term_pattern``)?"""
+        match = _DEFINED_TERM.match(question)
+        pattern = _term_pattern(match.group("term"), bool(match.group("expansion"))) if match else None
+        return pattern is not None and any(pattern.search(text) for text in self._sentences)
+
     def decide(self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder) -> ScopeDecision:
         features, terms, uncovered = self.features(question, vector, hits, embedder)
         others = self.other_entities(question)
@@ -306,6 +338,11 @@ class ScopeJudge:
                 features,
                 others,
             )
+        if features["asks_definition"] and self.defines(question):
+            # "What is an error budget?" when the article says "Error budgets, the amount of…": answered by rule,
+            # whatever the model would say of a bare "what is X?" (most such questions ask about terms the
+            # article only uses).
+            return ScopeDecision(True, terms, uncovered, "the article defines what is asked about", "", features)
         probability = self.model.probability(features)
         if probability >= self.model.threshold:
             return ScopeDecision(True, terms, uncovered, f"answerable with probability {probability:.2f}", "", features)

@@ -141,3 +141,24 @@ def test_the_committed_scope_model_is_boosted_trees_on_the_current_features(bot)
     assert model.trees and 0.0 < model.threshold < 1.0
     assert model.provenance["cross_validated_balanced_accuracy"] > 0.8
     assert all(f < len(FEATURES_) for t in model.trees for f in t.feature if f >= 0)
+
+
+@pytest.mark.parametrize(
+    ("question", "defined"),
+    [
+        ("What is Edge AI?", True),  # "- Edge AI (deploying AI on IoT devices, mobile phones)"
+        ("what does NLP stand for?", True),  # "natural language processing (NLP)"
+        ("what is NLP?", False),  # an abbreviation in parentheses expands it, it does not define it
+        ("What is machine learning?", False),  # used throughout, never defined
+        ("What are AI chatbots?", False),  # "(e.g., ChatGPT, Siri)" gives examples, not a definition
+        ("what is AI?", False),  # "Edge AI (…)" defines Edge AI, not AI
+    ],
+)
+def test_what_the_article_defines(bot, question, defined):
+    assert bot.scope.defines(question) is defined
+
+
+def test_a_definition_the_article_gives_is_answered(bot):
+    reply = bot.ask("What is Edge AI?")
+    assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
+    assert "Edge AI (deploying AI on IoT devices, mobile phones)" in reply.answer
