@@ -284,11 +284,23 @@ class Composer:
             rows = [s for s in ranked if s.unit.kind == "row"]
             if rows:
                 return [s.unit for s in rows[:MAX_ROWS] if s.score >= rows[0].score - self.params.unit_margin]
-        if self.is_comparison(question):
+        if self.is_comparison(question) and not self._relation(question, named, ranked):
             if not _SAMENESS.search(question):
                 ranked = [s for s in ranked if s.unit.id not in self.table_leads]
             return self._comparison(ranked, named, self.profile.other_titles(question))
         return self._best(ranked)
+
+    def _relation(self, question: str, named: list[Entity], ranked: list[ScoredUnit]) -> bool:
+        """Does a question naming both entities ask how they relate rather than how they differ ("do SREs and
+        DevOps engineers work together?")? It uses no comparing word, asks about something besides the
+        entities, and its best unit is prose, not a table row."""
+        if len(named) < 2 or _COMPARE.search(question) or _SAMENESS.search(question):
+            return False
+        rest = question
+        for entity in named:
+            rest = entity.pattern.sub(" ", rest)
+        top = ranked[0].unit
+        return bool(stems(rest)) and top.kind != "row" and top.id not in self.table_leads
 
     def _named_section(self, question: str) -> str | None:
         """The section whose heading words the question uses, all of them (the most specific wins)."""

@@ -199,3 +199,12 @@ def test_a_named_section_beats_the_definition(bot):
     # "become" is on the stopword list, so this reads as "what is an AI engineer" word for word; the
     # "How to Become an AI Engineer?" heading it names wins.
     assert "To become an AI Engineer, you need" in bot.ask("How to become an AI engineer?").answer
+
+
+def test_a_question_about_how_the_entities_relate_is_answered_from_prose(bot):
+    # Both entities, no comparing word: "work together" is in the conclusion, not in a table row.
+    reply = bot.ask("do AI and ML engineers work together?")
+    assert "they work closely together" in reply.answer
+    assert not reply.answer.lstrip().startswith("|")
+    # With a comparing word the table answers as before.
+    assert "| Skill Set |" in bot.ask("AI vs ML engineer skills").answer
