@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .profile import Entity, Profile
+from .text import STOPWORDS
 
 _PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such people)\b", re.I)
 _POSSESSIVE = ("their", "theirs", "his", "her")
@@ -29,6 +30,9 @@ _MORE = re.compile(
     r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I
 )
 _WORD = re.compile(r"[a-z0-9+#]+")
+# "how do they fix it?", "do they work together on it?": a pronoun object ending the question stands for what
+# the last question was about.
+_IT = re.compile(r"(?<!\bis )(?<!\bwas )\b(?:it|this|that)\s*[?.!]*\s*$", re.I)
 # "how do I become one?": "one" stands for the entity talked about.
 _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
 
@@ -72,6 +76,17 @@ class FollowUps:
         matches = [e for e in self.entities if words <= self._own_words[e.name] | {"engineer", "engineers"}]
         matches = [e for e in matches if words & self._own_words[e.name]]
         return matches[0] if len(matches) == 1 else None
+
+    def _with_topic(self, question: str, last: str) -> str:
+        """ "how do SREs fix it?" after "what are SREs' performance concerns?" → "how do SREs fix it?
+        (performance concerns)": the last question's words besides its entities and stopwords."""
+        if not _IT.search(question):
+            return question
+        rest = last
+        for entity in self.entities:
+            rest = entity.pattern.sub(" ", rest)
+        topic = [w for w in _WORD.findall(rest.lower()) if w not in STOPWORDS and len(w) > 1]
+        return f"{question} ({' '.join(topic)})" if topic else question
 
     def resolve(self, question: str, previous: list[str]) -> str:
         """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first."""
@@ -122,12 +137,15 @@ class FollowUps:
             return question
         if last_entity and _ONE.search(question):
             return self._one(question, last_entity)
-        # Pronouns point at the last entity talked about.
+        # Pronouns point at the last entity talked about; a final "it" at the last question's topic.
         if last_entity and _PRONOUN.search(question):
-            return _PRONOUN.sub(
+            question = _PRONOUN.sub(
                 lambda m: f"{last_entity.plural}'" if m.group(1).lower() in _POSSESSIVE else last_entity.plural,
                 question,
             )
+            return self._with_topic(question, last)
+        if _IT.search(question):
+            return self._with_topic(question, last)
         if led or _MORE.match(question):
             return f"{question} ({last_entity.plural})" if last_entity else question
         return question

@@ -216,3 +216,28 @@ def test_the_other_entity_of_an_answered_question_is_answered(bot, monkeypatch) 
 )
 def test_become_one_names_the_entity_talked_about(question: str, previous: list[str], expected: str) -> None:
     assert resolve(question, previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        (
+            "how do they fix it?",
+            "what are ML Engineers' performance concerns?",
+            f"how do {ML} fix it? (performance concerns)",
+        ),
+        (
+            "so do they work together on it?",
+            "how do AI engineers deploy models?",
+            f"so do {AI} work together on it? (deploy models)",
+        ),
+        (
+            "is it hard?",
+            "how do AI engineers deploy models?",
+            "is it hard?",
+        ),  # "it" as a subject stands for nothing asked
+        ("is that the same?", "how do AI engineers deploy models?", "is that the same?"),
+    ],
+)
+def test_a_final_it_carries_the_last_questions_topic(question, previous, expected):
+    assert resolve(question, [previous]) == expected
