@@ -88,8 +88,9 @@ class ScoredUnit:
     names_aspect: bool = False  # a table row whose aspect the question names
 
 
-def _definition_words() -> frozenset[str]:
-    lines = (DATA_DIR / "definition_words.txt").read_text(encoding="utf-8").splitlines()
+def _word_stems(name: str) -> frozenset[str]:
+    """The stems of a word list in bot/data (one word per line, # comments)."""
+    lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
     return frozenset(stem(w.strip()) for w in lines if w.strip() and not w.startswith("#"))
 
 
@@ -148,7 +149,10 @@ class Composer:
         self.sections: dict[str, list[Unit]] = {}
         for unit in index.units:
             self.sections.setdefault(unit.section, []).append(unit)
-        self.definition_words = _definition_words()
+        self.definition_words = _word_stems("definition_words.txt")
+        self.closing_words = _word_stems("closing_words.txt")
+        self.framing_stems = _word_stems("framing_words.txt")
+        self.stopword_stems = {stem(w) for w in STOPWORDS}  # "what's" → "what"
         self.definitions = {e.name: d for e in self.entities if (d := self._definition_of(e)) is not None}
         # Heading words that say what a section is about: not numbers, stopwords, entity names or the words of
         # a comparison ("SRE vs. DevOps Engineer: What's the Difference?" names no topic of its own).
@@ -303,8 +307,13 @@ class Composer:
         return bool(stems(rest)) and top.kind != "row" and top.id not in self.table_leads
 
     def _named_section(self, question: str) -> str | None:
-        """The section whose heading words the question uses, all of them (the most specific wins)."""
+        """The section whose heading words the question uses, all of them (the most specific wins); the last
+        section for a question that asks only for the conclusion or a summary."""
         question_stems = {stem(t) for t in tokens(question)}
+        topic = {s for s in stems(question) if s in self.idf or s in self.closing_words}
+        topic -= self.entity_stems | self.stopword_stems | (self.framing_stems - self.closing_words)
+        if topic & self.closing_words and not topic - self.closing_words and self.index.units:
+            return self.index.units[-1].section
         named = [s for s, h in self.heading_stems.items() if h and h <= question_stems]
         return max(named, key=lambda s: len(self.heading_stems[s]), default=None)
 

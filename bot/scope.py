@@ -101,6 +101,13 @@ def rarity(word: str) -> float:
 
 
 @lru_cache(maxsize=1)
+def closing_words() -> frozenset[str]:
+    """Words asking for the article's conclusion or a summary (bot/data/closing_words.txt)."""
+    lines = (DATA_DIR / "closing_words.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def framing_words() -> frozenset[str]:
     """Words about the document or the conversation, not a topic (bot/data/framing_words.txt)."""
     lines = (DATA_DIR / "framing_words.txt").read_text(encoding="utf-8").splitlines()
@@ -338,6 +345,9 @@ class ScopeJudge:
                 features,
                 others,
             )
+        if terms and set(terms) <= closing_words():
+            # "tldr?", "sum up the article": the article's conclusion answers it (bot/answer.py quotes it).
+            return ScopeDecision(True, terms, uncovered, "asks for the article's conclusion", "", features)
         if features["asks_definition"] and self.defines(question):
             # "What is an error budget?" when the article says "Error budgets, the amount of…": answered by rule,
             # whatever the model would say of a bare "what is X?" (most such questions ask about terms the

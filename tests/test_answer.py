@@ -208,3 +208,15 @@ def test_a_question_about_how_the_entities_relate_is_answered_from_prose(bot):
     assert not reply.answer.lstrip().startswith("|")
     # With a comparing word the table answers as before.
     assert "| Skill Set |" in bot.ask("AI vs ML engineer skills").answer
+
+
+@pytest.mark.parametrize("question", ["what's the conclusion of the article", "summarize the article", "tldr?"])
+def test_a_request_for_the_conclusion_is_answered_from_the_last_section(bot, question):
+    reply = bot.ask(question)
+    assert reply.in_scope
+    assert reply.answer.startswith("AI Engineers are driving the future of artificial intelligence")
+    assert reply.sources[0].heading == "Final Thoughts"
+
+
+def test_a_summary_of_a_topic_is_not_a_request_for_the_conclusion(bot):
+    assert bot.composer._named_section("what is the summary of the difference between AI and ML engineers?") is None
