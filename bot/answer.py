@@ -382,6 +382,24 @@ class Composer:
             chosen += [rows[0].unit]
         return chosen or self._best(ranked)
 
+    def continuation(self, quoted: list[Unit]) -> list[Unit]:
+        """What "tell me more" adds to an answer that quoted ``quoted``: the rest of the quoted sections in the
+        article's order (sentences, lists and rows not quoted yet), else what follows them in the article, as
+        much as a short answer holds."""
+        if not quoted:
+            return []
+        sections = list(dict.fromkeys(u.section for u in quoted))
+        rest = [u for section in sections for u in self.sections[section] if u not in quoted and _quotable(u)]
+        if not rest:
+            after = max(u.id for u in quoted) + 1
+            rest = [u for u in self.index.units[after:] if u not in quoted and _quotable(u)]
+        chosen: list[Unit] = []
+        for unit in rest:
+            if len(chosen) >= 3 or (chosen and self._length([*chosen, unit]) > MAX_ANSWER_CHARS):
+                break
+            chosen.append(unit)
+        return chosen
+
     def referent(self, unit: Unit) -> Entity | None:
         """Who an opening "They"/"Their" stands for, when that is certain: the one entity the unit's heading
         is about, named in the sentence just before it (a unit naming an entity itself is left alone: "they"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -160,6 +161,8 @@ class Chatbot:
             decision = self._as_answered(decision, asked_again)
         if decision.in_scope:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
+            if previous and self.followups.asks_more(text):
+                units = self._more(units, history or [])
             sources, parts = self._quote(units, hits, resolved, top_k)
             suggestions: list[str] = []
         else:
@@ -244,6 +247,21 @@ class Chatbot:
             heading=chunk.section.split(PATH_SEPARATOR)[-1],
             quoted=quoted,
         )
+
+    def _more(self, units: list[Unit], history: History) -> list[Unit]:
+        """ "tell me more": the same question composes the same answer, and each "more" in a row goes on
+        with the passage from where the one before stopped."""
+        users = [turn[0] if isinstance(turn, (tuple, list)) and turn else turn for turn in history]
+        said = len(
+            list(itertools.takewhile(lambda u: isinstance(u, str) and self.followups.asks_more(u), reversed(users)))
+        )
+        quoted = list(units)
+        for _ in range(said + 1):
+            more = self.composer.continuation(quoted)
+            if not more:  # the article ends here: the last part again
+                return quoted[-1:]
+            quoted += more
+        return more
 
     def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
         """ "What about DevOps engineers?" after an answered "What tools do SREs use?": the article compares

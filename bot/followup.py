@@ -88,6 +88,11 @@ class FollowUps:
         topic = [w for w in _WORD.findall(rest.lower()) if w not in STOPWORDS and len(w) > 1]
         return f"{question} ({' '.join(topic)})" if topic else question
 
+    @staticmethod
+    def asks_more(question: str) -> bool:
+        """ "tell me more", "go on", "why?": more of the last answer, no new topic."""
+        return bool(_MORE.match(question)) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1
+
     def resolve(self, question: str, previous: list[str]) -> str:
         """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first."""
         return self.resolution(question, previous)[0]
@@ -131,7 +136,7 @@ class FollowUps:
         if bare:
             return about(bare)
         # "tell me more" / "why?": the previous question again.
-        if _MORE.match(question) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1:
+        if self.asks_more(question):
             return last
         if entity or (len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1):
             return question

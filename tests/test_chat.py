@@ -103,3 +103,17 @@ def test_load_does_not_embed_the_corpus(monkeypatch):
 
     monkeypatch.setattr(build, "build_index", lambda *a, **k: pytest.fail("a current index was rebuilt"))
     assert Chatbot.load().loaded.built is False
+
+
+def test_tell_me_more_goes_on_with_the_passage(bot):
+    first = bot.ask("What is an AI engineer?")
+    history = [("What is an AI engineer?", first.answer)]
+    more = bot.ask("tell me more", history=history)
+    assert more.in_scope and more.answer != first.answer
+    # The rest of the definition's section, not quoted the first time.
+    assert set(more.trace.quoted_units).isdisjoint(first.trace.quoted_units)
+    assert {bot.index.units[u].section for u in more.trace.quoted_units} == {first.sources[0].section}
+    # Another "more" goes on from there: nothing is repeated.
+    again = bot.ask("go on", history=[*history, ("tell me more", more.answer)])
+    assert set(again.trace.quoted_units).isdisjoint(first.trace.quoted_units + more.trace.quoted_units)
+    assert min(again.trace.quoted_units) > max(more.trace.quoted_units)
