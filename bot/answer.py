@@ -94,6 +94,12 @@ def _word_stems(name: str) -> frozenset[str]:
     return frozenset(stem(w.strip()) for w in lines if w.strip() and not w.startswith("#"))
 
 
+def _points_ahead(unit: Unit) -> bool:
+    """ "These are the main responsibilities of the role: 1. …": the pronoun of a list's lead-in points at the
+    list that follows, not at the sentence before."""
+    return unit.kind == "list" and bool(re.match(r"(?:These|This|Those)\b[^:\n]*:", unit.text))
+
+
 def _is_lead_in(unit: Unit) -> bool:
     return unit.kind == "sentence" and unit.text.endswith(":")
 
@@ -419,7 +425,7 @@ class Composer:
         "They…" whose referent is certain does not (the answer names it in brackets, see ``render``)."""
         out: list[Unit] = []
         for unit in chosen:
-            if _ANAPHORIC.match(unit.text) and unit.id > 0 and self.referent(unit) is None:
+            if _ANAPHORIC.match(unit.text) and unit.id > 0 and self.referent(unit) is None and not _points_ahead(unit):
                 previous = self.index.units[unit.id - 1]
                 if previous.section == unit.section and previous not in out and previous not in chosen:
                     out.append(previous)

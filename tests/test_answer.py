@@ -220,3 +220,15 @@ def test_a_request_for_the_conclusion_is_answered_from_the_last_section(bot, que
 
 def test_a_summary_of_a_topic_is_not_a_request_for_the_conclusion(bot):
     assert bot.composer._named_section("what is the summary of the difference between AI and ML engineers?") is None
+
+
+def test_a_list_lead_in_pointing_at_its_list_needs_no_antecedent():
+    from bot.answer import _points_ahead
+    from bot.chunking import Unit
+
+    def unit(kind, text):
+        return Unit(1, kind, text, "a.md", "A")
+
+    assert _points_ahead(unit("list", "These are the main responsibilities of the role:\n\n1. Building\n2. Testing"))
+    assert not _points_ahead(unit("sentence", "This includes embedding AI in mobile apps."))
+    assert not _points_ahead(unit("list", "They rely on:\n\n- Jira\n- Figma"))  # "they" still needs its referent
