@@ -55,6 +55,8 @@ _ANAPHORIC = re.compile(
 _PRONOUN = re.compile(r"^((?:(?:While|Although|Because|Since|When|But|And|So)\s+)?)(They|Their)\b", re.I)
 # A sentence that contrasts: "Essentially, X focus on…, while Y…"; "In this blog, we'll explore X and Y" does not.
 _CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
+# "Essentially, X focus on…, while Y…": a contrast that says what each is (not "…how they differ from Y").
+_SUMMARY_CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike)\b", re.I)
 # "Is it the same job?": the article's "…while their work overlaps, they have distinct roles:" answers it.
 _SAMENESS = re.compile(r"\b(same|identical|interchangeable|confus\w*|overlap\w*)\b", re.I)
 # "A Site Reliability Engineer is a software engineer who…": the entity's name, then "is a/an/the" or "are".
@@ -216,11 +218,29 @@ class Composer:
         article describes the entity only in its comparison table: its column answers then)."""
         unit = self.definitions.get(entity.name)
         if unit is None:
-            return []
+            return self._table_definition(question, vector)
         rest = [u.id for u in self.sections[unit.section] if u.id != unit.id and u.kind == "sentence"]
         ranked = self.rank_units(question, vector, rest)
         chosen = [unit, ranked[0].unit] if ranked else [unit]
         return self._with_antecedents(sorted(chosen, key=lambda u: u.id))
+
+    def _table_definition(self, question: str, vector: np.ndarray) -> list[Unit]:
+        """What an entity the article describes only in its comparison table is: the table's first row and the
+        article's summary contrast (the best sentence naming both entities with "while", "whereas", "unlike")."""
+        ranked = self.rank_units(question, vector, list(range(len(self.index.units))))
+        rows = [s.unit for s in ranked if s.unit.kind == "row"]
+        contrasts = [
+            s.unit
+            for s in ranked
+            if s.unit.kind == "sentence"
+            and _quotable(s.unit)
+            and not _ANAPHORIC.match(s.unit.text)
+            and _SUMMARY_CONTRAST.search(s.unit.text)
+            and len(self.entities_in(s.unit.text)) >= 2
+        ]
+        if not rows:
+            return []
+        return [min(rows, key=lambda u: u.id), *contrasts[:1]]
 
     def _about_entity(self, unit: Unit, entity: Entity) -> bool:
         """Is the unit about ``entity`` (or about no entity in particular)? Rows hold every entity's column."""

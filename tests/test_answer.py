@@ -232,3 +232,10 @@ def test_a_list_lead_in_pointing_at_its_list_needs_no_antecedent():
     assert _points_ahead(unit("list", "These are the main responsibilities of the role:\n\n1. Building\n2. Testing"))
     assert not _points_ahead(unit("sentence", "This includes embedding AI in mobile apps."))
     assert not _points_ahead(unit("list", "They rely on:\n\n- Jira\n- Figma"))  # "they" still needs its referent
+
+
+def test_an_entity_only_in_the_table_is_defined_by_its_first_row_and_the_summary_contrast(bot):
+    reply = bot.ask("What is an ML engineer?")
+    assert "| Primary Focus | Specializes in developing machine learning models |" in reply.answer
+    assert "ML Engineers focus on training models" in reply.answer
+    assert "In this blog" not in reply.answer  # "…how they differ from ML Engineers" says what neither is
