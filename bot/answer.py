@@ -6,7 +6,11 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
 - a question that names a section's heading ("how do I become one?") is answered from that section;
 - a question asking only what one entity is ("define SRE", "so what does an SRE actually do?") opens with
   the article's sentence defining it ("A Site Reliability Engineer is a…") and the best next sentence of its
-  section (the words such questions add are data: bot/data/definition_words.txt);
+  section (the words such questions add are data: bot/data/definition_words.txt); an entity described only in
+  the comparison table gets the table's first row and the summary contrast sentence;
+- a question asking only for the conclusion or a summary ("tldr?") is answered from the last section;
+- a question naming both entities without a comparing word ("do they work together?") whose best unit is
+  prose is answered from that prose, not from a table row;
 - a comparison of the profile's entities opens with the article's contrast sentence (one naming both)
   and adds the comparison-table rows it asks about; a single-aspect question gets its row alone;
 - a question about one entity gets only that entity's side: units about the other entities are left
@@ -214,8 +218,8 @@ class Composer:
         return not set(stems(rest)) - self.definition_words
 
     def _definition(self, entity: Entity, question: str, vector: np.ndarray) -> list[Unit]:
-        """The entity's definition and the sentence of its section that best continues it (none when the
-        article describes the entity only in its comparison table: its column answers then)."""
+        """The entity's definition and the sentence of its section that best continues it; for an entity the
+        article describes only in its comparison table, see ``_table_definition``."""
         unit = self.definitions.get(entity.name)
         if unit is None:
             return self._table_definition(question, vector)
