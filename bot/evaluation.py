@@ -57,6 +57,7 @@ class EvalSet:
     file: Path
     split: str  # "train" (tune freely) | "heldout" (never tuned on)
     corpus: Path | None = None  # None: the bot's own corpus
+    scope_fit: bool = True  # a training set scripts/fit_scope.py learns from (see tests/eval/sets.toml)
 
 
 @dataclass
@@ -160,6 +161,7 @@ def load_sets(path: Path = SETS_FILE) -> list[EvalSet]:
                     (path.parent / item["file"]).resolve(),
                     item["split"],
                     (path.parent / corpus).resolve() if corpus else None,
+                    bool(item.get("scope_fit", True)),
                 )
             )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:

@@ -4,8 +4,9 @@
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --dry-run  # fit and evaluate, write nothing
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --ablate   # CV accuracy without each feature
 
-Every turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is asked (follow-ups with
-their conversation; a set on its own corpus by a bot on that corpus); the turns, entities masked, become
+Every turn of the sets marked ``split = "train"`` in tests/eval/sets.toml (except those with
+``scope_fit = false``) is asked (follow-ups with their conversation; a set on its own corpus by a bot on
+that corpus); the turns, entities masked, become
 the labelled neighbours of bot/data/scope_exemplars.json; each turn's scope features are computed with
 itself left out of the neighbours' vote, and gradient-boosted trees (scikit-learn, exported as plain
 arrays) learn answer (1) vs refuse (0). The number and depth of the trees are chosen from a small grid
@@ -149,7 +150,7 @@ def main() -> None:
 
     sets = load_sets()
     bot = Chatbot.load()
-    train = [s for s in sets if s.split == "train"]
+    train = [s for s in sets if s.split == "train" and s.scope_fit]
     turns = training_turns(bot, train)
     exemplars = exemplar_list(turns)
     for chatbot in {id(t[0]): t[0] for t in turns}.values():

@@ -15,11 +15,13 @@ from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
 FLOORS = {
     # set: (answer, refusal, follow-up) accuracy floors
     "article-train": (0.80, 0.95, 0.95),
-    "article-heldout": (0.85, 0.95, 0.75),
-    "real-heldout": (0.60, 0.85, None),
-    "second-article": (0.65, 0.90, 0.75),
-    "third-article": (0.80, 0.95, 0.85),
-    "fourth-article": (0.75, 0.90, 0.70),
+    "article-heldout": (0.85, 0.90, 0.75),
+    "real-heldout": (0.75, 0.88, None),
+    "second-article": (0.72, 0.90, 0.80),
+    "third-article": (0.85, 0.95, 0.90),
+    "fourth-article": (0.80, 0.95, 0.85),
+    "fifth-article": (0.60, 0.80, 0.60),
+    "sixth-article": (0.68, 0.70, 0.60),
 }
 SETS = {s.name: s for s in load_sets()}
 
