@@ -162,6 +162,7 @@ class Composer:
         for unit in index.units:
             self.sections.setdefault(unit.section, []).append(unit)
         self.definition_words = _word_stems("definition_words.txt")
+        self.asking_stopwords = _word_stems("asking_stopwords.txt")
         self.closing_words = _word_stems("closing_words.txt")
         self.framing_stems = _word_stems("framing_words.txt")
         self.stopword_stems = {stem(w) for w in STOPWORDS}  # "what's" → "what"
@@ -215,6 +216,8 @@ class Composer:
         if len(named) != 1 or self.is_comparison(question):
             return False
         rest = named[0].pattern.sub(" ", question)
+        if {stem(t) for t in tokens(rest)} & self.asking_stopwords:  # "how do I become X?" is no definition
+            return False
         return not set(stems(rest)) - self.definition_words
 
     def _definition(self, entity: Entity, question: str, vector: np.ndarray) -> list[Unit]:
