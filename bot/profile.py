@@ -178,12 +178,16 @@ class Profile:
         return text
 
     def other_titles(self, text: str) -> list[str]:
-        """Job titles the text names that are not the profile's entities ("AI researcher", "data scientists")."""
-        for entity in self.entities:
-            text = entity.pattern.sub(" ", text)
+        """Job titles the text names that are not the profile's entities ("AI researcher", "data scientists").
+
+        A title whose head noun is part of an entity's name is that entity ("senior SRE engineer"); one that
+        only starts with an alias is not ("UX researcher" when "UX" stands for the UX Designer)."""
+        mentions = [m.span() for entity in self.entities for m in entity.pattern.finditer(text)]
         titles = []
         nouns = "|".join(sorted(role_nouns(), key=len, reverse=True))
         for match in re.finditer(rf"((?:[A-Za-z][\w+#-]*\s+){{1,2}})({nouns})s?\b", text, re.I):
+            if any(start < match.end() and match.start(2) < end for start, end in mentions):
+                continue  # the noun belongs to an entity's name
             # The words right before the noun that qualify it: "data scientist", not "skills do engineers".
             words: list[str] = []
             for word in reversed(match.group(1).split()):

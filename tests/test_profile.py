@@ -57,6 +57,15 @@ def test_masking_and_shared_heads():
     assert profile.other_titles("platform engineer vs SRE?") == ["platform engineer"]
 
 
+def test_a_title_that_only_starts_with_an_alias_is_another_title():
+    """ "UX" stands for the UX Designer, so "UX researcher" must not be read as that entity with a stray noun."""
+    folder = ROOT / "tests" / "fixtures" / "ux-vs-ui" / "corpus"
+    profile = load_profile(folder, load_corpus(folder))
+    assert profile.other_titles("ux researcher vs ux designer difference") == ["ux researcher"]
+    assert profile.other_titles("what does a senior UX designer do?") == []
+    assert profile.other_titles("is a UX writer the same as a UI designer?") == ["UX writer"]
+
+
 def test_a_broken_profile_is_a_corpus_error(tmp_path):
     shutil.copy(FIXTURE / "devops-vs-sre.md", tmp_path)
     (tmp_path / "rolebot.toml").write_text("examples = 'not a list'\n", encoding="utf-8")
