@@ -232,8 +232,9 @@ class Composer:
         return self._with_antecedents(sorted(chosen, key=lambda u: u.id))
 
     def _table_definition(self, question: str, vector: np.ndarray) -> list[Unit]:
-        """What an entity the article describes only in its comparison table is: the table's first row and the
-        article's summary contrast (the best sentence naming both entities with "while", "whereas", "unlike")."""
+        """What an entity the article describes only in its comparison table is: the table's first row, the row
+        that best matches the question when it is another one, and the article's summary contrast (the best
+        sentence naming both entities with "while", "whereas", "unlike")."""
         ranked = self.rank_units(question, vector, list(range(len(self.index.units))))
         rows = [s.unit for s in ranked if s.unit.kind == "row"]
         contrasts = [
@@ -247,7 +248,10 @@ class Composer:
         ]
         if not rows:
             return []
-        return [min(rows, key=lambda u: u.id), *contrasts[:1]]
+        first = min(rows, key=lambda u: u.id)
+        # The row that best matches what was asked, when it is another one ("what does X do?": its scope).
+        best = [rows[0]] if rows[0] is not first else [r for r in rows if r is not first][:1]
+        return sorted([first, *best], key=lambda u: u.id) + contrasts[:1]
 
     def _about_entity(self, unit: Unit, entity: Entity) -> bool:
         """Is the unit about ``entity`` (or about no entity in particular)? Rows hold every entity's column."""
