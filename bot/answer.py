@@ -7,7 +7,7 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
 - a question asking only what one entity is ("define SRE", "so what does an SRE actually do?") opens with
   the article's sentence defining it ("A Site Reliability Engineer is a…") and the best next sentence of its
   section (the words such questions add are data: bot/data/definition_words.txt); an entity described only in
-  the comparison table gets the table's first row and the summary contrast sentence;
+  the comparison table gets the table's first row, the row best matching the question and the summary contrast;
 - a question asking only for the conclusion or a summary ("tldr?") is answered from the last section;
 - a question naming both entities without a comparing word ("do they work together?") whose best unit is
   prose is answered from that prose, not from a table row;
