@@ -35,7 +35,7 @@ from .chunking import PATH_SEPARATOR, Unit, markdown_table
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
-from .text import STOPWORDS, stem, stems, tokens
+from .text import STOPWORDS, asks_about_document, describes_document, stem, stems, tokens
 
 PARAMS_FILE = DATA_DIR / "answer_params.json"
 
@@ -167,6 +167,8 @@ class Composer:
         self.framing_stems = _word_stems("framing_words.txt")
         self.stopword_stems = {stem(w) for w in STOPWORDS}  # "what's" → "what"
         self.definitions = {e.name: d for e in self.entities if (d := self._definition_of(e)) is not None}
+        # "In this blog, we'll explore…": quoted only when the question asks what the article covers.
+        self.roadmap = [u.id for u in index.units if u.kind == "sentence" and describes_document(u.text)]
         # Heading words that say what a section is about: not numbers, stopwords, entity names or the words of
         # a comparison ("SRE vs. DevOps Engineer: What's the Difference?" names no topic of its own).
         self.heading_stems = {
@@ -268,7 +270,9 @@ class Composer:
         # other words, only those count.
         query_stems = (query_stems - self.entity_stems) or query_stems
         total = sum(self.idf[s] for s in query_stems) or 1.0
-        unit_ids = [u for u in unit_ids if _quotable(self.index.units[u]) or u in self.table_leads]
+        unit_ids = [
+            u for u in unit_ids if (_quotable(self.index.units[u]) or u in self.table_leads) and u not in self.roadmap
+        ]
         if not unit_ids:
             return []
         cosine = self.index.unit_vectors[unit_ids] @ vector.reshape(-1)
@@ -297,6 +301,8 @@ class Composer:
         return chosen
 
     def _compose_one(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[Unit]:
+        if self.roadmap and asks_about_document(question, self.entity_stems):
+            return [self.index.units[self.roadmap[0]]]
         named = self.entities_in(question)
         section = self._named_section(question)
         if section is None and self.asks_definition(question, named):

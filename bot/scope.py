@@ -33,7 +33,7 @@ from .embeddings import Embedder
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Profile
 from .retrieval import Hit
-from .text import STOPWORDS, edit_distance_at_most_one, stem, tokens
+from .text import STOPWORDS, asks_about_document, describes_document, edit_distance_at_most_one, stem, tokens
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -219,6 +219,8 @@ class ScopeJudge:
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._sentences = [u.text for u in index.units if u.kind != "row"]
+        self._roadmap = any(describes_document(text) for text in self._sentences)
+        self._entity_stems = {stem(w) for w in profile.entity_terms()}
         self.use_probes(index.probes, index.probe_vectors)
 
     def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
@@ -348,6 +350,9 @@ class ScopeJudge:
         if terms and set(terms) <= closing_words():
             # "tldr?", "sum up the article": the article's conclusion answers it (bot/answer.py quotes it).
             return ScopeDecision(True, terms, uncovered, "asks for the article's conclusion", "", features)
+        if self._roadmap and asks_about_document(question, self._entity_stems):
+            # "What is this article about?": the article's own sentence about itself answers it.
+            return ScopeDecision(True, terms, uncovered, "asks what the article covers", "", features)
         if features["asks_definition"] and self.defines(question):
             # "What is an error budget?" when the article says "Error budgets, the amount of…": answered by rule,
             # whatever the model would say of a bare "what is X?" (most such questions ask about terms the

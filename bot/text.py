@@ -85,6 +85,38 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+@lru_cache(maxsize=8)
+def word_list(name: str) -> frozenset[str]:
+    """A word list in bot/data (one word per line, # comments)."""
+    path = Path(__file__).resolve().parent / "data" / name
+    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and w[0] != "#")
+
+
+def document_words() -> frozenset[str]:
+    """Nouns a document uses for itself: "article", "blog", "guide" (bot/data/document_words.txt)."""
+    return word_list("document_words.txt")
+
+
+def asks_about_document(question: str, entity_stems: set[str]) -> bool:
+    """ "What is this article about?", "what does the blog cover?": a word for the document, and otherwise only
+    stopwords, entity names, words about the document (framing_words.txt) and asking words
+    (definition_words.txt); not one asking for its conclusion (closing_words.txt)."""
+    if not set(tokens(question)) & document_words():
+        return False
+    ignored = {stem(w) for name in ("framing_words.txt", "definition_words.txt") for w in word_list(name)}
+    ignored -= {stem(w) for w in word_list("closing_words.txt")}
+    return not set(stems(question)) - entity_stems - ignored - {stem(w) for w in document_words()}
+
+
+_THIS_DOCUMENT = re.compile(r"^\W*(?:in\s+)?this\s+([a-z-]+)", re.I)
+
+
+def describes_document(sentence: str) -> bool:
+    """Does the sentence describe the text itself ("In this blog, we'll explore…", "This guide covers…")?"""
+    match = _THIS_DOCUMENT.match(sentence)
+    return match is not None and match.group(1).lower().replace("-", "") in document_words()
+
+
 def stems(text: str) -> list[str]:
     """Stemmed content tokens: what BM25 indexes and what term coverage compares."""
     return [stem(t) for t in tokens(text) if t not in STOPWORDS]

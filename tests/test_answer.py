@@ -239,3 +239,31 @@ def test_an_entity_only_in_the_table_is_defined_by_its_first_row_and_the_summary
     assert "| Primary Focus | Specializes in developing machine learning models |" in reply.answer
     assert "ML Engineers focus on training models" in reply.answer
     assert "In this blog" not in reply.answer  # "…how they differ from ML Engineers" says what neither is
+
+
+@pytest.mark.parametrize(
+    "question", ["what is this article about?", "what does the blog cover?", "tell me what this post is about"]
+)
+def test_a_question_about_the_article_itself_gets_its_own_description(bot, question):
+    reply = bot.ask(question)
+    assert reply.in_scope
+    assert reply.answer.startswith("In this blog, we’ll explore the role of an AI Engineer")
+
+
+def test_the_articles_description_of_itself_answers_nothing_else(bot):
+    # "…their responsibilities, how they differ from ML Engineers…" is a table of contents, not an answer.
+    for question in ("What are the responsibilities of an AI engineer?", "why are AI engineers crucial?"):
+        assert "In this blog" not in bot.ask(question).answer
+    assert not bot.ask("who wrote this article?").in_scope
+
+
+def test_sentences_about_the_document_are_told_from_sentences_about_the_role():
+    from bot.text import asks_about_document, describes_document
+
+    assert describes_document("In this blog, we’ll explore the role of an AI Engineer.")
+    assert describes_document("This guide covers what a UX Designer does.")
+    assert not describes_document("This includes embedding AI in mobile apps.")
+    assert asks_about_document("what's this guide about?", set())
+    assert not asks_about_document("what's the conclusion of the article?", set())  # the closing rule's
+    assert not asks_about_document("what does the article say about salaries?", set())
+    assert not asks_about_document("what is an AI engineer?", set())
