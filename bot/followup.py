@@ -33,6 +33,13 @@ _WORD = re.compile(r"[a-z0-9+#]+")
 # "how do they fix it?", "do they work together on it?": a pronoun object ending the question stands for what
 # the last question was about.
 _IT = re.compile(r"(?<!\bis )(?<!\bwas )\b(?:it|this|that)\s*[?.!]*\s*$", re.I)
+# "which one is more technical?", "who earns more?" after a question about two entities: one of those two.
+_WHICH_ONE = re.compile(
+    r"^(?:which|who)(?:\s+(?:one|ones|of them|of the two|role|job))?\s+(?:is|are|has|have|does|do|needs?|gets?|earns?|makes?|pays?|uses?|works?)\b"
+    r"|^(?:which|who)\s+(?:one|of them|of the two)\b",
+    re.I,
+)
+_COMPARING = re.compile(r"\b(?:vs\.?|versus|differ\w*|difference\w*|compar\w*|contrast\w*)", re.I)
 # "how do I become one?": "one" stands for the entity talked about.
 _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
 
@@ -48,6 +55,8 @@ class FollowUps:
         self._own_words = {
             e.name: words[e.name] - set().union(*(w for n, w in words.items() if n != e.name)) for e in self.entities
         }
+        # The head noun every entity's name shares ("engineer", "designers"): "the ML engineers?" is still bare.
+        self._shared_words = set.intersection(*words.values()) if words else set()
 
     def entity_of(self, text: str) -> Entity | None:
         """The one entity a text talks about; None for none or several."""
@@ -73,7 +82,7 @@ class FollowUps:
         words = set(_WORD.findall(_FILLER.sub(" ", rest).lower()))
         if not words:
             return None
-        matches = [e for e in self.entities if words <= self._own_words[e.name] | {"engineer", "engineers"}]
+        matches = [e for e in self.entities if words <= self._own_words[e.name] | self._shared_words]
         matches = [e for e in matches if words & self._own_words[e.name]]
         return matches[0] if len(matches) == 1 else None
 
@@ -140,6 +149,11 @@ class FollowUps:
             return last
         if entity or (len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1):
             return question
+        named_last = [e for e in self.entities if e.mentioned_in(last)]
+        if named_last and len(self.entities) == 2 and _COMPARING.search(last):
+            named_last = self.entities  # "AI vs ML engineers" compares the pair
+        if len(named_last) >= 2 and _WHICH_ONE.match(rest):
+            return f"{question} ({' or '.join(e.plural for e in named_last)})"
         if last_entity and _ONE.search(question):
             return self._one(question, last_entity)
         # Pronouns point at the last entity talked about; a final "it" at the last question's topic.

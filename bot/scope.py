@@ -190,8 +190,8 @@ _DEFINED_TERM = re.compile(
 
 def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     """How an article defines ``term``: as a sentence's subject with a copula ("Toil is…") or an apposition
-    ("Error budgets, the amount…"), or glossed in parentheses ("Edge AI (deploying AI on IoT devices…)", not
-    "(e.g., …)" examples or a bare abbreviation). An abbreviation in parentheses after its expansion ("Service
+    ("Error budgets, the amount…"), or glossed in parentheses ("Edge AI (deploying AI on IoT devices…)", "…track
+    KPIs (the handful of numbers…)", not "(e.g., …)" examples or a bare abbreviation). An abbreviation in parentheses after its expansion ("Service
     Level Indicators (SLIs)") answers only what it stands for."""
     words = re.findall(r"[A-Za-z0-9+#]+", term)
     if not words or len(words) > 4:
@@ -200,7 +200,10 @@ def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     start = r"^(?:[-*]\s+|\d+\.\s+)?(?:(?:an?|the)\s+)?"  # a sentence's or a list item's first words
     subject = rf"{start}{name}(?:\s+(?:is|are|refers?\s+to|means)\b|,\s+(?:an?|the)\s)"
     gloss = rf"{start}{name}\s+\((?!e\.g\.|i\.e\.)[^)\s]+\s[^)]+\)"
-    alternatives = [subject, gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
+    # Mid-sentence, after a lower-case word (not "Edge AI (…)" for "AI"), a gloss opens like a description:
+    # "…track KPIs (the handful of numbers…)".
+    inner_gloss = rf"(?-i:\b[a-z]+)\s+{name}\s+\((?:the|an?|who|which|that|[a-z]+ing)\s[^)]+\)"
+    alternatives = [subject, gloss, inner_gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
     return re.compile("|".join(alternatives), re.I | re.M)
 
 

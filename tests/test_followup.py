@@ -241,3 +241,26 @@ def test_become_one_names_the_entity_talked_about(question: str, previous: list[
 )
 def test_a_final_it_carries_the_last_questions_topic(question, previous, expected):
     assert resolve(question, [previous]) == expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        ("AI vs ML engineers", "which one is more technical?", f"which one is more technical? ({AI} or {ML})"),
+        ("how do AI and ML engineers differ?", "who earns more?", f"who earns more? ({AI} or {ML})"),
+        # One entity before: "which one" is one of the things it asked about, not an entity.
+        ("what skills does an AI engineer need?", "which one should I learn first?", "which one should I learn first?"),
+    ],
+)
+def test_which_one_after_two_entities_is_one_of_them(previous: str, question: str, expected: str) -> None:
+    assert resolve(question, [previous]) == expected
+
+
+def test_the_head_noun_the_entities_share_leaves_a_follow_up_bare() -> None:
+    """ "and the UI designers?" names an entity by its own word and the head noun both names share, on any
+    article (it used to be "engineer" only)."""
+    folder = Path(__file__).resolve().parent / "fixtures" / "ux-vs-ui" / "corpus"
+    followups = FollowUps(load_profile(folder, load_corpus(folder)))
+    assert (
+        followups.resolve("and the UI designers?", ["what do UX designers deliver?"]) == "what do UI Designers deliver?"
+    )

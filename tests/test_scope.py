@@ -158,6 +158,19 @@ def test_what_the_article_defines(bot, question, defined):
     assert bot.scope.defines(question) is defined
 
 
+def test_a_gloss_in_the_middle_of_a_sentence_defines_its_term(tmp_path):
+    (tmp_path / "a.md").write_text(
+        "# Analysts\n\nAnalysts build dashboards to track KPIs (the handful of numbers a business watches most "
+        "closely), such as revenue. They use Python (and R) daily.\n",
+        encoding="utf-8",
+    )
+    from bot.scope import _term_pattern
+
+    text = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert _term_pattern("KPIs", False).search(text)
+    assert not _term_pattern("Python", False).search(text)  # "(and R)" adds, it does not describe
+
+
 def test_a_definition_the_article_gives_is_answered(bot):
     reply = bot.ask("What is Edge AI?")
     assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
