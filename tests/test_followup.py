@@ -247,7 +247,8 @@ def test_a_final_it_carries_the_last_questions_topic(question, previous, expecte
     ("previous", "question", "expected"),
     [
         ("AI vs ML engineers", "which one is more technical?", f"which one is more technical? ({AI} or {ML})"),
-        ("how do AI and ML engineers differ?", "who earns more?", f"who earns more? ({AI} or {ML})"),
+        ("how do AI and ML engineers differ?", "who uses XGBoost?", f"who uses XGBoost? ({AI} or {ML})"),
+        ("how do AI and ML engineers differ?", "who earns more?", "who earns more?"),
         # One entity before: "which one" is one of the things it asked about, not an entity.
         ("what skills does an AI engineer need?", "which one should I learn first?", "which one should I learn first?"),
     ],
