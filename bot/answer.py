@@ -171,6 +171,7 @@ class Composer:
         self.roadmap = [u.id for u in index.units if u.kind == "sentence" and describes_document(u.text)]
         # Heading words that say what a section is about: not numbers, stopwords, entity names or the words of
         # a comparison ("SRE vs. DevOps Engineer: What's the Difference?" names no topic of its own).
+        qualifiers = _word_stems("heading_qualifiers.txt")  # "Key Skills of…" names skills
         self.heading_stems = {
             section: {
                 stem(t)
@@ -179,6 +180,7 @@ class Composer:
                 if t.isalpha() and len(t) > 2 and (t not in STOPWORDS or len(t) >= 5) and not _COMPARE.fullmatch(t)
             }
             - self.entity_stems
+            - qualifiers
             for section in self.sections
         }
         # A list whose items are the headings of numbered subsections: section → the subsections' paths.

@@ -267,3 +267,17 @@ def test_sentences_about_the_document_are_told_from_sentences_about_the_role():
     assert not asks_about_document("what's the conclusion of the article?", set())  # the closing rule's
     assert not asks_about_document("what does the article say about salaries?", set())
     assert not asks_about_document("what is an AI engineer?", set())
+
+
+def test_a_heading_qualifier_does_not_hide_its_section(bot):
+    """ "Key Skills of a Product Manager" is named by "what skills does a product manager need?": "key"
+    qualifies the topic (bot/data/heading_qualifiers.txt), it is not part of it."""
+    from bot.evaluation import bot_for, load_sets
+
+    third = bot_for(next(s for s in load_sets() if s.name == "third-article"), bot)
+    named = third.composer._named_section("what skills does a product manager need?")
+    assert named == "Key Skills of a Product Manager"
+    assert (
+        third.composer._named_section("what are the key responsibilities?")
+        == "Key Responsibilities of a Product Manager"
+    )
