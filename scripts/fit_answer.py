@@ -6,7 +6,9 @@
 Every answerable turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is resolved,
 embedded and retrieved once; then each point of a small grid of ``AnswerParams`` composes its
 answer, scored by the mean of first-unit accuracy, unit precision and unit recall against the turn's
-gold units and the share of answers holding every expected fact. The best point is written with this command and the held-out gold figures.
+gold units and the share of answers holding every expected fact. The best point is written with this command
+and the held-out gold figures, unless its gain over the committed weights is within one standard error of the
+paired per-turn difference: then the committed weights stay (a refit does not chase noise).
 """
 
 from __future__ import annotations
@@ -58,19 +60,29 @@ def has_facts(answer: str, expect: list) -> bool:
     return all(any(o.lower() in answer for o in ([f] if isinstance(f, str) else f)) for f in expect)
 
 
-def score(turns: list[tuple], params: AnswerParams, encode) -> float:
-    """The mean of first-unit accuracy, unit precision, unit recall and the share of answers holding every
-    expected fact: the gold measures reward quoting the right units, the facts that none is left out."""
-    first, precision, recall, facts = [], [], [], []
+def turn_scores(turns: list[tuple], params: AnswerParams, encode) -> list[float]:
+    """Each turn's mean of first unit right, unit precision, unit recall and every expected fact present: the
+    gold measures reward quoting the right units, the facts that none is left out."""
+    scores = []
     for chatbot, question, vector, hits, gold, expect in turns:
         chatbot.composer.params = params
         units = chatbot.composer.compose(question, vector, hits, encode)
         quoted = [u.id for u in units]
-        first.append(bool(quoted) and quoted[0] in gold)
-        precision.append(len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0)
-        recall.append(len(set(quoted) & set(gold)) / len(gold))
-        facts.append(has_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect))
-    return statistics.mean(map(statistics.mean, (first, precision, recall, facts)))
+        first = bool(quoted) and quoted[0] in gold
+        precision = len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0
+        recall = len(set(quoted) & set(gold)) / len(gold)
+        facts = has_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect)
+        scores.append((first + precision + recall + facts) / 4)
+    return scores
+
+
+def clearly_better(new: list[float], old: list[float]) -> bool:
+    """Does ``new`` beat ``old`` on the same turns by more than one standard error of the paired difference?
+    A smaller gain is noise: chasing it would swap the weights on every refit."""
+    differences = [a - b for a, b in zip(new, old, strict=True)]
+    if len(differences) < 2:
+        return statistics.fmean(differences) > 0
+    return statistics.fmean(differences) > statistics.stdev(differences) / len(differences) ** 0.5
 
 
 def main() -> None:
@@ -95,16 +107,25 @@ def main() -> None:
     results = []
     for values in itertools.product(*GRID.values()):
         params = AnswerParams(**dict(zip(GRID, values, strict=True)))
-        results.append((score(turns, params, encode), values, params))
+        per_turn = turn_scores(turns, params, encode)
+        results.append((statistics.fmean(per_turn), values, params, per_turn))
     # Ties go to the point nearest the grid's middle (the least extreme weights).
     middle = [v[len(v) // 2] for v in GRID.values()]
-    best_score, _, best = max(
+    best_score, _, best, best_turns = max(
         results, key=lambda r: (round(r[0], 6), -sum(abs(a - b) for a, b in zip(r[1], middle, strict=True)))
     )
     print(
         f"grid of {len(results)} points on {len(turns)} answerable training turns of {', '.join(s.name for s in train)}"
     )
     print(f"best: {asdict(best)}  training score {best_score:.4f} (mean of first-unit, precision, recall, facts)")
+    for point_score, values, *_ in sorted(results, key=lambda r: -r[0])[:6]:
+        print(f"  {point_score:.4f}  {dict(zip(GRID, values, strict=True))}")
+    # The committed weights stay unless the best point is clearly better on these turns.
+    committed = AnswerParams.load()
+    incumbent = next((r for r in results if r[2] == committed), None)
+    if incumbent is not None and incumbent[2] != best and not clearly_better(best_turns, incumbent[3]):
+        print(f"keeping the committed {asdict(committed)} (score {incumbent[0]:.4f}): the best point's gain is noise")
+        best_score, best = incumbent[0], committed
 
     figures = {}
     for eval_set in sets:

@@ -15,7 +15,7 @@ from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
 FLOORS = {
     # set: (answer, refusal, follow-up) accuracy floors
     "article-train": (0.80, 0.95, 0.95),
-    "article-heldout": (0.85, 0.90, 0.75),
+    "article-heldout": (0.85, 0.95, 0.75),
     "real-heldout": (0.75, 0.88, None),
     "second-article": (0.72, 0.90, 0.80),
     "third-article": (0.85, 0.95, 0.90),
@@ -87,3 +87,15 @@ def test_accuracy_stays_above_its_floor(reports, name):
 
 def test_answers_stay_short(reports):
     assert reports["article-heldout"].summary()["median_answer_chars"] <= 300
+
+
+def test_a_refit_keeps_the_committed_answer_weights_unless_clearly_beaten():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from fit_answer import clearly_better
+
+    assert not clearly_better([0.5, 0.6, 0.5, 0.6], [0.5, 0.6, 0.5, 0.5])  # one turn better: within the noise
+    assert clearly_better([1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.1])
+    assert not clearly_better([0.5, 0.5], [0.6, 0.6])
