@@ -181,6 +181,7 @@ class Composer:
             }
             - self.entity_stems
             - qualifiers
+            - self.definition_words  # "What Does a UX Designer Do?" asks what the entity is: no topic of its own
             for section in self.sections
         }
         # A list whose items are the headings of numbered subsections: section → the subsections' paths.

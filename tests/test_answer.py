@@ -281,3 +281,13 @@ def test_a_heading_qualifier_does_not_hide_its_section(bot):
         third.composer._named_section("what are the key responsibilities?")
         == "Key Responsibilities of a Product Manager"
     )
+
+
+def test_a_heading_that_only_asks_what_an_entity_does_is_no_topic(bot):
+    """ "What Does a UX Designer Do?" names no topic besides the entity: "what does a UX designer do?" is a
+    definition question, answered with the article's "A UX Designer is a designer who…"."""
+    from bot.evaluation import bot_for, load_sets
+
+    fifth = bot_for(next(s for s in load_sets() if s.name == "fifth-article"), bot)
+    assert fifth.composer._named_section("what does a UX designer do?") is None
+    assert fifth.ask("what does a UX designer do?").answer.startswith("A UX Designer is a designer who studies")
