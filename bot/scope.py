@@ -403,6 +403,8 @@ class ScopeJudge:
         phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
         named = [e for e in self.profile.entities if e.mentioned_in(question)] or self.profile.entities
         for unit in self.index.units:
+            if unit.kind == "row":
+                continue  # a row names the entities only in its header: "Works Closely With: Data engineers…"
             rest = unit.text
             for entity in self.profile.entities:
                 rest = entity.pattern.sub(" ", rest)
