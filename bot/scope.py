@@ -176,7 +176,10 @@ _COMPARATIVE = re.compile(
 )
 
 
-_DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are|does)\b(?!.*\b(?:do|use|need)\b)|define\b|meaning of\b)", re.I)
+_DEFINITION = re.compile(
+    r"^\s*(?:what\s+(?:is|are|does)\b(?!.*\b(?:do|use|need)\b)|define\b|meaning of\b|\S+(?:\s+\S+){0,3}\s+(?:meaning|definition)\W*$)",
+    re.I,
+)
 
 
 # What a definition question asks about: "what is an error budget?" → "error budget"; "what does SLI stand
@@ -186,6 +189,10 @@ _DEFINED_TERM = re.compile(
     r"(?:\s+(?P<expansion>stand\s+for)|\s+(?:mean|means)|\s+in\s+.*)?\s*[?.!]*\s*$",
     re.I,
 )
+
+
+# "KPIs meaning?", "error budget definition": the term first.
+_TERM_MEANING = re.compile(r"^\s*(?:(?:an?|the)\s+)?(?P<term>\S+(?:\s+\S+){0,3}?)\s+(?:meaning|definition)\W*$", re.I)
 
 
 def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
@@ -332,8 +339,8 @@ class ScopeJudge:
 
     def defines(self, question: str) -> bool:
         """Does the article define what the definition question asks about (see ``_term_pattern``)?"""
-        match = _DEFINED_TERM.match(question)
-        pattern = _term_pattern(match.group("term"), bool(match.group("expansion"))) if match else None
+        match = _DEFINED_TERM.match(question) or _TERM_MEANING.match(question)
+        pattern = _term_pattern(match.group("term"), bool(match.groupdict().get("expansion"))) if match else None
         return pattern is not None and any(pattern.search(text) for text in self._sentences)
 
     def decide(self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder) -> ScopeDecision:

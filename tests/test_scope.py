@@ -152,6 +152,8 @@ def test_the_committed_scope_model_is_boosted_trees_on_the_current_features(bot)
         ("What is machine learning?", False),  # used throughout, never defined
         ("What are AI chatbots?", False),  # "(e.g., ChatGPT, Siri)" gives examples, not a definition
         ("what is AI?", False),  # "Edge AI (…)" defines Edge AI, not AI
+        ("edge AI meaning?", True),  # the term first
+        ("machine learning definition", False),
     ],
 )
 def test_what_the_article_defines(bot, question, defined):
