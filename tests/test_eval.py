@@ -20,8 +20,8 @@ FLOORS = {
     "second-article": (0.72, 0.90, 0.80),
     "third-article": (0.85, 0.95, 0.90),
     "fourth-article": (0.80, 0.95, 0.85),
-    "fifth-article": (0.60, 0.80, 0.60),
-    "sixth-article": (0.68, 0.70, 0.60),
+    "fifth-article": (0.70, 0.88, 0.65),
+    "sixth-article": (0.70, 0.80, 0.65),
 }
 SETS = {s.name: s for s in load_sets()}
 
