@@ -57,7 +57,7 @@ class FollowUps:
         self._own_words = {
             e.name: words[e.name] - set().union(*(w for n, w in words.items() if n != e.name)) for e in self.entities
         }
-        # The head noun every entity's name shares ("engineer", "designers"): "the ML engineers?" is still bare.
+        # The head noun every entity's name shares ("engineer", "designers"): "the UI designers?" is still bare.
         self._shared_words = set.intersection(*words.values()) if words else set()
 
     def entity_of(self, text: str) -> Entity | None:
@@ -153,7 +153,7 @@ class FollowUps:
             return question
         named_last = [e for e in self.entities if e.mentioned_in(last)]
         if named_last and len(self.entities) == 2 and _COMPARING.search(last):
-            named_last = self.entities  # "AI vs ML engineers" compares the pair
+            named_last = self.entities  # "UX vs UI designers" compares the pair
         if len(named_last) >= 2 and _WHICH_ONE.match(rest):
             return f"{question} ({' or '.join(e.plural for e in named_last)})"
         if last_entity and _ONE.search(question):
