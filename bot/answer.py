@@ -35,7 +35,7 @@ from .chunking import PATH_SEPARATOR, Unit, markdown_table
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
-from .text import STOPWORDS, asks_about_document, describes_document, stem, stems, tokens
+from .text import STOPWORDS, asks_about_document, describes_document, stem, stems, tokens, word_list
 
 PARAMS_FILE = DATA_DIR / "answer_params.json"
 
@@ -95,9 +95,8 @@ class ScoredUnit:
 
 
 def _word_stems(name: str) -> frozenset[str]:
-    """The stems of a word list in bot/data (one word per line, # comments)."""
-    lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
-    return frozenset(stem(w.strip()) for w in lines if w.strip() and not w.startswith("#"))
+    """The stems of a word list in bot/data."""
+    return frozenset(stem(w) for w in word_list(name))
 
 
 def _points_ahead(unit: Unit) -> bool:

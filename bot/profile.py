@@ -13,12 +13,12 @@ import hashlib
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from .corpus import PROFILE_FILE, Document
 from .errors import CorpusError
-from .text import STOPWORDS
+from .text import STOPWORDS, word_list
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,11 +73,9 @@ _DETERMINERS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
 def role_nouns() -> frozenset[str]:
     """Head nouns of job titles (bot/data/role_nouns.txt)."""
-    lines = (DATA_DIR / "role_nouns.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+    return word_list("role_nouns.txt")
 
 
 def load_wording() -> dict[str, str]:

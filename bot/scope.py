@@ -33,7 +33,7 @@ from .embeddings import Embedder
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Profile
 from .retrieval import Hit
-from .text import STOPWORDS, asks_about_document, describes_document, edit_distance_at_most_one, stem, tokens
+from .text import STOPWORDS, asks_about_document, describes_document, edit_distance_at_most_one, stem, tokens, word_list
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -100,18 +100,14 @@ def rarity(word: str) -> float:
     return min(4.0, max(0.0, 6.0 - zipf))
 
 
-@lru_cache(maxsize=1)
 def closing_words() -> frozenset[str]:
     """Words asking for the article's conclusion or a summary (bot/data/closing_words.txt)."""
-    lines = (DATA_DIR / "closing_words.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+    return word_list("closing_words.txt")
 
 
-@lru_cache(maxsize=1)
 def framing_words() -> frozenset[str]:
     """Words about the document or the conversation, not a topic (bot/data/framing_words.txt)."""
-    lines = (DATA_DIR / "framing_words.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+    return word_list("framing_words.txt")
 
 
 @dataclass

@@ -15,14 +15,15 @@ from .errors import EmptyQuestionError
 _TOKEN = re.compile(r"[a-z0-9]+(?:[+#]+|(?:[.'’-][a-z0-9]+)*)")
 
 
-def _load_stopwords() -> frozenset[str]:
-    """A maintained English stopword list (bot/data/stopwords.txt; provenance in its first line)."""
-    path = Path(__file__).resolve().parent / "data" / "stopwords.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+@lru_cache(maxsize=16)
+def word_list(name: str) -> frozenset[str]:
+    """A word list in bot/data (one word per line, # comments)."""
+    path = Path(__file__).resolve().parent / "data" / name
+    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and w[0] != "#")
 
 
-STOPWORDS = _load_stopwords()
+# A maintained English stopword list (provenance in the file's first line).
+STOPWORDS = word_list("stopwords.txt")
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -83,13 +84,6 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word)
-
-
-@lru_cache(maxsize=8)
-def word_list(name: str) -> frozenset[str]:
-    """A word list in bot/data (one word per line, # comments)."""
-    path = Path(__file__).resolve().parent / "data" / name
-    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and w[0] != "#")
 
 
 def document_words() -> frozenset[str]:
