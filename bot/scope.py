@@ -484,7 +484,11 @@ def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
     with (DATA_DIR / "out_of_scope.toml").open("rb") as handle:
         topics = tomllib.load(handle)["topic"]
     roles = [e.plural for e in profile.entities] or ["people in this field"]
-    return [(t["label"], q.format(role=role)) for t in topics for q in t["questions"] for role in roles]
+    phrasings = [(t["label"], q.format(role=role)) for t in topics for q in t["questions"] for role in roles]
+    if len(profile.entities) >= 2:  # "Who earns more, {pair}?": the compared entities named together
+        pair = " or ".join(e.plural for e in profile.entities[:2])
+        phrasings += [(t["label"], q.format(pair=pair)) for t in topics for q in t.get("pair_questions", [])]
+    return phrasings
 
 
 def _exemplars() -> list[tuple[str, bool]]:

@@ -37,6 +37,24 @@ def test_refusal_names_the_missing_topic_in_plain_words(bot):
     )
 
 
+@pytest.mark.parametrize(
+    "question", ["which one pays better, AI engineers or ML engineers?", "Do ML engineers earn more than AI engineers?"]
+)
+def test_a_pay_question_naming_both_roles_is_not_taken_for_the_comparison(bot, question):
+    # The comparison sentence shares every content word but the pay verb; the out-of-scope phrasings that name
+    # both entities ("Who earns more, A or B?", bot/data/out_of_scope.toml) keep it from answering.
+    reply = bot.ask(question)
+    assert not reply.in_scope
+    assert reply.answer.startswith("The article doesn't discuss pay or salaries")
+
+
+def test_out_of_scope_phrasings_name_the_pair_too(bot):
+    from bot.scope import probes_for
+
+    texts = [p.text for p in probes_for(bot.profile, []) if p.kind == "topic"]
+    assert "Who earns more, AI Engineers or ML Engineers?" in texts
+
+
 @pytest.mark.parametrize("question", ["AI researcher vs AI engineer", "data scientist vs ML engineer"])
 def test_a_role_the_article_does_not_compare_is_named_not_swapped(bot, question):
     reply = bot.ask(question)
