@@ -150,13 +150,16 @@ class Chatbot:
         resolved, asked_again = self.followups.resolution(self._standalone(text), previous)
         t_resolve = time.perf_counter()
 
-        vector = self.embedder.encode([resolved])[0]
+        # The words the article lacks are embedded with the question, in the same pass (see bot/minilm.py).
+        absent = self.scope.absent_terms(resolved)
+        vectors = self.embedder.encode([resolved, *absent])
+        vector, word_vectors = vectors[0], dict(zip(absent, vectors[1:], strict=True))
         t_embed = time.perf_counter()
         # Every chunk gets its scores (the article is small), so any passage an answer quotes has one.
         hits = self.retriever.search(resolved, vector, k=len(self.index.chunks))
         t_retrieve = time.perf_counter()
 
-        decision = self.scope.decide(resolved, vector, hits, self.embedder)
+        decision = self.scope.decide(resolved, vector, hits, self.embedder, word_vectors)
         if not decision.in_scope and asked_again and not decision.other_entities:
             decision = self._as_answered(decision, asked_again)
         if decision.in_scope:

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors", "modules.json")
+# Texts are embedded packed into sequences of about this many tokens: attention is computed over the whole
+# pack, so its cost grows with the square of this number, while each pass has a fixed cost in NumPy calls.
+PACK_TOKENS = 256
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -122,40 +125,55 @@ class NumpyMiniLM:
         return self.encode_tokens(self.tokenizer.encode_batch(list(texts)), len(texts))
 
     def encode_tokens(self, encodings: list, count: int) -> np.ndarray:
-        """Embed texts already run through ``self.tokenizer`` (callers may tokenize under a lock)."""
+        """Embed texts already run through ``self.tokenizer`` (callers may tokenize under a lock).
+
+        The texts are packed into one sequence, not padded to a batch: each token attends only to the tokens
+        of its own text and its positions restart at 0, so every text gets exactly the vector it would get
+        alone. A question and a few short words then cost one pass of the question's length plus theirs, where
+        a padded batch would run every word at the question's length.
+        """
         if count == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((count, length), dtype=np.int64)
-        mask = np.zeros((count, length), dtype=np.float32)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1.0
-        hidden = self._forward(ids, mask)
-        pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        groups: list[list] = [[]]
+        for encoding in encodings:  # packs of at most PACK_TOKENS tokens (a longer text goes alone)
+            if groups[-1] and sum(len(e.ids) for e in groups[-1]) + len(encoding.ids) > PACK_TOKENS:
+                groups.append([])
+            groups[-1].append(encoding)
+        return np.concatenate([self._encode_pack(group) for group in groups])
+
+    def _encode_pack(self, encodings: list) -> np.ndarray:
+        lengths = [len(e.ids) for e in encodings]
+        ids = np.concatenate([np.asarray(e.ids, dtype=np.int64) for e in encodings])
+        positions = np.concatenate([np.arange(n) for n in lengths])
+        segment = np.repeat(np.arange(len(encodings)), lengths)
+        hidden = self._forward(ids, positions, segment)
+        pooled = np.add.reduceat(hidden, np.cumsum([0, *lengths[:-1]]), axis=0) / np.asarray(
+            lengths, dtype=np.float32
+        )[:, None]
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward(self, ids: np.ndarray, positions: np.ndarray, segment: np.ndarray) -> np.ndarray:
+        """The last hidden state of a packed sequence: (tokens, hidden size)."""
         w, eps = self.w, self.eps
-        batch, length = ids.shape
         x = (
             w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length][None]
+            + w["embeddings.position_embeddings.weight"][positions]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+        total = len(ids)
         head_dim = self.dimension // self.heads
-        bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
-        x = x.reshape(batch * length, self.dimension)  # dense layers as plain 2-D matrix products
+        # Block-diagonal attention: a token sees only its own text's tokens.
+        bias = np.where(segment[:, None] == segment[None, :], 0.0, np.finfo(np.float32).min).astype(np.float32)
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
             qkv = x @ w[p + "attention.self.qkv.weight"] + w[p + "attention.self.qkv.bias"]
-            q, k, v = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
-            scores = q @ k.transpose(0, 1, 3, 2) + bias
+            q, k, v = qkv.reshape(total, 3, self.heads, head_dim).transpose(1, 2, 0, 3)
+            scores = q @ k.transpose(0, 2, 1) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, self.dimension)
+            context = (scores @ v).transpose(1, 0, 2).reshape(total, self.dimension)
             attn = context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
             x = _layer_norm(
                 x + attn, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps
@@ -164,5 +182,4 @@ class NumpyMiniLM:
             inner = 0.5 * inner * (1.0 + _erf(inner * np.float32(1.0 / np.sqrt(2.0))))
             out = inner @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
             x = _layer_norm(x + out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
-        x = x.reshape(batch, length, self.dimension)
         return x

@@ -288,20 +288,36 @@ class ScopeJudge:
 
     # -- the decision ----------------------------------------------------------------------------------------
 
+    def absent_terms(self, question: str) -> list[str]:
+        """The question's key terms the article does not use (nor a stem or a misspelling of one): the words
+        whose vectors ``features`` compares with the article's vocabulary."""
+        return [t for t in self.key_terms(question) if not self._present(t)]
+
     def features(
-        self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder, exclude: str = ""
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        embedder: Embedder,
+        exclude: str = "",
+        word_vectors: dict[str, np.ndarray] | None = None,
     ) -> tuple[dict[str, float], list[str], list[str]]:
         """The model's inputs, the key terms and the ones the article lacks.
 
-        ``exclude`` leaves one labelled question out of the neighbours' vote (the fit's leave-one-out).
+        ``exclude`` leaves one labelled question out of the neighbours' vote (the fit's leave-one-out);
+        ``word_vectors`` holds vectors of ``absent_terms`` already embedded.
         """
         terms = self.key_terms(question)
         absent = [t for t in terms if not self._present(t)]
         cover = {t: 1.0 for t in terms if t not in absent}
         if absent:
-            # The words the article lacks literally get their own, separate pass: batched with the question
-            # they would be padded to its length, tripling the work for a typical refusal.
-            best = (embedder.encode(absent) @ self.index.vocabulary_vectors.T).max(axis=1)
+            # The words the article lacks: are they synonyms of article words? Their vectors usually come
+            # embedded with the question (``absent_terms``, one packed pass); otherwise they are embedded here.
+            given = word_vectors or {}
+            missing_vectors = [t for t in absent if t not in given]
+            if missing_vectors:
+                given = given | dict(zip(missing_vectors, embedder.encode(missing_vectors), strict=True))
+            best = (np.stack([given[t] for t in absent]) @ self.index.vocabulary_vectors.T).max(axis=1)
             for term, b in zip(absent, best, strict=True):
                 cover[term] = 1.0 if b >= WORD_SYNONYM else 0.5 if b >= WORD_MATCH else 0.0
         weights = {t: rarity(t) for t in terms}
@@ -339,8 +355,15 @@ class ScopeJudge:
         pattern = _term_pattern(match.group("term"), bool(match.groupdict().get("expansion"))) if match else None
         return pattern is not None and any(pattern.search(text) for text in self._sentences)
 
-    def decide(self, question: str, vector: np.ndarray, hits: list[Hit], embedder: Embedder) -> ScopeDecision:
-        features, terms, uncovered = self.features(question, vector, hits, embedder)
+    def decide(
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        embedder: Embedder,
+        word_vectors: dict[str, np.ndarray] | None = None,
+    ) -> ScopeDecision:
+        features, terms, uncovered = self.features(question, vector, hits, embedder, word_vectors=word_vectors)
         others = self.other_entities(question)
         if others:
             names = " and ".join(e.plural for e in self.profile.entities)

@@ -13,7 +13,7 @@ from bot import config
 from bot.chunking import chunk_documents
 from bot.corpus import load_corpus
 from bot.embeddings import FastEmbedder, SentenceTransformerEmbedder, get_embedder, resolve_model
-from bot.minilm import NumpyMiniLM, is_supported
+from bot.minilm import PACK_TOKENS, NumpyMiniLM, is_supported
 
 ODD_INPUTS = [
     "",
@@ -60,7 +60,7 @@ def test_bundled_model_is_supported() -> None:
 
 
 def _one_at_a_time(embedder: FastEmbedder, texts: list[str]) -> np.ndarray:
-    # How queries are embedded; it also avoids padding every text to the longest one, which is slow in NumPy.
+    # Each text in a pass of its own: the reference the packed batches are checked against.
     return np.vstack([embedder.encode([text]) for text in texts])
 
 
@@ -79,11 +79,23 @@ def test_same_vectors_on_odd_inputs(reference, fast) -> None:
 
 
 def test_batch_gives_the_same_vectors_as_one_at_a_time(fast, article_texts) -> None:
-    texts = article_texts[:6] + ODD_INPUTS[:5]  # mixed lengths: padding must not leak into the mean
+    # Mixed lengths packed into one sequence: no text may attend to another's tokens or share its mean.
+    texts = article_texts[:6] + ODD_INPUTS[:5]
     batch = fast.encode(texts)
     single = _one_at_a_time(fast, texts)
     assert _cosines(batch, single).min() > 0.99999
     np.testing.assert_allclose(batch, single, atol=1e-5)
+
+
+def test_a_batch_across_several_packs_keeps_each_vector(reference, fast, article_texts) -> None:
+    # More tokens than one pack holds, a text that fills a pack on its own, and words after it.
+    texts = article_texts + [ODD_INPUTS[-1], "nutshell", "badge", "R"]
+    lengths = [len(e.ids) for e in fast.encoder.tokenizer.encode_batch(texts)]
+    assert sum(lengths) > 3 * PACK_TOKENS and max(lengths) >= PACK_TOKENS
+    batch = fast.encode(texts)
+    assert batch.shape == (len(texts), 384)
+    np.testing.assert_allclose(batch, _one_at_a_time(fast, texts), atol=1e-5)
+    assert _cosines(batch, reference.encode(texts)).min() > 0.9999
 
 
 def test_vectors_are_unit_length_and_discriminate(fast) -> None:
