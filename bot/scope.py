@@ -232,9 +232,16 @@ class ScopeJudge:
     def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
         """The out-of-scope phrasings and labelled neighbours to compare questions with (the index's own;
         scripts/fit_scope.py passes others while fitting)."""
-        self._topics = [i for i, p in enumerate(probes) if p["kind"] == "topic"]
-        self._neighbours = [i for i, p in enumerate(probes) if p["kind"] == "exemplar"]
-        self._probes, self._probe_vectors = probes, vectors
+        if vectors is None or not len(probes):
+            probes, vectors = [], np.zeros((0, self.index.dimension), dtype=np.float32)
+        topics = [i for i, p in enumerate(probes) if p["kind"] == "topic"]
+        neighbours = [i for i, p in enumerate(probes) if p["kind"] == "exemplar"]
+        # Each kind's vectors as one contiguous matrix, so a question costs one product per kind, no copy.
+        self._topic_vectors = np.ascontiguousarray(vectors[topics])
+        self._topic_labels = [probes[i]["key"] for i in topics]
+        self._neighbour_vectors = np.ascontiguousarray(vectors[neighbours])
+        self._neighbour_keys = [probes[i]["key"] for i in neighbours]
+        self._neighbour_answerable = np.array([1.0 if probes[i]["answerable"] else 0.0 for i in neighbours])
 
     # -- words -------------------------------------------------------------------------------------------
 
@@ -442,11 +449,11 @@ class ScopeJudge:
 
     def topic_similarity(self, vector: np.ndarray) -> tuple[float, str]:
         """The best cosine between the question and the out-of-scope phrasings, and that topic's label."""
-        if not self._topics:
+        if not self._topic_labels:
             return 0.0, ""
-        scores = self._probe_vectors[self._topics] @ vector
+        scores = self._topic_vectors @ vector
         best = int(scores.argmax())
-        return float(scores[best]), self._probes[self._topics[best]]["key"]
+        return float(scores[best]), self._topic_labels[best]
 
     def neighbour_vote(self, vector: np.ndarray, exclude: str = "") -> float:
         """The share of the closest labelled questions that were answerable, weighted by cosine.
@@ -455,22 +462,22 @@ class ScopeJudge:
         profile ("How much does this role make?" → one copy per entity name), so one article's labels carry
         over to another's and the question itself needs no second pass through the model.
         """
-        rows = [i for i in self._neighbours if self._probes[i]["key"] != exclude]
-        if not rows:
+        keys = self._neighbour_keys
+        if not keys:
             return 0.5
-        scores = self._probe_vectors[rows] @ vector
-        order = np.argsort(-scores)
-        chosen, seen = [], set()
-        for position in order:  # one vote per labelled question, by its closest copy
-            key = self._probes[rows[position]]["key"]
+        scores = self._neighbour_vectors @ vector
+        chosen, seen = [], {exclude} if exclude else set()
+        for position in np.argsort(-scores):  # one vote per labelled question, by its closest copy
+            key = keys[position]
             if key not in seen:
                 seen.add(key)
                 chosen.append(position)
-            if len(chosen) == NEIGHBOURS:
-                break
+                if len(chosen) == NEIGHBOURS:
+                    break
+        if not chosen:
+            return 0.5
         weights = np.clip(scores[chosen], 1e-3, None)
-        labels = np.array([1.0 if self._probes[rows[i]]["answerable"] else 0.0 for i in chosen])
-        return float((weights * labels).sum() / weights.sum())
+        return float((weights * self._neighbour_answerable[chosen]).sum() / weights.sum())
 
 
 @dataclass
