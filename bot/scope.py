@@ -312,19 +312,16 @@ class ScopeJudge:
         """The model's inputs, the key terms and the ones the article lacks.
 
         ``exclude`` leaves one labelled question out of the neighbours' vote (the fit's leave-one-out);
-        ``word_vectors`` holds vectors of ``absent_terms`` already embedded.
+        ``word_vectors``, when given, maps exactly ``absent_terms(question)`` to their vectors.
         """
         terms = self.key_terms(question)
-        absent = [t for t in terms if not self._present(t)]
+        absent = list(word_vectors) if word_vectors is not None else [t for t in terms if not self._present(t)]
         cover = {t: 1.0 for t in terms if t not in absent}
         if absent:
             # The words the article lacks: are they synonyms of article words? Their vectors usually come
-            # embedded with the question (``absent_terms``, one packed pass); otherwise they are embedded here.
-            given = word_vectors or {}
-            missing_vectors = [t for t in absent if t not in given]
-            if missing_vectors:
-                given = given | dict(zip(missing_vectors, embedder.encode(missing_vectors), strict=True))
-            best = (np.stack([given[t] for t in absent]) @ self.index.vocabulary_vectors.T).max(axis=1)
+            # embedded with the question (one packed pass); otherwise they are embedded here.
+            vectors = np.stack(list(word_vectors.values())) if word_vectors is not None else embedder.encode(absent)
+            best = (vectors @ self.index.vocabulary_vectors.T).max(axis=1)
             for term, b in zip(absent, best, strict=True):
                 cover[term] = 1.0 if b >= WORD_SYNONYM else 0.5 if b >= WORD_MATCH else 0.0
         weights = {t: rarity(t) for t in terms}

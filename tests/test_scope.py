@@ -205,3 +205,18 @@ def test_a_title_named_only_in_a_table_cell_is_not_discussed(bot):
     sixth = bot_for(next(s for s in load_sets() if s.name == "sixth-article"), bot)
     assert sixth.scope.other_entities("data engineer vs data analyst whats the difference") == ["data engineer"]
     assert not sixth.ask("business analyst vs project manager").in_scope
+
+
+@pytest.mark.parametrize(
+    "question", ["In a nutshell, what separates the two jobs?", "How much do they make?", "What tools do AI engineers use?"]
+)
+def test_absent_words_embedded_with_the_question_give_the_same_features(bot, question):
+    # Chatbot.ask embeds the words the article lacks in the question's own pass; the features must equal
+    # those computed with the words embedded on their own.
+    absent = bot.scope.absent_terms(question)
+    vectors = bot.embedder.encode([question, *absent])
+    hits = bot.retriever.search(question, vectors[0], k=len(bot.index.chunks))
+    packed = bot.scope.features(question, vectors[0], hits, bot.embedder, word_vectors=dict(zip(absent, vectors[1:])))
+    alone = bot.scope.features(question, vectors[0], hits, bot.embedder)
+    assert packed == alone
+    assert ("nutshell" in absent) == ("nutshell" in question)
