@@ -147,9 +147,10 @@ class NumpyMiniLM:
         positions = np.concatenate([np.arange(n) for n in lengths])
         segment = np.repeat(np.arange(len(encodings)), lengths)
         hidden = self._forward(ids, positions, segment)
-        pooled = np.add.reduceat(hidden, np.cumsum([0, *lengths[:-1]]), axis=0) / np.asarray(
-            lengths, dtype=np.float32
-        )[:, None]
+        pooled = (
+            np.add.reduceat(hidden, np.cumsum([0, *lengths[:-1]]), axis=0)
+            / np.asarray(lengths, dtype=np.float32)[:, None]
+        )
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 

@@ -13,7 +13,8 @@ several signals, none of which knows the article's domain:
   (bot/data/out_of_scope.toml: pay, degrees, outlook, a typical day…).
 
 The trees come from ``scripts/fit_scope.py`` (training splits only) and live in
-bot/data/scope_model.json with the command and the held-out figures they gave.
+bot/data/scope_model.json with the command and the held-out figures they gave, beside the numbers the
+evidence is read with (``EvidenceParams``: synonym cosines, the weight floor, passages and neighbours counted).
 """
 
 from __future__ import annotations
@@ -44,27 +45,11 @@ MODEL_FILE = DATA_DIR / "scope_model.json"
 EXEMPLARS_FILE = DATA_DIR / "scope_exemplars.json"
 """Labelled questions from the training splits, entities masked (written by scripts/fit_scope.py)."""
 
-NEIGHBOURS = 5
-"""How many of the closest labelled questions vote on a new one."""
-
-WORD_MATCH = 0.65
-"""A word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")."""
-
-WORD_SYNONYM = 0.80
-"""From this cosine on, an article word is a near-synonym and covers the word fully ("duties" ~ "responsibilities")."""
-
-PASSAGE_DEPTH = 3
-"""The best passages whose words count as "the best passage covers the question"."""
-
 TOPIC_LABEL_MIN = 0.55
 """A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
 
 MISSPELT_STOPWORD_ZIPF = 4.0
 """A word one letter from a stopword is read as a misspelt stopword when it is rarer than this in English."""
-
-MIN_WEIGHT = 2.0
-"""The least informative weight a question's share of missing words is taken over: one rare-ish filler word
-("sort") in a question of common words does not make it 100 % unanswerable."""
 
 FEATURES = (
     "dense",
@@ -128,6 +113,20 @@ class Tree:
         return self.value[node]
 
 
+@dataclass(frozen=True)
+class EvidenceParams:
+    """How the features read the evidence, fitted with the trees: scripts/fit_scope.py picks each value by
+    cross-validation on the training turns from a small grid."""
+
+    match: float = 0.65  # a word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")
+    synonym: float = 0.80  # from this cosine on an article word covers it fully ("duties" ~ "responsibilities")
+    # The least informative weight a question's share of missing words is taken over: one rare-ish filler word
+    # ("sort") in a question of common words does not make it 100 % unanswerable.
+    min_weight: float = 2.0
+    passage_depth: int = 3  # the best passages whose words count as "the best passage covers the question"
+    neighbours: int = 5  # how many of the closest labelled questions vote on a new one
+
+
 @dataclass
 class ScopeModel:
     """Gradient-boosted regression trees over FEATURES (log-loss): answer when the probability reaches
@@ -139,6 +138,7 @@ class ScopeModel:
     trees: list[Tree]
     threshold: float
     provenance: dict = field(default_factory=dict)
+    evidence: EvidenceParams = field(default_factory=EvidenceParams)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> ScopeModel:
@@ -146,7 +146,8 @@ class ScopeModel:
         if data.get("features") != list(FEATURES):
             raise ValueError(f"{path} was fitted on features {data.get('features')}, the code reads {FEATURES}")
         trees = [Tree(**t) for t in data["trees"]]
-        return cls(data["bias"], data["learning_rate"], trees, data["threshold"], data.get("provenance", {}))
+        evidence = EvidenceParams(**data.get("evidence", {}))
+        return cls(data["bias"], data["learning_rate"], trees, data["threshold"], data.get("provenance", {}), evidence)
 
     def probability(self, features: dict[str, float]) -> float:
         # The trees were fitted on float32 copies of the features (scikit-learn's tree dtype): compare those.
@@ -306,12 +307,13 @@ class ScopeJudge:
         vector: np.ndarray,
         hits: list[Hit],
         embedder: Embedder,
-        exclude: str = "",
+        exclude: frozenset[str] = frozenset(),
         word_vectors: dict[str, np.ndarray] | None = None,
     ) -> tuple[dict[str, float], list[str], list[str]]:
         """The model's inputs, the key terms and the ones the article lacks.
 
-        ``exclude`` leaves one labelled question out of the neighbours' vote (the fit's leave-one-out);
+        ``exclude`` leaves labelled questions out of the neighbours' vote (the fit leaves out each turn's own
+        set, so the vote says what it would say of a new set's question);
         ``word_vectors``, when given, maps exactly ``absent_terms(question)`` to their vectors.
         """
         terms = self.key_terms(question)
@@ -322,14 +324,20 @@ class ScopeJudge:
             # embedded with the question (one packed pass); otherwise they are embedded here.
             vectors = np.stack(list(word_vectors.values())) if word_vectors is not None else embedder.encode(absent)
             best = (vectors @ self.index.vocabulary_vectors.T).max(axis=1)
+            evidence = self.model.evidence
             for term, b in zip(absent, best, strict=True):
-                cover[term] = 1.0 if b >= WORD_SYNONYM else 0.5 if b >= WORD_MATCH else 0.0
+                cover[term] = 1.0 if b >= evidence.synonym else 0.5 if b >= evidence.match else 0.0
         weights = {t: rarity(t) for t in terms}
         total = sum(weights.values())
-        missing = sum(weights[t] * (1 - cover[t]) for t in terms) / max(total, MIN_WEIGHT) if total else 0.0
-        passage = set().union(*(self._chunk_stems[h.chunk.id] for h in hits[:PASSAGE_DEPTH])) if hits else set()
+        floor = max(total, self.model.evidence.min_weight)
+        missing = sum(weights[t] * (1 - cover[t]) for t in terms) / floor if total else 0.0
+        passage = (
+            set().union(*(self._chunk_stems[h.chunk.id] for h in hits[: self.model.evidence.passage_depth]))
+            if hits
+            else set()
+        )
         in_passage = sum(weights[t] for t in terms if stem(t) in passage or (cover[t] == 1.0 and t in absent))
-        passage_missing = (total - in_passage) / max(total, MIN_WEIGHT) if total else 0.0
+        passage_missing = (total - in_passage) / floor if total else 0.0
         unit = float((self.index.unit_vectors @ vector).max()) if len(self.index.units) else 0.0
         named = self.profile.entities_in(question)
         features = {
@@ -452,7 +460,7 @@ class ScopeJudge:
         best = int(scores.argmax())
         return float(scores[best]), self._topic_labels[best]
 
-    def neighbour_vote(self, vector: np.ndarray, exclude: str = "") -> float:
+    def neighbour_vote(self, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> float:
         """The share of the closest labelled questions that were answerable, weighted by cosine.
 
         The labelled questions are stored with their entities masked and embedded once per entity of this
@@ -463,13 +471,13 @@ class ScopeJudge:
         if not keys:
             return 0.5
         scores = self._neighbour_vectors @ vector
-        chosen, seen = [], {exclude} if exclude else set()
+        chosen, seen = [], set(exclude)
         for position in np.argsort(-scores):  # one vote per labelled question, by its closest copy
             key = keys[position]
             if key not in seen:
                 seen.add(key)
                 chosen.append(position)
-                if len(chosen) == NEIGHBOURS:
+                if len(chosen) == self.model.evidence.neighbours:
                     break
         if not chosen:
             return 0.5

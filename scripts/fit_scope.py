@@ -3,6 +3,7 @@
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py            # fit, write, evaluate
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --dry-run  # fit and evaluate, write nothing
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --ablate   # CV accuracy without each feature
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_scope.py --search-evidence --dry-run  # also search EvidenceParams
 
 Every turn of the sets marked ``split = "train"`` in tests/eval/sets.toml (except those with
 ``scope_fit = false``) is asked (follow-ups with their conversation; a set on its own corpus by a bot on
@@ -22,7 +23,7 @@ import argparse
 import math
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ from fitting import write_json
 
 from bot import Chatbot
 from bot.evaluation import asked, bot_for, load_cases, load_sets, run
-from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, ScopeModel, Tree, probes_for
+from bot.scope import EXEMPLARS_FILE, FEATURES, MODEL_FILE, EvidenceParams, ScopeModel, Tree, probes_for
+
 
 def training_turns(bot: Chatbot, sets) -> list[tuple[Chatbot, str, bool]]:
     """(the bot that answered, resolved question, answerable) for every training turn; follow-ups resolved
@@ -58,16 +60,76 @@ def use_exemplars(chatbot: Chatbot, exemplars: list[tuple[str, bool]]) -> None:
     chatbot.scope.use_probes([asdict(p) for p in probes], chatbot.embedder.encode([p.text for p in probes]))
 
 
-def feature_rows(turns: list[tuple[Chatbot, str, bool]]) -> tuple[np.ndarray, np.ndarray]:
-    """Each turn's features, its own text left out of the neighbours' vote (leave-one-out)."""
+class CachedEncoder:
+    """The bot's embedder, remembering each text's vector: the evidence search asks for the same words again."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if todo:
+            self.vectors.update(zip(todo, self.embedder.encode(todo), strict=True))
+        return np.stack([self.vectors[t] for t in texts])
+
+
+_encoders: dict[int, CachedEncoder] = {}
+_hits: dict[tuple[int, str], list] = {}
+
+
+def feature_rows(
+    turns: list[tuple[Chatbot, str, bool]], evidence: EvidenceParams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each turn's features, its own text left out of the neighbours' vote (leave-one-out), read with
+    ``evidence`` (the bots' current model's when not given)."""
     rows, labels = [], []
     for bot, question, answerable in turns:
-        vector = bot.embedder.encode([question])[0]
-        hits = bot.retriever.search(question, vector, k=len(bot.index.chunks))
-        features, _, _ = bot.scope.features(question, vector, hits, bot.embedder, exclude=bot.profile.mask(question))
+        encoder = _encoders.setdefault(id(bot), CachedEncoder(bot.embedder))
+        vector = encoder.encode([question])[0]
+        key = (id(bot), question)
+        if key not in _hits:
+            _hits[key] = bot.retriever.search(question, vector, k=len(bot.index.chunks))
+        if evidence is not None:
+            bot.scope.model = replace(bot.scope.model, evidence=evidence)
+        exclude = frozenset([bot.profile.mask(question)])
+        features, _, _ = bot.scope.features(question, vector, _hits[key], encoder, exclude=exclude)
         rows.append([features[name] for name in FEATURES])
         labels.append(1.0 if answerable else 0.0)
     return np.asarray(rows), np.asarray(labels)
+
+
+EVIDENCE_GRID = {
+    "match": (0.55, 0.6, 0.65, 0.7, 0.75),
+    "synonym": (0.75, 0.8, 0.85, 0.9),
+    "min_weight": (1.0, 2.0, 3.0, 4.0),
+    "passage_depth": (1, 2, 3, 5),
+    "neighbours": (3, 5, 7, 9),
+}
+"""The values --search-evidence tries for each of EvidenceParams, one parameter at a time."""
+
+
+def searched_evidence(turns: list[tuple[Chatbot, str, bool]], config: tuple[int, int]) -> EvidenceParams:
+    """The evidence parameters with the best cross-validated balanced accuracy, by coordinate ascent from the
+    committed ones: each parameter in turn takes the grid value that scores best with the others fixed, until a
+    full round changes nothing."""
+    scores: dict[EvidenceParams, float] = {}
+
+    def score(point: EvidenceParams) -> float:
+        if point not in scores:
+            scores[point] = cross_validated(*feature_rows(turns, point), config)
+        return scores[point]
+
+    best = ScopeModel.load().evidence
+    for _ in range(3):
+        before = best
+        for name, values in EVIDENCE_GRID.items():
+            points = [p for v in values if (p := replace(best, **{name: v})).match < p.synonym]
+            best = max(points, key=lambda p: (round(score(p), 4), p == best))  # a tie keeps the current value
+            print(f"  {name:<14} {getattr(best, name)!s:<5} CV balanced accuracy {score(best):.4f}", flush=True)
+        if best == before:
+            break
+    return best
 
 
 def exemplar_list(turns: list[tuple[Chatbot, str, bool]]) -> list[tuple[str, bool]]:
@@ -122,7 +184,9 @@ def cross_validated(x: np.ndarray, y: np.ndarray, config: tuple[int, int], seeds
     return float(np.mean(scores))
 
 
-def exported(model: GradientBoostingClassifier, y: np.ndarray, threshold: float, provenance: dict) -> ScopeModel:
+def exported(
+    model: GradientBoostingClassifier, y: np.ndarray, threshold: float, evidence: EvidenceParams, provenance: dict
+) -> ScopeModel:
     """The fitted trees as plain arrays (bot/scope.py evaluates them without scikit-learn)."""
     trees = []
     for estimator in model.estimators_[:, 0]:
@@ -137,7 +201,7 @@ def exported(model: GradientBoostingClassifier, y: np.ndarray, threshold: float,
             )
         )
     prior = float(y.mean())
-    return ScopeModel(math.log(prior / (1 - prior)), LEARNING_RATE, trees, threshold, provenance)
+    return ScopeModel(math.log(prior / (1 - prior)), LEARNING_RATE, trees, threshold, provenance, evidence)
 
 
 def main() -> None:
@@ -145,6 +209,11 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="fit and report, but do not write the model")
     parser.add_argument(
         "--ablate", action="store_true", help="also print the cross-validated accuracy without each feature, then stop"
+    )
+    parser.add_argument(
+        "--search-evidence",
+        action="store_true",
+        help="search the evidence parameters by cross-validation instead of keeping the committed ones",
     )
     args = parser.parse_args()
 
@@ -155,12 +224,18 @@ def main() -> None:
     exemplars = exemplar_list(turns)
     for chatbot in {id(t[0]): t[0] for t in turns}.values():
         use_exemplars(chatbot, exemplars)
-    x, y = feature_rows(turns)
+    evidence = ScopeModel.load().evidence
+    if args.search_evidence and not args.ablate:
+        print(f"evidence parameters, {GRID[0][0]} trees of depth {GRID[0][1]}:")
+        evidence = searched_evidence(turns, GRID[0])
+    x, y = feature_rows(turns, evidence)
     if args.ablate:
         # How features are chosen: one dropped at a time, judged by cross-validation on the training turns.
         config = GRID[1]
-        print(f"CV balanced accuracy with {config[0]} trees of depth {config[1]}, all features: "
-              f"{cross_validated(x, y, config):.3f}")
+        print(
+            f"CV balanced accuracy with {config[0]} trees of depth {config[1]}, all features: "
+            f"{cross_validated(x, y, config):.3f}"
+        )
         for i, name in enumerate(FEATURES):
             print(f"  without {name:<20}{cross_validated(np.delete(x, i, axis=1), y, config):.3f}")
         return
@@ -174,6 +249,7 @@ def main() -> None:
         trees,
         y,
         threshold,
+        evidence,
         {
             "command": "python scripts/fit_scope.py",
             "trained_on": [s.name for s in train],
@@ -190,7 +266,7 @@ def main() -> None:
     assert np.allclose(mine, p, atol=1e-6), "exported trees disagree with scikit-learn"
     print(
         f"fitted on {len(y)} turns of {', '.join(s.name for s in train)}: {config[0]} trees of depth {config[1]}, "
-        f"CV balanced accuracy {scores[config]:.3f}, threshold {threshold:.3f}"
+        f"CV balanced accuracy {scores[config]:.3f}, threshold {threshold:.3f}; evidence {asdict(evidence)}"
     )
     importances = dict(zip(FEATURES, trees.feature_importances_, strict=True))
     for name in sorted(FEATURES, key=lambda n: -importances[n]):
@@ -225,6 +301,7 @@ def main() -> None:
                 "bias": model.bias,
                 "learning_rate": model.learning_rate,
                 "threshold": model.threshold,
+                "evidence": asdict(model.evidence),
                 "trees": [asdict(t) for t in model.trees],
                 "provenance": model.provenance,
             },

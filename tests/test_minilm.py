@@ -89,7 +89,7 @@ def test_batch_gives_the_same_vectors_as_one_at_a_time(fast, article_texts) -> N
 
 def test_a_batch_across_several_packs_keeps_each_vector(reference, fast, article_texts) -> None:
     # More tokens than one pack holds, a text that fills a pack on its own, and words after it.
-    texts = article_texts + [ODD_INPUTS[-1], "nutshell", "badge", "R"]
+    texts = [*article_texts, ODD_INPUTS[-1], "nutshell", "badge", "R"]
     lengths = [len(e.ids) for e in fast.encoder.tokenizer.encode_batch(texts)]
     assert sum(lengths) > 3 * PACK_TOKENS and max(lengths) >= PACK_TOKENS
     batch = fast.encode(texts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -208,7 +209,8 @@ def test_a_title_named_only_in_a_table_cell_is_not_discussed(bot):
 
 
 @pytest.mark.parametrize(
-    "question", ["In a nutshell, what separates the two jobs?", "How much do they make?", "What tools do AI engineers use?"]
+    "question",
+    ["In a nutshell, what separates the two jobs?", "How much do they make?", "What tools do AI engineers use?"],
 )
 def test_absent_words_embedded_with_the_question_give_the_same_features(bot, question):
     # Chatbot.ask embeds the words the article lacks in the question's own pass; the features must equal
@@ -216,7 +218,32 @@ def test_absent_words_embedded_with_the_question_give_the_same_features(bot, que
     absent = bot.scope.absent_terms(question)
     vectors = bot.embedder.encode([question, *absent])
     hits = bot.retriever.search(question, vectors[0], k=len(bot.index.chunks))
-    packed = bot.scope.features(question, vectors[0], hits, bot.embedder, word_vectors=dict(zip(absent, vectors[1:])))
+    packed = bot.scope.features(
+        question, vectors[0], hits, bot.embedder, word_vectors=dict(zip(absent, vectors[1:], strict=True))
+    )
     alone = bot.scope.features(question, vectors[0], hits, bot.embedder)
     assert packed == alone
     assert ("nutshell" in absent) == ("nutshell" in question)
+
+
+def test_the_evidence_parameters_come_from_the_model_file(bot):
+    """The cosines that make an absent word a synonym, the missing-weight floor and the neighbours' count are
+    the model file's (scripts/fit_scope.py --search-evidence), not constants in the code."""
+    from dataclasses import replace
+
+    from bot.scope import MODEL_FILE, EvidenceParams
+
+    committed = json.loads(MODEL_FILE.read_text(encoding="utf-8"))["evidence"]
+    assert bot.scope.model.evidence == EvidenceParams(**committed)
+    question = "In a nutshell, what separates the two jobs?"  # "nutshell" is not in the article
+    vector = bot.embedder.encode([question])[0]
+    hits = bot.retriever.search(question, vector, k=len(bot.index.chunks))
+    model = bot.scope.model
+    try:
+        bot.scope.model = replace(model, evidence=replace(model.evidence, match=0.0, synonym=0.0))
+        every_word_a_synonym = bot.scope.features(question, vector, hits, bot.embedder)[0]
+        bot.scope.model = replace(model, evidence=replace(model.evidence, match=0.99, synonym=1.0))
+        no_synonyms = bot.scope.features(question, vector, hits, bot.embedder)[0]
+    finally:
+        bot.scope.model = model
+    assert every_word_a_synonym["missing"] == 0.0 < no_synonyms["missing"]
