@@ -29,6 +29,18 @@ _OTHER = re.compile(r"\b(?:the\s+)?other\s*(?:one|ones|side|role|job|kind|type|w
 _MORE = re.compile(
     r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I
 )
+# "go on, tell me more about them", "explain that a bit": nothing but asking for more of the last answer.
+_MORE_ONLY = re.compile(
+    r"^(?:\W|\b(?:tell me more|tell me|more|go on|continue|keep going|elaborate|why|how so|explain|details?|please|"
+    r"ok(?:ay)?|so|and|about|on|them|it|that|this|those|these|a bit|a little|further)\b)*$",
+    re.I,
+)
+# "give me some examples", "an example?": examples of what the last question was about.
+_EXAMPLES = re.compile(
+    r"^\W*(?:(?:can|could) you\s+)?(?:(?:give|show|list)(?:\s+me)?\s+|any\s+|what are\s+)?(?:some\s+|an?\s+|more\s+)?"
+    r"examples?(?:\s+of\s+(?:one|them|it|that|those|these))?(?:\s+please)?\W*$",
+    re.I,
+)
 _WORD = re.compile(r"[a-z0-9+#]+")
 # "how do they fix it?", "do they work together on it?": a pronoun object ending the question stands for what
 # the last question was about.
@@ -50,6 +62,7 @@ class FollowUps:
     """Resolves follow-ups for the profile's entities; a corpus without entities gets "tell me more" only."""
 
     def __init__(self, profile: Profile) -> None:
+        self.profile = profile
         self.entities = profile.entities
         # The words that tell one entity from the others ("ml", "machine", "learning" vs "ai", ...): a bare
         # "and ML?" names an entity by them.
@@ -91,7 +104,7 @@ class FollowUps:
     def _with_topic(self, question: str, last: str) -> str:
         """ "how do SREs fix it?" after "what are SREs' performance concerns?" → "how do SREs fix it?
         (performance concerns)": the last question's words besides its entities and stopwords."""
-        if not _IT.search(question):
+        if not (_IT.search(question) or _EXAMPLES.match(question)):
             return question
         rest = last
         for entity in self.entities:
@@ -102,6 +115,8 @@ class FollowUps:
     @staticmethod
     def asks_more(question: str) -> bool:
         """ "tell me more", "go on", "why?": more of the last answer, no new topic."""
+        if _MORE_ONLY.match(question.strip()):
+            return bool(question.strip(" ?.!,"))
         return bool(_MORE.match(question)) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1
 
     def resolve(self, question: str, previous: list[str]) -> str:
@@ -149,8 +164,16 @@ class FollowUps:
         # "tell me more" / "why?": the previous question again.
         if self.asks_more(question):
             return last
-        if entity or (len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1):
+        # "give me some examples": of what the last question asked about.
+        if _EXAMPLES.match(question):
+            return self._with_topic(question, last)
+        # "what about a service designer?": a title the profile does not compare is asked about on its own (the
+        # scope check declines it when the article does not discuss it).
+        if led and not entity and self.profile.other_titles(rest):
             return question
+        if entity or (len(self.entities) > 1 and sum(e.mentioned_in(question) for e in self.entities) > 1):
+            # "how do UX designers use it?" after "what is information architecture?": "it" is that topic.
+            return self._with_topic(question, last) if entity else question
         named_last = [e for e in self.entities if e.mentioned_in(last)]
         if named_last and len(self.entities) == 2 and _COMPARING.search(last):
             named_last = self.entities  # "UX vs UI designers" compares the pair

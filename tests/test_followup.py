@@ -265,3 +265,34 @@ def test_the_head_noun_the_entities_share_leaves_a_follow_up_bare() -> None:
     assert (
         followups.resolve("and the UI designers?", ["what do UX designers deliver?"]) == "what do UI Designers deliver?"
     )
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        # More of the last answer, however it is worded.
+        ("What does an SRE do?", "go on, tell me more about them", "What does an SRE do?"),
+        ("What does an SRE do?", "ok, explain that a bit further", "What does an SRE do?"),
+        # Examples of what the last question was about.
+        ("what are error budgets?", "give me some examples", "give me some examples (error budgets)"),
+        ("what are error budgets?", "an example?", "an example? (error budgets)"),
+        # "it" is the last question's topic, also when the follow-up names an entity.
+        ("what is toil?", "how do SREs get rid of it?", "how do SREs get rid of it? (toil)"),
+        # A title the profile does not compare is asked about on its own, not glued to the last entity.
+        ("What does an SRE do?", "what about a platform engineer?", "what about a platform engineer?"),
+    ],
+)
+def test_more_examples_it_and_other_titles(previous: str, question: str, expected: str) -> None:
+    followups = FollowUps(load_profile(FIXTURE, load_corpus(FIXTURE)))
+    assert followups.resolve(question, [previous]) == expected
+
+
+def test_a_title_the_article_does_not_discuss_is_declined_after_an_answer(bot) -> None:
+    """ "what about a data engineer?" after a question about one entity asks about another title: declined by
+    name, not answered about the last entity."""
+    from bot.evaluation import bot_for, load_sets
+
+    second = bot_for(next(s for s in load_sets() if s.name == "second-article"), bot)
+    first = "What does an SRE do?"
+    reply = second.ask("what about a platform engineer?", [(first, second.ask(first).answer)])
+    assert not reply.in_scope and "platform engineer" in reply.answer
