@@ -164,6 +164,8 @@ class Chatbot:
             decision = self._as_answered(decision, asked_again)
         if decision.in_scope:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
+            if asked_again:
+                units = self._same_rows(asked_again) or units
             if previous and self.followups.asks_more(text):
                 units = self._more(units, history or [])
             sources, parts = self._quote(units, hits, resolved, top_k)
@@ -265,6 +267,14 @@ class Chatbot:
                 return quoted[-1:]
             quoted += more
         return more
+
+    def _same_rows(self, earlier: str) -> list[Unit]:
+        """ "and a UX designer?" after "what does a UI designer focus on?" was answered from the comparison table:
+        the same rows, now with the other entity's column (``render`` shows the column the question names)."""
+        vector = self.embedder.encode([earlier])[0]
+        hits = self.retriever.search(earlier, vector, k=len(self.index.chunks))
+        units = self.composer.compose(earlier, vector, hits, self.embedder.encode)
+        return units if units and all(u.kind == "row" for u in units) else []
 
     def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
         """ "What about DevOps engineers?" after an answered "What tools do SREs use?": the article compares

@@ -296,3 +296,16 @@ def test_a_title_the_article_does_not_discuss_is_declined_after_an_answer(bot) -
     first = "What does an SRE do?"
     reply = second.ask("what about a platform engineer?", [(first, second.ask(first).answer)])
     assert not reply.in_scope and "platform engineer" in reply.answer
+
+
+def test_the_other_entity_gets_the_same_table_rows(bot) -> None:
+    """ "and a UX designer?" after "what does a UI designer focus on?" was answered from the comparison table:
+    the same row, the other entity's column (the UX Designer's own sections do not answer what it focuses on)."""
+    from bot.evaluation import bot_for, load_sets
+
+    fifth = bot_for(next(s for s in load_sets() if s.name == "fifth-article"), bot)
+    first = fifth.ask("what does a UI designer focus on?")
+    assert first.trace.quoted_units and all(fifth.index.units[u].kind == "row" for u in first.trace.quoted_units)
+    second = fifth.ask("and a UX designer?", [("what does a UI designer focus on?", first.answer)])
+    assert second.trace.quoted_units == first.trace.quoted_units
+    assert "| UX Designer |" in second.answer and "| UI Designer |" not in second.answer
