@@ -29,10 +29,12 @@ _OTHER = re.compile(r"\b(?:the\s+)?other\s*(?:one|ones|side|role|job|kind|type|w
 _MORE = re.compile(
     r"^\s*(?:tell me more|more|go on|continue|elaborate|why|how so|explain(?: that| more)?|details?)\b", re.I
 )
-# "go on, tell me more about them", "explain that a bit": nothing but asking for more of the last answer.
+# "go on, tell me more about them", "explain that a bit", "then what happens?": nothing but asking for more of
+# the last answer.
 _MORE_ONLY = re.compile(
     r"^(?:\W|\b(?:tell me more|tell me|more|go on|continue|keep going|elaborate|why|how so|explain|details?|please|"
-    r"ok(?:ay)?|so|and|about|on|them|it|that|this|those|these|a bit|a little|further)\b)*$",
+    r"ok(?:ay)?|so|and|about|on|them|it|that|this|those|these|a bit|a little|further|then|after that|"
+    r"what happens|what comes|then what|what next|next)\b)*$",
     re.I,
 )
 # "give me some examples", "an example?": examples of what the last question was about.

@@ -273,6 +273,8 @@ def test_the_head_noun_the_entities_share_leaves_a_follow_up_bare() -> None:
         # More of the last answer, however it is worded.
         ("What does an SRE do?", "go on, tell me more about them", "What does an SRE do?"),
         ("What does an SRE do?", "ok, explain that a bit further", "What does an SRE do?"),
+        ("How do SREs respond to incidents?", "then what happens?", "How do SREs respond to incidents?"),
+        ("How do SREs respond to incidents?", "what next", "How do SREs respond to incidents?"),
         # Examples of what the last question was about.
         ("what are error budgets?", "give me some examples", "give me some examples (error budgets)"),
         ("what are error budgets?", "an example?", "an example? (error budgets)"),
