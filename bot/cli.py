@@ -165,9 +165,7 @@ class _Out:
                 (
                     name,
                     eval_set.split,
-                    _percent(summary["answer_accuracy"]),
-                    _percent(summary["refusal_accuracy"]),
-                    _percent(summary["followup_accuracy"]),
+                    *(_counted(summary, name) for name in ("answer_accuracy", "refusal_accuracy", "followup_accuracy")),
                     _percent(gold["first_unit_accuracy"]) if gold.get("questions") else "n/a",
                     f"{gold['unit_precision']:.2f}" if gold.get("questions") else "n/a",
                     f"{gold['unit_recall']:.2f}" if gold.get("questions") else "n/a",
@@ -500,7 +498,8 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
 
     Without FILE: every set in tests/eval/sets.toml (article train and held-out, real phrasing train and
     held-out, the second article on its own corpus). With FILE (JSON Lines): that file on the current corpus.
-    Answer, refusal and follow-up accuracy; with gold units, first-unit accuracy, unit precision and recall.
+    Answer, refusal and follow-up accuracy, each with passed/asked (--json adds the 95 % Wilson interval);
+    with gold units, first-unit accuracy, unit precision and recall.
     The format is in tests/eval/README.md.
 
     \b
@@ -634,6 +633,12 @@ def _plural(n: int, noun: str) -> str:
 
 def _percent(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.1%}"
+
+
+def _counted(summary: dict, name: str) -> str:
+    """ "85.7% 24/28": the rate and what it is of (``--json`` adds the 95 % interval)."""
+    passed, total = summary["tallies"][name]
+    return f"{_percent(summary[name])} {passed}/{total}" if total else "n/a"
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ The sets themselves (which file, which corpus, train or held-out) are listed in 
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -87,8 +88,20 @@ class Report:
     outcomes: list[Outcome]
 
     def _rate(self, keep) -> float:
+        passed, total = self._tally(keep)
+        return passed / total if total else float("nan")
+
+    def _tally(self, keep) -> tuple[int, int]:
         chosen = [o for o in self.outcomes if keep(o)]
-        return sum(o.passed for o in chosen) / len(chosen) if chosen else float("nan")
+        return sum(o.passed for o in chosen), len(chosen)
+
+    def tallies(self) -> dict[str, tuple[int, int]]:
+        """(passed, asked) per accuracy: how much one question moves each figure."""
+        return {
+            "answer_accuracy": self._tally(lambda o: o.case.kind == "answer"),
+            "refusal_accuracy": self._tally(lambda o: o.case.kind == "refuse"),
+            "followup_accuracy": self._tally(lambda o: o.case.kind == "conversation" and o.turn > 0),
+        }
 
     @property
     def answer_accuracy(self) -> float:
@@ -138,6 +151,10 @@ class Report:
             "answer_accuracy": round(self.answer_accuracy, 4),
             "refusal_accuracy": round(self.refusal_accuracy, 4),
             "followup_accuracy": round(self.followup_accuracy, 4),
+            # Passed and asked, and the 95 % Wilson interval: on a few dozen questions one question is several
+            # points, so a change smaller than the interval may be noise.
+            "tallies": {name: list(tally) for name, tally in self.tallies().items()},
+            "intervals": {name: wilson_interval(*tally) for name, tally in self.tallies().items()},
             "median_answer_chars": statistics.median(answered) if answered else None,
             "latency_median_ms": round(median, 2),
             "latency_p95_ms": round(p95, 2),
@@ -146,6 +163,17 @@ class Report:
             "gold": self.gold_metrics(),
             "gold_by_type": {t: self.gold_metrics(t) for t in types},
         }
+
+
+def wilson_interval(passed: int, total: int, z: float = 1.96) -> list[float] | None:
+    """The 95 % Wilson score interval of a proportion (None for no questions): unlike p ± z·se it stays inside
+    [0, 1] and holds up for small sets and rates near 100 %."""
+    if total == 0:
+        return None
+    p = passed / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
 def load_sets(path: Path = SETS_FILE) -> list[EvalSet]:

@@ -100,3 +100,13 @@ def test_a_refit_keeps_the_committed_answer_weights_unless_clearly_beaten():
     assert not clearly_better([0.5, 0.6, 0.5, 0.6], [0.5, 0.6, 0.5, 0.5])  # one turn better: within the noise
     assert clearly_better([1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.1])
     assert not clearly_better([0.5, 0.5], [0.6, 0.6])
+
+
+def test_wilson_intervals_bound_small_sets():
+    from bot.evaluation import wilson_interval
+
+    assert wilson_interval(0, 0) is None
+    assert wilson_interval(24, 28) == pytest.approx([0.6851, 0.943], abs=1e-4)
+    low, high = wilson_interval(14, 14)
+    assert high == 1.0 and 0.78 < low < 0.79  # all passed on 14 questions: still no proof of 95 %
+    assert wilson_interval(0, 10)[0] == 0.0
