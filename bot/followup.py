@@ -89,9 +89,20 @@ class FollowUps:
         return _ONE.sub(lambda m: f"{m.group(1)} {article} {entity.name}", question)
 
     def _swap(self, text: str, entity: Entity) -> str:
+        """``text`` with the other entities' mentions replaced by ``entity``, in the same number: "what does a UI
+        designer do?" → "what does a UX Designer do?", "UI designers'" → "UX Designers'"."""
+
+        def same_number(match: re.Match[str]) -> str:
+            said = match.group(0)
+            if re.search(r"['’]s$", said):
+                return entity.name + said[-2:]
+            if said.lower().rstrip("'’").endswith("s"):
+                return entity.plural + said[len(said.rstrip("'’")) :]
+            return entity.name
+
         for other in self.entities:
             if other is not entity:
-                text = other.pattern.sub(entity.plural, text)
+                text = other.pattern.sub(same_number, text)
         return text
 
     def _bare_entity(self, rest: str) -> Entity | None:

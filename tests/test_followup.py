@@ -163,7 +163,7 @@ def test_resolve_always_returns_text(question: str, previous: list[str]) -> None
         (
             "What does a DevOps engineer focus on?",
             "and the other one?",
-            "What does a Site Reliability Engineers focus on?",
+            "What does a Site Reliability Engineer focus on?",
         ),
         ("What does a DevOps engineer do?", "which languages do they use?", "which languages do DevOps Engineers use?"),
     ],
@@ -278,6 +278,10 @@ def test_the_head_noun_the_entities_share_leaves_a_follow_up_bare() -> None:
         # Examples of what the last question was about.
         ("what are error budgets?", "give me some examples", "give me some examples (error budgets)"),
         ("what are error budgets?", "an example?", "an example? (error budgets)"),
+        # The other entity in the same number.
+        ("what does a DevOps engineer do?", "and an SRE?", "what does a Site Reliability Engineer do?"),
+        ("what do DevOps engineers earn?", "and SREs?", "what do Site Reliability Engineers earn?"),
+        ("is a DevOps engineer's job stressful?", "and an SRE?", "is a Site Reliability Engineer's job stressful?"),
         # "it" is the last question's topic, also when the follow-up names an entity.
         ("what is toil?", "how do SREs get rid of it?", "how do SREs get rid of it? (toil)"),
         # A title the profile does not compare is asked about on its own, not glued to the last entity.
