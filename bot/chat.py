@@ -21,7 +21,7 @@ from .followup import FollowUps
 from .profile import Profile, load_profile
 from .retrieval import Hit, Retriever
 from .scope import ScopeDecision, ScopeJudge
-from .text import clean_question, prepare_question
+from .text import clean_question, prepare_question, without_expansions
 
 History = Sequence[tuple[str, str]]
 
@@ -301,9 +301,10 @@ class Chatbot:
         return resolved
 
     def _standalone(self, text: str) -> str:
-        """The message with typos of article words fixed, "data and DevOps engineers" written out in full and a
-        page headline before its question dropped: what follow-up resolution starts from."""
-        return self.profile.without_headline(self.profile.expand(self.scope.corrected(text)))
+        """The message with typos of article words fixed, "an ML (Machine Learning) engineer" read as "an ML
+        engineer", "data and DevOps engineers" written out in full and a page headline before its question
+        dropped: what follow-up resolution starts from."""
+        return self.profile.without_headline(self.profile.expand(without_expansions(self.scope.corrected(text))))
 
     def _offer(self, suggestions: list[str]) -> Part:
         lines = [self.profile.say("offer"), *(f"- {q}" for q in suggestions)]

@@ -65,6 +65,20 @@ def clean_question(question: str, max_chars: int) -> str:
     return prepare_question(question, max_chars)[0]
 
 
+_EXPANDED = re.compile(r"\b([A-Z][A-Za-z]{1,5})\s*\(([^()]{3,60})\)")
+
+
+def without_expansions(text: str) -> str:
+    """ "an ML (Machine Learning) engineer" → "an ML engineer": an abbreviation's expansion in brackets dropped, so
+    the words around it read as the name they are. Only when the bracket's initials spell the abbreviation."""
+
+    def drop(match: re.Match[str]) -> str:
+        initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", match.group(2)))
+        return match.group(1) if initials.lower() == match.group(1).lower() else match.group(0)
+
+    return _EXPANDED.sub(drop, text)
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens, stopwords included (BM25 tolerates them; phrases need them).
 

@@ -110,3 +110,24 @@ def test_any_single_edit_is_within_one(word: str, data: st.DataObject) -> None:
         edits.append(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
     for edited in edits:
         assert edit_distance_at_most_one(word, edited)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What is the role of an ML (Machine Learning) engineer?", "What is the role of an ML engineer?"),
+        ("SRE (Site Reliability Engineering) teams", "SRE teams"),
+        ("an NLP (natural language processing) model", "an NLP model"),
+        ("They use Python (and R) daily.", "They use Python (and R) daily."),  # not an expansion
+        ("AI (see below) matters", "AI (see below) matters"),
+    ],
+)
+def test_an_abbreviations_expansion_in_brackets_is_dropped(text, expected):
+    from bot.text import without_expansions
+
+    assert without_expansions(text) == expected
+
+
+def test_a_bracketed_expansion_does_not_hide_the_entity(bot):
+    reply = bot.ask("What is the role of an ML (Machine Learning) engineer in AI?")
+    assert reply.in_scope and reply.trace.resolved_question == "What is the role of an ML engineer in AI?"
