@@ -301,8 +301,8 @@ class Chatbot:
         return resolved
 
     def _standalone(self, text: str) -> str:
-        """The message with typos of article words fixed, "an ML (Machine Learning) engineer" read as "an ML
-        engineer", "data and DevOps engineers" written out in full and a page headline before its question
+        """The message with typos of article words fixed, "an SRE (Site Reliability Engineering) team" read as
+        "an SRE team", "data and DevOps engineers" written out in full and a page headline before its question
         dropped: what follow-up resolution starts from."""
         return self.profile.without_headline(self.profile.expand(without_expansions(self.scope.corrected(text))))
 

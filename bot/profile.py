@@ -173,7 +173,31 @@ class Profile:
                 continue
             pattern = rf"\b({re.escape(short_a)})\s*(and|or|&|vs\.?|versus|/)\s*({re.escape(short_b)})\s+({re.escape(head_a)}\w*)"
             text = re.sub(pattern, r"\1 \4 \2 \3 \4", text, flags=re.I)
+        # "UX & graphic designers", "graphic and UX designers": an entity and another title sharing the last word.
+        for entity in self.entities:
+            short, _, head = entity.name.rpartition(" ")
+            if not short:
+                continue
+            joined = r"((?:\s+(?:and|or|vs\.?|versus)\s+)|(?:\s*[&/]\s*))"
+            other = r"([A-Za-z][\w-]*\b)"
+            ending = rf"\s+({re.escape(head)}\w*)\b"
+            text = re.sub(rf"\b({re.escape(short)}){joined}{other}{ending}", self._spelt_out, text, flags=re.I)
+            text = re.sub(rf"\b{other}{joined}({re.escape(short)}){ending}", self._spelt_out, text, flags=re.I)
         return text
+
+    def _spelt_out(self, match: re.Match[str]) -> str:
+        """ "UX & graphic designers" → "UX designers & graphic designers", unless the other word is no title's
+        first word (a stopword, a plural such as "tools", the shared noun itself) or the pair is an entity."""
+        a, conj, b, noun = match.groups()
+        word = b if self.entities_in(f"{a} {noun}") else a
+        if (
+            word.lower() in STOPWORDS
+            or word.lower().endswith("s")
+            or word.lower().startswith(noun.lower().removesuffix("s"))
+            or self.entities_in(f"{word} {noun}")
+        ):
+            return match.group(0)
+        return f"{a} {noun}{conj}{b} {noun}"
 
     def other_titles(self, text: str) -> list[str]:
         """Job titles the text names that are not the profile's entities ("AI researcher", "data scientists").

@@ -69,7 +69,7 @@ _EXPANDED = re.compile(r"\b([A-Z][A-Za-z]{1,5})\s*\(([^()]{3,60})\)")
 
 
 def without_expansions(text: str) -> str:
-    """ "an ML (Machine Learning) engineer" → "an ML engineer": an abbreviation's expansion in brackets dropped, so
+    """ "an SRE (Site Reliability Engineering) team" → "an SRE team": an abbreviation's expansion in brackets dropped, so
     the words around it read as the name they are. Only when the bracket's initials spell the abbreviation."""
 
     def drop(match: re.Match[str]) -> str:

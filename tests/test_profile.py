@@ -86,3 +86,24 @@ def test_a_broken_profile_is_a_corpus_error(tmp_path):
 def test_a_headline_before_a_question_that_stands_alone_is_dropped(question, expected):
     profile = load_profile(config.corpus_dir(), load_corpus(config.corpus_dir()))
     assert profile.without_headline(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the difference between AI & software engineers", "the difference between AI engineers & software engineers"),
+        ("do software and AI engineers work together?", "do software engineers and AI engineers work together?"),
+        ("data or ML engineers?", "data engineers or ML engineers?"),
+        ("tools and AI engineers' skills", "tools and AI engineers' skills"),  # "tools" is no title
+        ("the AI and the engineers", "the AI and the engineers"),
+        ("AI vs ML engineer", "AI engineer vs ML engineer"),  # the two entities, spelt out once
+        ("Is creativity important for AI engineers?", "Is creativity important for AI engineers?"),  # "for" has "or"
+    ],
+)
+def test_an_entity_and_another_title_sharing_their_last_word_are_spelt_out(text, expected):
+    from bot import config
+    from bot.corpus import load_corpus
+    from bot.profile import load_profile
+
+    profile = load_profile(config.corpus_dir(), load_corpus(config.corpus_dir()))
+    assert profile.expand(text) == expected
