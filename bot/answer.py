@@ -15,7 +15,8 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
   and adds the comparison-table rows it asks about; a single-aspect question gets its row alone;
 - a question about one entity gets only that entity's side: units about the other entities are left
   out, and table rows show that entity's column only;
-- a list of numbered headings gives way to the numbered item the question asks about;
+- a list of numbered headings gives way to the numbered item the question asks about (a yes/no question,
+  "do I need Git?", gets the one item that alone uses one of its words);
 - a question ("But what exactly…?") is never quoted, and a sentence opening with "They"/"This" brings
   the sentence it refers to.
 Parameters are fitted by scripts/fit_answer.py (bot/data/answer_params.json).
@@ -65,6 +66,10 @@ _SUMMARY_CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike)\b", re.I)
 _SAMENESS = re.compile(r"\b(same|identical|interchangeable|confus\w*|overlap\w*)\b", re.I)
 # "A Site Reliability Engineer is a software engineer who…": the entity's name, then "is a/an/the" or "are".
 _COPULA = re.compile(r"\s(?:is\s+(?:an?|the)|are)\s", re.I)
+# "do I need Git?", "is maths required?": a yes/no question asks about one thing, not for a list.
+_YES_NO = re.compile(
+    r"^\W*(?:so\s+|and\s+|but\s+)?(?:do|does|did|is|are|was|were|can|could|should|must|will|would|have|has)\b", re.I
+)
 _TWO_PARTS = re.compile(
     r"\?\s+(?=\S)|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
 )
@@ -263,14 +268,17 @@ class Composer:
 
     # -- ranking ---------------------------------------------------------------------------------------------
 
+    def query_stems(self, question: str) -> set[str]:
+        """The question's stems the article uses; a stem counts also when it starts an article stem of 4+ letters
+        ("math" → "mathemat"). Words that only name the entities say little about which unit answers: when the
+        question has other words, only those count."""
+        asked = set(stems(question))
+        found = {s for s in asked if s in self.idf} | {s for q in asked for s in self.extends.get(q, ())}
+        return (found - self.entity_stems) or found
+
     def rank_units(self, question: str, vector: np.ndarray, unit_ids: list[int]) -> list[ScoredUnit]:
         """``unit_ids`` scored and sorted, best first."""
-        # A stem counts also when it starts an article stem of 4+ letters ("math" → "mathemat").
-        asked = set(stems(question))
-        query_stems = {s for s in asked if s in self.idf} | {s for q in asked for s in self.extends.get(q, ())}
-        # Words that only name the entities say little about which unit answers; when the question has
-        # other words, only those count.
-        query_stems = (query_stems - self.entity_stems) or query_stems
+        query_stems = self.query_stems(question)
         total = sum(self.idf[s] for s in query_stems) or 1.0
         unit_ids = [
             u for u in unit_ids if (_quotable(self.index.units[u]) or u in self.table_leads) and u not in self.roadmap
@@ -321,7 +329,7 @@ class Composer:
         if section is not None:
             ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
             if ranked:
-                return self._best(ranked, whole_section=True)
+                return self._best(ranked, whole_section=True, question=question)
         candidates = list(range(len(self.index.units)))
         if len(named) == 1:
             candidates = [u for u in candidates if self._about_entity(self.index.units[u], named[0])]
@@ -337,7 +345,7 @@ class Composer:
             if not _SAMENESS.search(question):
                 ranked = [s for s in ranked if s.unit.id not in self.table_leads]
             return self._comparison(ranked, named, self.profile.other_titles(question))
-        return self._best(ranked)
+        return self._best(ranked, question=question)
 
     def _relation(self, question: str, named: list[Entity], ranked: list[ScoredUnit]) -> bool:
         """Does a question naming both entities ask how they relate rather than how they differ ("do SREs and
@@ -362,7 +370,7 @@ class Composer:
         named = [s for s, h in self.heading_stems.items() if h and h <= question_stems]
         return max(named, key=lambda s: len(self.heading_stems[s]), default=None)
 
-    def _best(self, ranked: list[ScoredUnit], whole_section: bool = False) -> list[Unit]:
+    def _best(self, ranked: list[ScoredUnit], whole_section: bool = False, question: str = "") -> list[Unit]:
         ranked = [s for s in ranked if s.unit.id not in self.table_leads]  # only a comparison quotes those
         if not ranked:
             return []
@@ -370,6 +378,12 @@ class Composer:
         if top.unit.id in self.item_sections:
             # "What math do they need?": the Mathematics item's content, not the list of item titles.
             items = [s for s in ranked if s.unit.section in self.item_sections[top.unit.id]]
+            asked = self._asked_item(question, top.unit) if _YES_NO.match(question) else None
+            if asked is not None:
+                # "do I need to learn Git to be one?": the item the question names, quoted whole when short.
+                chosen = [u for u in self.sections[asked] if _quotable(u)]
+                if chosen and self._length(chosen) <= MAX_ANSWER_CHARS:
+                    return self._with_antecedents(chosen)
             if items and items[0].score >= top.score - self.params.item_margin and not whole_section:
                 top = items[0]
         chosen: list[Unit] = []
@@ -391,6 +405,23 @@ class Composer:
                 ):
                     chosen.append(item.unit)
         return self._with_antecedents(chosen)
+
+    def _asked_item(self, question: str, titles: Unit) -> str | None:
+        """The one numbered item a question names by a word only that item uses among the items, its heading
+        included ("do I need to learn Git?", "what kind of knowledge do they need?"); None when no single one.
+        The words of the list's lead-in ("To become one, you need:") ask for the list, not for an item."""
+        items = self.item_sections[titles.id]
+        lead = set(stems(titles.text.split("\n", 1)[0]))
+        asked = self.query_stems(question) - self.stopword_stems - lead if question else set()
+        if not asked:
+            return None
+        words = {section: set().union(*(self.unit_stems[u.id] for u in self.sections[section])) for section in items}
+        named = [
+            section
+            for section in items
+            if asked & (words[section] - set().union(*(words[other] for other in items if other != section)))
+        ]
+        return named[0] if len(named) == 1 else None
 
     def _comparison(self, ranked: list[ScoredUnit], named: list[Entity], others: list[str]) -> list[Unit]:
         """The contrast sentence, then the table rows asked about (at most two).

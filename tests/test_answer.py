@@ -291,3 +291,15 @@ def test_a_heading_that_only_asks_what_an_entity_does_is_no_topic(bot):
     fifth = bot_for(next(s for s in load_sets() if s.name == "fifth-article"), bot)
     assert fifth.composer._named_section("what does a UX designer do?") is None
     assert fifth.ask("what does a UX designer do?").answer.startswith("A UX Designer is a designer who studies")
+
+
+def test_a_yes_no_question_naming_one_item_gets_that_item(bot):
+    """ "Do I need Git?" asks about one item of the "how to become" list (by a word only that item uses), so the
+    item answers it; "what skills do I need?" still gets the whole list."""
+    reply = bot.ask("do I need to know machine learning to be an AI engineer")
+    assert reply.answer.startswith("Understanding ML algorithms, neural networks")
+    assert bot.ask("what skills do I need to become an AI engineer?").answer.startswith("To become an AI Engineer")
+    from bot.evaluation import bot_for, load_sets
+
+    fourth = bot_for(next(s for s in load_sets() if s.name == "fourth-article"), bot)
+    assert fourth.ask("do i need to learn git to be a frontend developer").answer.startswith("Git and GitHub")
