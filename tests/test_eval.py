@@ -22,6 +22,7 @@ FLOORS = {
     "fourth-article": (0.80, 0.95, 0.85),
     "fifth-article": (0.70, 0.88, 0.65),
     "sixth-article": (0.70, 0.80, 0.65),
+    "seventh-article": (0.65, 0.90, 0.65),  # held out, first measured at 70.9 / 100 / 75.0
 }
 SETS = {s.name: s for s in load_sets()}
 

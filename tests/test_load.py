@@ -66,7 +66,7 @@ def test_the_two_conversations_can_tell_a_crossing(bot):
     """The load check is only meaningful if AI-first and ML-first follow-ups resolve differently."""
     ai = load.expected_answers(bot, load.AI_FIRST[:2])
     ml = load.expected_answers(bot, load.ML_FIRST[:2])
-    assert "ML Engineers" in ai[1].resolved and "AI Engineers" in ml[1].resolved
+    assert "ML Engineer" in ai[1].resolved and "AI Engineer" in ml[1].resolved
     assert ai[1].answer != ml[1].answer
 
 
