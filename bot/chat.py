@@ -268,19 +268,21 @@ class Chatbot:
             quoted += more
         return more
 
+    def _retrieved(self, question: str) -> tuple[np.ndarray, list[Hit]]:
+        """An earlier question's vector and every passage's scores, as ``ask`` computes them."""
+        vector = self.embedder.encode([question])[0]
+        return vector, self.retriever.search(question, vector, k=len(self.index.chunks))
+
     def _same_rows(self, earlier: str) -> list[Unit]:
         """ "and a UX designer?" after "what does a UI designer focus on?" was answered from the comparison table:
         the same rows, now with the other entity's column (``render`` shows the column the question names)."""
-        vector = self.embedder.encode([earlier])[0]
-        hits = self.retriever.search(earlier, vector, k=len(self.index.chunks))
-        units = self.composer.compose(earlier, vector, hits, self.embedder.encode)
+        units = self.composer.compose(earlier, *self._retrieved(earlier), self.embedder.encode)
         return units if units and all(u.kind == "row" for u in units) else []
 
     def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
         """ "What about DevOps engineers?" after an answered "What tools do SREs use?": the article compares
         the two, so the same question about the other entity is answered too (the model may doubt the rewrite)."""
-        vector = self.embedder.encode([earlier])[0]
-        hits = self.retriever.search(earlier, vector, k=len(self.index.chunks))
+        vector, hits = self._retrieved(earlier)
         if not self.scope.decide(earlier, vector, hits, self.embedder).in_scope:
             return decision
         reason = f"the question {earlier!r}, answerable, asked again about another entity"
