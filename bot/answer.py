@@ -196,6 +196,16 @@ class Composer:
                 titles = {s.split(PATH_SEPARATOR)[-1] for s in children}
                 if children and all(line.lstrip("- ") in titles for line in unit.text.splitlines()[2:] if line):
                     self.item_sections[unit.id] = children
+        # Per list of item titles: the stems only one item uses among them (its heading included), and the stems
+        # of the list's lead-in ("To become one, you need:"), which ask for the list, not for an item.
+        self.item_words: dict[int, dict[str, set[str]]] = {}
+        self.lead_stems: dict[int, set[str]] = {}
+        for list_id, children in self.item_sections.items():
+            words = {c: set().union(*(self.unit_stems[u.id] for u in self.sections[c])) for c in children}
+            self.item_words[list_id] = {
+                c: words[c] - set().union(*(words[o] for o in children if o != c)) for c in children
+            }
+            self.lead_stems[list_id] = set(stems(index.units[list_id].text.split("\n", 1)[0]))
 
     # -- what the question is about --------------------------------------------------------------------
 
@@ -408,19 +418,9 @@ class Composer:
 
     def _asked_item(self, question: str, titles: Unit) -> str | None:
         """The one numbered item a question names by a word only that item uses among the items, its heading
-        included ("do I need to learn Git?", "what kind of knowledge do they need?"); None when no single one.
-        The words of the list's lead-in ("To become one, you need:") ask for the list, not for an item."""
-        items = self.item_sections[titles.id]
-        lead = set(stems(titles.text.split("\n", 1)[0]))
-        asked = self.query_stems(question) - self.stopword_stems - lead if question else set()
-        if not asked:
-            return None
-        words = {section: set().union(*(self.unit_stems[u.id] for u in self.sections[section])) for section in items}
-        named = [
-            section
-            for section in items
-            if asked & (words[section] - set().union(*(words[other] for other in items if other != section)))
-        ]
+        included ("do I need to learn Git?", "do they need knowledge of maths?"); None when no single one."""
+        asked = self.query_stems(question) - self.stopword_stems - self.lead_stems[titles.id]
+        named = [section for section, words in self.item_words[titles.id].items() if asked & words]
         return named[0] if len(named) == 1 else None
 
     def _comparison(self, ranked: list[ScoredUnit], named: list[Entity], others: list[str]) -> list[Unit]:
