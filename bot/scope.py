@@ -115,8 +115,9 @@ class Tree:
 
 @dataclass(frozen=True)
 class EvidenceParams:
-    """How the features read the evidence, fitted with the trees: scripts/fit_scope.py picks each value by
-    cross-validation on the training turns from a small grid."""
+    """How the features read the evidence, stored with the trees in the model file. ``scripts/fit_scope.py
+    --search-evidence`` searches them by cross-validation; the committed values are the first version's,
+    because the search's best points lost held-out answers (the file's provenance has the figures)."""
 
     match: float = 0.65  # a word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")
     synonym: float = 0.80  # from this cosine on an article word covers it fully ("duties" ~ "responsibilities")
@@ -312,8 +313,8 @@ class ScopeJudge:
     ) -> tuple[dict[str, float], list[str], list[str]]:
         """The model's inputs, the key terms and the ones the article lacks.
 
-        ``exclude`` leaves labelled questions out of the neighbours' vote (the fit leaves out each turn's own
-        set, so the vote says what it would say of a new set's question);
+        ``exclude`` leaves labelled questions out of the neighbours' vote (the fit leaves each turn's own text
+        out: leave-one-out);
         ``word_vectors``, when given, maps exactly ``absent_terms(question)`` to their vectors.
         """
         terms = self.key_terms(question)
