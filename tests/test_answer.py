@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import set_bot
 
 from bot.answer import MAX_ANSWER_CHARS
 from bot.chunking import split_sentences
@@ -272,9 +273,8 @@ def test_sentences_about_the_document_are_told_from_sentences_about_the_role():
 def test_a_heading_qualifier_does_not_hide_its_section(bot):
     """ "Key Skills of a Product Manager" is named by "what skills does a product manager need?": "key"
     qualifies the topic (bot/data/heading_qualifiers.txt), it is not part of it."""
-    from bot.evaluation import bot_for, load_sets
 
-    third = bot_for(next(s for s in load_sets() if s.name == "third-article"), bot)
+    third = set_bot(bot, "third-article")
     named = third.composer._named_section("what skills does a product manager need?")
     assert named == "Key Skills of a Product Manager"
     assert (
@@ -286,9 +286,8 @@ def test_a_heading_qualifier_does_not_hide_its_section(bot):
 def test_a_heading_that_only_asks_what_an_entity_does_is_no_topic(bot):
     """ "What Does a UX Designer Do?" names no topic besides the entity: "what does a UX designer do?" is a
     definition question, answered with the article's "A UX Designer is a designer who…"."""
-    from bot.evaluation import bot_for, load_sets
 
-    fifth = bot_for(next(s for s in load_sets() if s.name == "fifth-article"), bot)
+    fifth = set_bot(bot, "fifth-article")
     assert fifth.composer._named_section("what does a UX designer do?") is None
     assert fifth.ask("what does a UX designer do?").answer.startswith("A UX Designer is a designer who studies")
 
@@ -299,7 +298,6 @@ def test_a_yes_no_question_naming_one_item_gets_that_item(bot):
     reply = bot.ask("do I need to know machine learning to be an AI engineer")
     assert reply.answer.startswith("Understanding ML algorithms, neural networks")
     assert bot.ask("what skills do I need to become an AI engineer?").answer.startswith("To become an AI Engineer")
-    from bot.evaluation import bot_for, load_sets
 
-    fourth = bot_for(next(s for s in load_sets() if s.name == "fourth-article"), bot)
+    fourth = set_bot(bot, "fourth-article")
     assert fourth.ask("do i need to learn git to be a frontend developer").answer.startswith("Git and GitHub")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import set_bot
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -296,9 +297,8 @@ def test_more_examples_it_and_other_titles(previous: str, question: str, expecte
 def test_a_title_the_article_does_not_discuss_is_declined_after_an_answer(bot) -> None:
     """ "what about a data engineer?" after a question about one entity asks about another title: declined by
     name, not answered about the last entity."""
-    from bot.evaluation import bot_for, load_sets
 
-    second = bot_for(next(s for s in load_sets() if s.name == "second-article"), bot)
+    second = set_bot(bot, "second-article")
     first = "What does an SRE do?"
     reply = second.ask("what about a platform engineer?", [(first, second.ask(first).answer)])
     assert not reply.in_scope and "platform engineer" in reply.answer
@@ -307,9 +307,8 @@ def test_a_title_the_article_does_not_discuss_is_declined_after_an_answer(bot) -
 def test_the_other_entity_gets_the_same_table_rows(bot) -> None:
     """ "and a UX designer?" after "what does a UI designer focus on?" was answered from the comparison table:
     the same row, the other entity's column (the UX Designer's own sections do not answer what it focuses on)."""
-    from bot.evaluation import bot_for, load_sets
 
-    fifth = bot_for(next(s for s in load_sets() if s.name == "fifth-article"), bot)
+    fifth = set_bot(bot, "fifth-article")
     first = fifth.ask("what does a UI designer focus on?")
     assert first.trace.quoted_units and all(fifth.index.units[u].kind == "row" for u in first.trace.quoted_units)
     second = fifth.ask("and a UX designer?", [("what does a UI designer focus on?", first.answer)])

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers import set_bot
 
 from bot.scope import FEATURES as FEATURES_
 
@@ -201,9 +202,8 @@ def test_a_definition_the_article_gives_is_answered(bot):
 def test_a_title_named_only_in_a_table_cell_is_not_discussed(bot):
     """ "Works Closely With: Data engineers, …" lists collaborators; it does not compare data engineers with
     data analysts, so "data engineer vs data analyst" is declined by name."""
-    from bot.evaluation import bot_for, load_sets
 
-    sixth = bot_for(next(s for s in load_sets() if s.name == "sixth-article"), bot)
+    sixth = set_bot(bot, "sixth-article")
     assert sixth.scope.other_entities("data engineer vs data analyst whats the difference") == ["data engineer"]
     assert not sixth.ask("business analyst vs project manager").in_scope
 
