@@ -201,14 +201,18 @@ def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     words = re.findall(r"[A-Za-z0-9+#]+", term)
     if not words or len(words) > 4:
         return None
-    name = r"[\s-]+".join(re.escape(w) for w in words) + r"(?:s|es)?"
+    # "A/B test", "front-end"; "what are A/B tests?" asks about the article's "An A/B test…".
+    words[-1] = words[-1][:-1] if len(words[-1]) > 3 and words[-1].endswith("s") else words[-1]
+    name = r"[\s/-]+".join(re.escape(w) for w in words) + r"(?:s|es)?"
     start = r"^(?:[-*]\s+|\d+\.\s+)?(?:(?:an?|the)\s+)?"  # a sentence's or a list item's first words
     subject = rf"{start}{name}(?:\s+(?:is|are|refers?\s+to|means)\b|,\s+(?:an?|the)\s)"
+    # "An A/B test compares two versions…": a sentence about any one of its kind says what it does.
+    generic = rf"^(?:an?)\s+{name}\s+(?-i:[a-z]+s)\b"
     gloss = rf"{start}{name}\s+\((?!e\.g\.|i\.e\.)[^)\s]+\s[^)]+\)"
     # Mid-sentence, after a lower-case word (not "Edge AI (…)" for "AI"), a gloss opens like a description:
     # "…track KPIs (the handful of numbers…)".
     inner_gloss = rf"(?-i:\b[a-z]+)\s+{name}\s+\((?:the|an?|who|which|that|[a-z]+ing)\s[^)]+\)"
-    alternatives = [subject, gloss, inner_gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
+    alternatives = [subject, generic, gloss, inner_gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
     return re.compile("|".join(alternatives), re.I | re.M)
 
 

@@ -193,6 +193,27 @@ def test_a_gloss_in_the_middle_of_a_sentence_defines_its_term(tmp_path):
     assert not _term_pattern("Python", False).search(text)  # "(and R)" adds, it does not describe
 
 
+def test_a_sentence_about_one_of_its_kind_defines_its_term():
+    """ "An A/B test compares two versions…" says what an A/B test is; "An analysis only matters…" does not
+    define analysis, and a term's plural or slash-joined words find the article's singular."""
+    from bot.scope import _term_pattern
+
+    text = (
+        "An A/B test compares two versions of a page by showing each to a different group.\n"
+        "An analysis only matters if someone acts on it.\nTeams track KPIs weekly.\n"
+    )
+    assert _term_pattern("A/B test", False).search(text)
+    assert _term_pattern("A/B tests", False).search(text)
+    assert not _term_pattern("analysis", False).search(text)
+    assert not _term_pattern("KPIs", False).search(text)
+
+
+def test_a_term_defined_by_what_it_does_is_answered(bot):
+    reply = set_bot(bot, "sixth-article").ask("what are A/B tests?")
+    assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
+    assert reply.answer.startswith("An A/B test compares two versions of something")
+
+
 def test_a_definition_the_article_gives_is_answered(bot):
     reply = bot.ask("What is Edge AI?")
     assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
