@@ -100,7 +100,7 @@ class Chatbot:
         self.retriever = Retriever(self.index)
         self.scope = ScopeJudge(self.index, self.profile)
         self.composer = Composer(self.index, self.profile)
-        self.followups = FollowUps(self.profile)
+        self.followups = FollowUps(self.profile, self.scope.terms)
         self._example_vectors: np.ndarray | None = None
 
     @classmethod
@@ -147,7 +147,8 @@ class Chatbot:
         except EmptyQuestionError:
             raise EmptyQuestionError(self.profile.empty_question) from None
         previous = self._previous_questions(history or [], limit)
-        resolved, asked_again = self.followups.resolution(self._standalone(text), previous)
+        last_answer = _answer_of(history[-1]) if history else ""
+        resolved, asked_again = self.followups.resolution(self._standalone(text), previous, last_answer)
         t_resolve = time.perf_counter()
 
         # The words the article lacks are embedded with the question, in the same pass (see bot/minilm.py).
@@ -291,6 +292,7 @@ class Chatbot:
     def _previous_questions(self, history: History, limit: int) -> list[str]:
         """Earlier user messages, each resolved against those before it, oldest first."""
         resolved: list[str] = []
+        last_answer = ""
         for turn in list(history)[-config.MAX_HISTORY_TURNS :]:
             user = turn[0] if isinstance(turn, (tuple, list)) and turn else turn
             if not isinstance(user, str):
@@ -299,7 +301,8 @@ class Chatbot:
                 cleaned = clean_question(user, limit)
             except ValueError:
                 continue
-            resolved.append(self.followups.resolve(self._standalone(cleaned), resolved))
+            resolved.append(self.followups.resolve(self._standalone(cleaned), resolved, last_answer))
+            last_answer = _answer_of(turn)
         return resolved
 
     def _standalone(self, text: str) -> str:
@@ -320,3 +323,9 @@ class Chatbot:
             self._example_vectors = self.embedder.encode(list(examples))
         order = np.argsort(-(self._example_vectors @ vector))
         return [examples[i] for i in order[:n]]
+
+
+def _answer_of(turn: object) -> str:
+    """The bot's answer of a history turn: the second of a (user message, answer) pair; "" for anything else."""
+    answer = turn[1] if isinstance(turn, (tuple, list)) and len(turn) > 1 else ""
+    return answer if isinstance(answer, str) else ""

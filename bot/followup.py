@@ -4,6 +4,8 @@ With the entities "Site Reliability Engineer" (alias "SRE") and "DevOps Engineer
 "and what tools do they use?" after "What does an SRE do?" → "and what tools do Site Reliability Engineers use?"
 "what about DevOps engineers?" after "What tools do SREs use?" → "What tools do DevOps Engineers use?"
 "and the other one?" after a question about one entity → the same question about the other.
+"what's that?" after an answer that says "…they sometimes run A/B tests…" → "what is an A/B test?" (a term the
+article defines, see ``scope.defined_terms``).
 Rules, not a language model: they are predictable, instant and easy to test. The English words they
 read (pronouns, "what about", "tell me more") are grammar, not knowledge of an article.
 """
@@ -11,8 +13,10 @@ read (pronouns, "what about", "tell me more") are grammar, not knowledge of an a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .profile import Entity, Profile
+from .scope import Term
 from .text import STOPWORDS
 
 _PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such people)\b", re.I)
@@ -43,6 +47,12 @@ _EXAMPLES = re.compile(
     r"examples?(?:\s+of\s+(?:one|them|it|that|those|these))?(?:\s+please)?\W*$",
     re.I,
 )
+# "what's that?", "what does that mean?", "meaning?": what a word of the last answer (or question) means.
+_WHAT_THAT = re.compile(
+    r"^\W*(?:(?:and|so|sorry|wait|hm+|um+)\W+)?(?:(?:what(?:['’]?s|\s+is|\s+are|\s+does|\s+do)|whats)\s+"
+    r"(?:that|this|those|these|it)(?:\s+one)?(?:\s+mean)?|meaning|define\s+(?:that|it))\W*$",
+    re.I,
+)
 _WORD = re.compile(r"[a-z0-9+#]+")
 # "how do they fix it?", "do they work together on it?": a pronoun object ending the question stands for what
 # the last question was about.
@@ -63,8 +73,9 @@ _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
 class FollowUps:
     """Resolves follow-ups for the profile's entities; a corpus without entities gets "tell me more" only."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, terms: Sequence[Term] = ()) -> None:
         self.profile = profile
+        self.terms = [(term, term.pattern()) for term in terms]
         self.entities = profile.entities
         # The words that tell one entity from the others ("ml", "machine", "learning" vs "ai", ...): a bare
         # "and ML?" names an entity by them.
@@ -132,13 +143,19 @@ class FollowUps:
             return bool(question.strip(" ?.!,"))
         return bool(_MORE.match(question)) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1
 
-    def resolve(self, question: str, previous: list[str]) -> str:
-        """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first."""
-        return self.resolution(question, previous)[0]
+    def resolve(self, question: str, previous: list[str], last_answer: str = "") -> str:
+        """A standalone version of ``question``; ``previous`` holds the earlier resolved questions, oldest first,
+        ``last_answer`` the answer to the last of them."""
+        return self.resolution(question, previous, last_answer)[0]
 
-    def resolution(self, question: str, previous: list[str]) -> tuple[str, str]:
+    def resolution(self, question: str, previous: list[str], last_answer: str = "") -> tuple[str, str]:
         """The standalone question, and the earlier question it asks again about another entity ("what about
         DevOps engineers?" asks "What tools do SREs use?" again); "" when it asks something new."""
+        if previous and _WHAT_THAT.match(question):
+            term = self._term_meant(previous[-1], last_answer)
+            if term is not None:
+                plural = term.asked == term.name and term.name.endswith("s") and not term.name.endswith("ss")
+                return f"what {'are' if plural else 'is'} {term.asked}?", ""
         resolved = self._resolve(question, previous)
         last = previous[-1] if previous else ""
         again = (
@@ -148,6 +165,20 @@ class FollowUps:
             in (self._swap(last, e) if self.entity_of(last) else f"{last} ({e.plural})" for e in self.entities)
         )
         return resolved, (last if again else "")
+
+    def _term_meant(self, last: str, last_answer: str) -> Term | None:
+        """The term "that" stands for: the one of the last question, else the one the last answer names last,
+        among the terms the article defines and the answer has not defined already."""
+        for text in (last, last_answer):
+            named = [
+                (match.start(), term)
+                for term, pattern in self.terms
+                if term.definition not in last_answer
+                for match in pattern.finditer(text)
+            ]
+            if named:
+                return max(named, key=lambda found: found[0])[1]
+        return None
 
     def _resolve(self, question: str, previous: list[str]) -> str:
         if not previous:

@@ -24,6 +24,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -216,6 +217,60 @@ def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives), re.I | re.M)
 
 
+_TERM_WORDS = r"[A-Za-z0-9+#][A-Za-z0-9/+#-]*(?:\s+[A-Za-z0-9+#][A-Za-z0-9/+#-]*){0,3}?"
+# Where a sentence may name the term it defines: its subject before a copula or an apposition, its subject after
+# "A"/"An" before a verb, a list item's head before a gloss, the word before a mid-sentence gloss.
+_DEFINING = [
+    re.compile(
+        rf"^(?:[-*]\s+|\d+\.\s+)?(?:(?P<det>an?|the)\s+)?(?P<term>{_TERM_WORDS})(?:\s+(?:is|are|refers?\s+to|means)\b|,\s+(?:an?|the)\s)",
+        re.I | re.M,
+    ),
+    re.compile(rf"^(?P<det>an?)\s+(?P<term>{_TERM_WORDS})\s+(?-i:[a-z]+s)\b", re.I | re.M),
+    re.compile(rf"^(?:[-*]\s+|\d+\.\s+)(?P<term>{_TERM_WORDS})\s+\(", re.I | re.M),
+    re.compile(r"(?-i:\b[a-z]+)\s+(?P<term>[A-Za-z0-9+#][A-Za-z0-9/+#-]*)\s+\(", re.I),
+]
+
+
+@dataclass
+class Term:
+    """A term the article defines: "A/B test", asked about as "an A/B test", in the sentence that defines it."""
+
+    name: str
+    asked: str
+    definition: str
+
+    def pattern(self) -> re.Pattern[str]:
+        """The term in running text, singular or plural: "A/B tests" for "A/B test"."""
+        words = re.findall(r"[A-Za-z0-9+#]+", self.name)
+        return re.compile(r"\b" + r"[\s/-]+".join(map(re.escape, words)) + r"(?:s|es)?\b", re.I)
+
+
+def defined_terms(texts: list[str], skip: Callable[[str], bool] = lambda term: False) -> list[Term]:
+    """The terms the article defines, in the article's order. A term counts when ``_term_pattern`` finds its
+    definition, so "what is <term>?" is answered; "These three languages" or "What do you think" are no terms,
+    nor those ``skip`` rejects. A sentence-initial capital is dropped when the article also writes the term in
+    lower case ("Information architecture" → "information architecture"; "Figma" stays)."""
+    found: dict[str, Term] = {}
+    everything = "\n".join(texts)
+    for text in texts:
+        if text.rstrip().endswith("?"):
+            continue
+        for pattern in _DEFINING:
+            for match in pattern.finditer(text):
+                term = match.group("term")
+                if any(w in STOPWORDS for w in term.lower().split()) or skip(term) or term.lower() in found:
+                    continue
+                checked = _term_pattern(term, False)
+                if checked is None or not checked.search(text):
+                    continue
+                lower = term[0].lower() + term[1:]
+                if lower != term and re.search(rf"\b{re.escape(lower)}", everything):
+                    term = lower
+                det = (match.groupdict().get("det") or "").lower()
+                found[term.lower()] = Term(term, f"{det} {term}" if det in ("a", "an") else term, text)
+    return list(found.values())
+
+
 class ScopeJudge:
     def __init__(self, index: KnowledgeIndex, profile: Profile, model: ScopeModel | None = None) -> None:
         self.index = index
@@ -231,6 +286,8 @@ class ScopeJudge:
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._sentences = [u.text for u in index.units if u.kind != "row"]
+        # What the article defines ("An A/B test compares…"): "what's that?" after an answer naming one asks for it.
+        self.terms = defined_terms(self._sentences, skip=lambda term: bool(profile.entities_in(term)))
         self._roadmap = any(describes_document(text) for text in self._sentences)
         self._entity_stems = {stem(w) for w in profile.entity_terms()}
         self.use_probes(index.probes, index.probe_vectors)

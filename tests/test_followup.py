@@ -314,3 +314,39 @@ def test_the_other_entity_gets_the_same_table_rows(bot) -> None:
     second = fifth.ask("and a UX designer?", [("what does a UI designer focus on?", first.answer)])
     assert second.trace.quoted_units == first.trace.quoted_units
     assert "| UX Designer |" in second.answer and "| UI Designer |" not in second.answer
+
+
+def test_what_that_means_is_a_term_the_last_answer_names(bot) -> None:
+    """ "what's that?" after an answer saying "…they sometimes run A/B tests…" asks what an A/B test is, a term
+    the article defines ("An A/B test compares…"); the answer is that definition, not a refusal."""
+    sixth = set_bot(bot, "sixth-article")
+    first = sixth.ask("how do data analysts check if a change worked?")
+    assert "A/B tests" in first.answer and "An A/B test compares" not in first.answer
+    reply = sixth.ask("what's that?", [(first.question, first.answer)])
+    assert reply.trace.resolved_question == "what is an A/B test?"
+    assert reply.in_scope and reply.answer.startswith("An A/B test compares two versions of something")
+
+
+@pytest.mark.parametrize(
+    ("last_question", "last_answer", "expected"),
+    [
+        # The term the answer names last is the one "that" points at.
+        ("how do they report?", "They track KPIs on a dashboard.", "what is a dashboard?"),
+        # A term of the last question comes first ("it" is what was asked about).
+        ("do they use dashboards?", "Yes, with KPIs and charts.", "what is a dashboard?"),
+        # A term whose definition the answer already quoted is not asked again.
+        ("what is a dashboard?", "A dashboard is a screen of charts. It shows KPIs.", "what are KPIs?"),
+    ],
+)
+def test_the_term_that_stands_for(last_question: str, last_answer: str, expected: str) -> None:
+    from bot.scope import defined_terms
+
+    terms = defined_terms(["A dashboard is a screen of charts.", "Teams track KPIs (the numbers they watch)."])
+    assert [t.asked for t in terms] == ["a dashboard", "KPIs"]
+    followups = FollowUps(load_profile(FIXTURE, load_corpus(FIXTURE)), terms)
+    assert followups.resolve("what's that?", [last_question], last_answer) == expected
+
+
+def test_what_that_means_without_a_defined_term_keeps_the_topic() -> None:
+    """No term the article defines in the last turn: "what's that?" keeps the last question's topic as before."""
+    assert resolve("what's that?", ["what is prompt engineering?"]) == "what's that? (prompt engineering)"
