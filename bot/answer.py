@@ -71,7 +71,7 @@ _YES_NO = re.compile(
     r"^\W*(?:so\s+|and\s+|but\s+)?(?:do|does|did|is|are|was|were|can|could|should|must|will|would|have|has)\b", re.I
 )
 _TWO_PARTS = re.compile(
-    r"\?\s+(?=\S)|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
+    r"\?\s+(?=[^\s(])|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
 )
 
 

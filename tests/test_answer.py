@@ -100,6 +100,17 @@ def test_two_part_questions_get_both_parts_in_order(bot):
     assert 0 <= definition < contrast
 
 
+def test_a_follow_ups_topic_in_brackets_is_no_second_part(bot):
+    """ "how do they check if a change worked?" resolves to "… worked? (check change worked)": the bracket is the
+    last question's topic, part of the one question, not a second question answered on its own."""
+    sixth = set_bot(bot, "sixth-article")
+    question = "which one should i learn first? (skills Data Analysts need)"
+    vector = sixth.embedder.encode([question])[0]
+    calls = []
+    sixth.composer.compose(question, vector, [], lambda texts: calls.append(texts) or sixth.embedder.encode(texts))
+    assert calls == []  # a two-part question embeds its parts; this one is answered whole
+
+
 @pytest.mark.parametrize(
     ("question", "row", "cell"),
     [
