@@ -65,6 +65,13 @@ _WHICH_ONE = re.compile(
     r"|^(?:which|who)\s+(?:one|of them|of the two)\b",
     re.I,
 )
+# "which one should I learn first?" after an answer that lists things: one of those things, not of the entities.
+_WHICH_ITEM = re.compile(
+    r"^(?:which|what)\s+(?:one|ones|of (?:them|these|those)|should|do|would)\b.*"
+    r"\b(?:first|start\w*|begin\w*|most|best|priorit\w*|focus\w*|learn\w*|pick|choose)\b",
+    re.I,
+)
+_LIST_LINE = re.compile(r"^\s*(?:[-*]|\d+\.)\s+\S", re.M)
 _COMPARING = re.compile(r"\b(?:vs\.?|versus|differ\w*|difference\w*|compar\w*|contrast\w*)", re.I)
 # "how do I become one?": "one" stands for the entity talked about.
 _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
@@ -130,11 +137,15 @@ class FollowUps:
         (performance concerns)": the last question's words besides its entities and stopwords."""
         if not (_IT.search(question) or _EXAMPLES.match(question)):
             return question
+        topic = self._topic(last)
+        return f"{question} ({' '.join(topic)})" if topic else question
+
+    def _topic(self, last: str) -> list[str]:
+        """The last question's words besides its entities and stopwords."""
         rest = last
         for entity in self.entities:
             rest = entity.pattern.sub(" ", rest)
-        topic = [w for w in _WORD.findall(rest.lower()) if w not in STOPWORDS and len(w) > 1]
-        return f"{question} ({' '.join(topic)})" if topic else question
+        return [w for w in _WORD.findall(rest.lower()) if w not in STOPWORDS and len(w) > 1]
 
     @staticmethod
     def asks_more(question: str) -> bool:
@@ -156,7 +167,7 @@ class FollowUps:
             if term is not None:
                 plural = term.asked == term.name and term.name.endswith("s") and not term.name.endswith("ss")
                 return f"what {'are' if plural else 'is'} {term.asked}?", ""
-        resolved = self._resolve(question, previous)
+        resolved = self._resolve(question, previous, last_answer)
         last = previous[-1] if previous else ""
         again = (
             bool(last)
@@ -180,7 +191,7 @@ class FollowUps:
                 return max(named, key=lambda found: found[0])[1]
         return None
 
-    def _resolve(self, question: str, previous: list[str]) -> str:
+    def _resolve(self, question: str, previous: list[str], last_answer: str = "") -> str:
         if not previous:
             # "How can I become one?" as a first message: one of what the article is about, its first entity.
             if self.entities and not self.entity_of(question) and _ONE.search(question):
@@ -223,6 +234,10 @@ class FollowUps:
             named_last = self.entities  # "UX vs UI designers" compares the pair
         if len(named_last) >= 2 and _WHICH_ONE.match(rest):
             return f"{question} ({' or '.join(e.plural for e in named_last)})"
+        if _WHICH_ITEM.match(rest) and _LIST_LINE.search(last_answer):
+            # "(Data Analysts skills)": the entity stays, so the question is not read as "which of the entities".
+            topic = ([last_entity.plural] if last_entity else []) + self._topic(last)
+            return f"{question} ({' '.join(topic)})" if topic else question
         if last_entity and _ONE.search(question):
             return self._one(question, last_entity)
         # Pronouns point at the last entity talked about; a final "it" at the last question's topic.

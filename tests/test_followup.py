@@ -350,3 +350,28 @@ def test_the_term_that_stands_for(last_question: str, last_answer: str, expected
 def test_what_that_means_without_a_defined_term_keeps_the_topic() -> None:
     """No term the article defines in the last turn: "what's that?" keeps the last question's topic as before."""
     assert resolve("what's that?", ["what is prompt engineering?"]) == "what's that? (prompt engineering)"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # One of the things just listed: the entity stays, so it is not read as "which of the two roles".
+        ("which one should i learn first?", "which one should i learn first? (Site Reliability Engineers skills)"),
+        ("which of these matters most?", "which of these matters most? (Site Reliability Engineers skills)"),
+        # Not a choice among the listed things: as before.
+        ("which one earns more?", "which one earns more?"),
+    ],
+)
+def test_which_one_after_a_list_is_one_of_its_items(question: str, expected: str) -> None:
+    followups = FollowUps(load_profile(FIXTURE, load_corpus(FIXTURE)))
+    listed = "SREs need these skills:\n\n- **Coding**: Python or Go.\n- **Linux**: the systems they run."
+    assert followups.resolve(question, ["what skills do SREs have?"], listed) == expected
+    # Without a list in the last answer, "which one" is one of the entities, as before.
+    assert followups.resolve(question, ["what skills do SREs have?"], "SREs write code.") == question
+
+
+def test_which_one_after_a_list_answers_from_the_list(bot) -> None:
+    sixth = set_bot(bot, "sixth-article")
+    first = sixth.ask("what skills does a data analyst need")
+    reply = sixth.ask("which one should i learn first?", [(first.question, first.answer)])
+    assert "before anything else" in reply.answer and "| Aspect |" not in reply.answer
