@@ -11,8 +11,9 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
 - a question asking only for the conclusion or a summary ("tldr?") is answered from the last section;
 - a question naming both entities without a comparing word ("do they work together?") whose best unit is
   prose is answered from that prose, not from a table row;
-- a comparison of the profile's entities opens with the article's contrast sentence (one naming both)
-  and adds the comparison-table rows it asks about; a single-aspect question gets its row alone;
+- a comparison of the profile's entities opens with the article's contrast sentence (one naming both; the one
+  beside the comparison table first) and adds the table rows it asks about; a single-aspect question gets its
+  row alone;
 - a question about one entity gets only that entity's side: units about the other entities are left
   out, and table rows show that entity's column only;
 - a list of numbered headings gives way to the numbered item the question asks about (a yes/no question,
@@ -154,6 +155,7 @@ class Composer:
             in_path = {e.name for e in self.entities if e.mentioned_in(unit.section)}
             self.unit_about.append(named or in_path or {e.name for e in self.entities})
         # "…they have distinct roles:" before a table: a comparison may quote it, followed by a row.
+        self.table_sections = {u.section for u in index.units if u.kind == "row"}
         self.table_leads = {u.id for u in index.units[:-1] if _is_lead_in(u) and index.units[u.id + 1].kind == "row"}
         # Entities with sections of their own ("Who is a Site Reliability Engineer?"); the others live in the table.
         paths = {u.section for u in index.units}
@@ -447,7 +449,12 @@ class Composer:
                 else sum(e.mentioned_in(s.unit.text) for e in self.entities) >= 2
             )
         ]
-        contrasts.sort(key=lambda s: -s.score)
+        if others:
+            contrasts.sort(key=lambda s: -s.score)
+        else:
+            # The entities the table compares: the article sums up their contrast beside its table ("Put simply,
+            # X decides…, while Y…"); a contrast elsewhere (the introduction, the conclusion) comes after it.
+            contrasts.sort(key=lambda s: (s.unit.section not in self.table_sections, -s.score))
         chosen = [contrasts[0].unit] if contrasts else []
         table_lead = bool(chosen) and _is_lead_in(chosen[0])
         if rows and not others:

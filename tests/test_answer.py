@@ -100,6 +100,23 @@ def test_two_part_questions_get_both_parts_in_order(bot):
     assert 0 <= definition < contrast
 
 
+@pytest.mark.parametrize(
+    ("name", "question", "opening"),
+    [
+        ("fifth-article", "ux vs ui", "Put simply, a UX Designer decides how a product works"),
+        (
+            "sixth-article",
+            "whats the diffrence between a business analyst and a data analyst",
+            "In short, Data Analysts",
+        ),
+    ],
+)
+def test_a_comparison_opens_with_the_contrast_beside_the_table(bot, name, question, opening):
+    """The article sums up its entities' contrast beside its comparison table; a contrast in the introduction or
+    the conclusion ("UX Designers make products understandable…, while UI Designers…") comes after it."""
+    assert set_bot(bot, name).ask(question).answer.startswith(opening)
+
+
 def test_a_follow_ups_topic_in_brackets_is_no_second_part(bot):
     """ "how do they check if a change worked?" resolves to "… worked? (check change worked)": the bracket is the
     last question's topic, part of the one question, not a second question answered on its own."""
