@@ -19,7 +19,9 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
 - a list of numbered headings gives way to the numbered item the question asks about (a yes/no question,
   "do I need Git?", gets the one item that alone uses one of its words);
 - a question ("But what exactly…?") is never quoted, and a sentence opening with "They"/"This" brings
-  the sentence it refers to.
+  the sentence it refers to;
+- the answer opens with its best unit: a weaker sentence before it in its section is left out, since quoted
+  in the article's order it would open the answer.
 Parameters are fitted by scripts/fit_answer.py (bot/data/answer_params.json).
 """
 
@@ -410,8 +412,12 @@ class Composer:
                 if len(chosen) >= 3 or item.score < top.score - self.params.unit_margin:
                     break
                 titles_of_chosen = any(u.section in self.item_sections.get(item.unit.id, ()) for u in chosen)
+                # The answer opens with its best unit: a weaker sentence before it in its section ("Most interfaces
+                # show data that lives on a server.") would open it, in the article's order.
+                setup = item.unit.section == top.unit.section and item.unit.id < top.unit.id
                 if (
-                    item.unit.kind != "row"
+                    not setup
+                    and item.unit.kind != "row"
                     and not titles_of_chosen  # the list of item titles adds nothing to the item's content
                     and self._length([*chosen, item.unit]) <= MAX_ANSWER_CHARS
                 ):

@@ -117,6 +117,19 @@ def test_a_comparison_opens_with_the_contrast_beside_the_table(bot, name, questi
     assert set_bot(bot, name).ask(question).answer.startswith(opening)
 
 
+@pytest.mark.parametrize(
+    ("name", "question", "opening", "setup"),
+    [
+        ("fifth-article", "what happens after a round of usability testing", "After each round", "the practice of"),
+    ],
+)
+def test_the_answer_opens_with_its_best_sentence_not_the_one_before_it(bot, name, question, opening, setup):
+    """A weaker sentence before the best one in its section set the scene; quoted in the article's order it
+    opened the answer."""
+    answer = set_bot(bot, name).ask(question).answer
+    assert answer.startswith(opening) and setup not in answer
+
+
 def test_a_follow_ups_topic_in_brackets_is_no_second_part(bot):
     """ "how do they check if a change worked?" resolves to "… worked? (check change worked)": the bracket is the
     last question's topic, part of the one question, not a second question answered on its own."""
