@@ -183,8 +183,12 @@ _DEFINITION = re.compile(
 
 # What a definition question asks about: "what is an error budget?" → "error budget"; "what does SLI stand
 # for" → "SLI" (an expansion is asked for); "define toil" → "toil".
+# "what do you mean by product vision?", "what is meant by toil?": a definition question the model's
+# ``asks_definition`` feature (fitted as it is) does not read.
+_MEANT_BY = re.compile(r"^\s*what\s+(?:do\s+(?:you|u|they)\s+mean|(?:is|'s|’s)\s+meant)\s+by\b", re.I)
 _DEFINED_TERM = re.compile(
-    r"^\s*(?:what\s+(?:is|are|does)|define|meaning\s+of)\s+(?:(?:an?|the)\s+)?(?P<term>.+?)"
+    r"^\s*(?:what\s+(?:do\s+(?:you|u|they)\s+mean|(?:is|'s|’s)\s+meant)\s+by|what\s+(?:is|are|does)|define|meaning\s+of)"
+    r"\s+(?:(?:an?|the)\s+)?(?P<term>.+?)"
     r"(?:\s+(?P<expansion>stand\s+for)|\s+(?:mean|means)|\s+in\s+.*)?\s*[?.!]*\s*$",
     re.I,
 )
@@ -207,13 +211,15 @@ def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     name = r"[\s/-]+".join(re.escape(w) for w in words) + r"(?:s|es)?"
     start = r"^(?:[-*]\s+|\d+\.\s+)?(?:(?:an?|the)\s+)?"  # a sentence's or a list item's first words
     subject = rf"{start}{name}(?:\s+(?:is|are|refers?\s+to|means)\b|,\s+(?:an?|the)\s)"
+    # "6. **Technical Literacy**: Knowing enough about…": a list item's bold head, then what it means.
+    head = rf"^(?:[-*]\s+|\d+\.\s+)\*\*{name}\*\*:\s"
     # "An A/B test compares two versions…": a sentence about any one of its kind says what it does.
     generic = rf"^(?:an?)\s+{name}\s+(?-i:[a-z]+s)\b"
     gloss = rf"{start}{name}\s+\((?!e\.g\.|i\.e\.)[^)\s]+\s[^)]+\)"
     # Mid-sentence, after a lower-case word (not "Edge AI (…)" for "AI"), a gloss opens like a description:
     # "…track KPIs (the handful of numbers…)".
     inner_gloss = rf"(?-i:\b[a-z]+)\s+{name}\s+\((?:the|an?|who|which|that|[a-z]+ing)\s[^)]+\)"
-    alternatives = [subject, generic, gloss, inner_gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
+    alternatives = [subject, head, generic, gloss, inner_gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
     return re.compile("|".join(alternatives), re.I | re.M)
 
 
@@ -227,6 +233,7 @@ _DEFINING = [
     ),
     re.compile(rf"^(?P<det>an?)\s+(?P<term>{_TERM_WORDS})\s+(?-i:[a-z]+s)\b", re.I | re.M),
     re.compile(rf"^(?:[-*]\s+|\d+\.\s+)(?P<term>{_TERM_WORDS})\s+\(", re.I | re.M),
+    re.compile(rf"^(?:[-*]\s+|\d+\.\s+)\*\*(?P<term>{_TERM_WORDS})\*\*:\s", re.I | re.M),
     re.compile(r"(?-i:\b[a-z]+)\s+(?P<term>[A-Za-z0-9+#][A-Za-z0-9/+#-]*)\s+\(", re.I),
 ]
 
@@ -456,7 +463,7 @@ class ScopeJudge:
         if self._roadmap and asks_about_document(question, self._entity_stems):
             # "What is this article about?": the article's own sentence about itself answers it.
             return ScopeDecision(True, terms, uncovered, "asks what the article covers", "", features)
-        if features["asks_definition"] and self.defines(question):
+        if (features["asks_definition"] or _MEANT_BY.match(question)) and self.defines(question):
             # "What is an error budget?" when the article says "Error budgets, the amount of…": answered by rule,
             # whatever the model would say of a bare "what is X?" (most such questions ask about terms the
             # article only uses).

@@ -208,6 +208,31 @@ def test_a_sentence_about_one_of_its_kind_defines_its_term():
     assert not _term_pattern("KPIs", False).search(text)
 
 
+def test_a_bold_list_head_defines_its_term():
+    """ "6. **Technical Literacy**: Knowing enough…" says what technical literacy is; a head that holds more
+    words ("**Defining the Product Vision**") does not define "product vision"."""
+    from bot.scope import _term_pattern, defined_terms
+
+    text = "6. **Technical Literacy**: Knowing enough about APIs.\n2. **Defining the Product Vision**: Where it goes."
+    assert _term_pattern("technical literacy", False).search(text)
+    assert not _term_pattern("product vision", False).search(text)
+    assert [t.name for t in defined_terms([text])] == ["Technical Literacy"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what do you mean by technical literacy?",
+        "what do u mean by technical literacy",
+        "what is meant by technical literacy?",
+    ],
+)
+def test_what_do_you_mean_by_asks_for_a_definition(bot, question):
+    reply = set_bot(bot, "third-article").ask(question)
+    assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
+    assert "Knowing enough about software architecture and APIs" in reply.answer
+
+
 def test_a_term_defined_by_what_it_does_is_answered(bot):
     reply = set_bot(bot, "sixth-article").ask("what are A/B tests?")
     assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
