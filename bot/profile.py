@@ -187,11 +187,13 @@ class Profile:
 
     def _spelt_out(self, match: re.Match[str]) -> str:
         """ "UX & graphic designers" → "UX designers & graphic designers", unless the other word is no title's
-        first word (a stopword, a plural such as "tools", the shared noun itself) or the pair is an entity."""
+        first word (a stopword, a plural such as "tools", a role noun, the shared noun itself) or the pair is an
+        entity."""
         a, conj, b, noun = match.groups()
         word = b if self.entities_in(f"{a} {noun}") else a
         if (
             word.lower() in STOPWORDS
+            or word.lower() in role_nouns()  # "data scientist vs DevOps engineer": a title of its own
             or word.lower().endswith("s")
             or word.lower().startswith(noun.lower().removesuffix("s"))
             or self.entities_in(f"{word} {noun}")

@@ -175,6 +175,14 @@ _COMPARATIVE = re.compile(
 )
 
 
+# A sentence that sets two things apart: "Unlike traditional system administrators, SREs…".
+_CONTRASTING = re.compile(
+    r"\b(?:unlike|while|whereas|whilst|but|however|instead|rather than|differ\w*|distinct\w*|compared|"
+    r"vs\.?|versus|more than|less than|than)\b",
+    re.I,
+)
+
+
 _DEFINITION = re.compile(
     r"^\s*(?:what\s+(?:is|are|does)\b(?!.*\b(?:do|use|need)\b)|define\b|meaning of\b|\S+(?:\s+\S+){0,3}\s+(?:meaning|definition)\W*$)",
     re.I,
@@ -496,16 +504,17 @@ class ScopeJudge:
             return []
         titles = self.profile.other_titles(question)
         if _COMPARATIVE.search(question):
-            return [title for title in titles if not self._contrasted(title, question)]
+            return [title for title in titles if not self._contrasted(title, question, contrast=True)]
         if titles and not self.profile.entities_in(question):
             unused = [title for title in titles if not self._contrasted(title, question)]
             return unused if len(unused) == len(titles) else []
         return []
 
-    def _contrasted(self, title: str, question: str) -> bool:
+    def _contrasted(self, title: str, question: str, contrast: bool = False) -> bool:
         """Does one passage name the title (its last two words, as a phrase) beside an entity the question
-        names? The entities' own names are taken out first: "engineering manager" is not found in "Project
-        Managers work with engineering…"."""
+        names, and, for a comparative question, set them apart ("Unlike traditional system administrators,
+        SREs…"; "work closely with: Data Scientists (…)" lists, it does not compare)? The entities' own names are
+        taken out first: "engineering manager" is not found in "Project Managers work with engineering…"."""
         words = title.split()[-2:]
         phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
         named = [e for e in self.profile.entities if e.mentioned_in(question)] or self.profile.entities
@@ -515,7 +524,11 @@ class ScopeJudge:
             rest = unit.text
             for entity in self.profile.entities:
                 rest = entity.pattern.sub(" ", rest)
-            if phrase.search(rest) and any(e.mentioned_in(unit.text) for e in named):
+            if (
+                phrase.search(rest)
+                and any(e.mentioned_in(unit.text) for e in named)
+                and (not contrast or _CONTRASTING.search(unit.text))
+            ):
                 return True
         return False
 

@@ -97,6 +97,7 @@ def test_a_headline_before_a_question_that_stands_alone_is_dropped(question, exp
         ("tools and AI engineers' skills", "tools and AI engineers' skills"),  # "tools" is no title
         ("the AI and the engineers", "the AI and the engineers"),
         ("AI vs ML engineer", "AI engineer vs ML engineer"),  # the two entities, spelt out once
+        ("data scientist vs ai engineer", "data scientist vs ai engineer"),  # "scientist" is a title's own noun
         ("Is creativity important for AI engineers?", "Is creativity important for AI engineers?"),  # "for" has "or"
     ],
 )

@@ -133,6 +133,21 @@ def test_a_title_the_article_describes_is_not_refused_as_another_role(bot):
     assert bot.scope.other_entities("What do data scientists do?") == []
 
 
+@pytest.mark.parametrize(
+    ("question", "others"),
+    [
+        # The article lists Data Scientists among the collaborators; it never sets them apart from AI engineers.
+        ("What Is the Role of a Data Scientist vs. an AI Engineer?", ["Data Scientist"]),
+        ("data scientist vs ai engineer", ["data scientist"]),
+        # "Unlike traditional software engineers, AI Engineers…" compares them.
+        ("AI engineer vs software engineer", []),
+    ],
+)
+def test_a_title_compared_with_an_entity_needs_a_passage_that_contrasts_them(bot, question, others):
+    assert bot.scope.other_entities(bot._standalone(question)) == others
+    assert bot.ask(question).in_scope == (not others)
+
+
 def test_an_entitys_own_words_do_not_count_as_another_title(tmp_path):
     """ "engineering manager" must be found as a phrase beside the entities, not pieced together from "Project
     Managers" and a stray "engineering"."""
