@@ -8,6 +8,8 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
   the article's sentence defining it ("A Site Reliability Engineer is a…") and the best next sentence of its
   section (the words such questions add are data: bot/data/definition_words.txt); an entity described only in
   the comparison table gets the table's first row, the row best matching the question and the summary contrast;
+- a question asking what a term is ("what is edge AI?", "what does NLP stand for?") gets the unit where the
+  article defines it (see scope.definition_pattern), not one that only shares a word ("cutting-edge");
 - a question asking only for the conclusion or a summary ("tldr?") is answered from the last section;
 - a question naming both entities without a comparing word ("do they work together?") whose best unit is
   prose is answered from that prose, not from a table row;
@@ -39,6 +41,7 @@ from .chunking import PATH_SEPARATOR, Unit, markdown_table
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
+from .scope import definition_pattern
 from .text import STOPWORDS, asks_about_document, describes_document, stem, stems, tokens, word_list
 
 PARAMS_FILE = DATA_DIR / "answer_params.json"
@@ -254,6 +257,15 @@ class Composer:
         chosen = [unit, ranked[0].unit] if ranked else [unit]
         return self._with_antecedents(sorted(chosen, key=lambda u: u.id))
 
+    def _term_definition(self, question: str) -> list[Unit]:
+        """ "What is edge AI?", "what does NLP stand for?": the unit where the article defines the term ("- Edge
+        AI (deploying AI on IoT devices…)"), not a sentence that only shares a word ("cutting-edge AI")."""
+        pattern = definition_pattern(question)
+        if pattern is None:
+            return []
+        found = [u for u in self.index.units if u.kind != "row" and _quotable(u) and pattern.search(u.text)]
+        return self._with_antecedents(found[:1])
+
     def _table_definition(self, question: str, vector: np.ndarray) -> list[Unit]:
         """What an entity the article describes only in its comparison table is: the table's first row, the row
         that best matches the question when it is another one, and the article's summary contrast (the best
@@ -333,6 +345,8 @@ class Composer:
             chosen = self._definition(named[0], question, vector)
             if chosen:
                 return chosen
+        if not named and (defining := self._term_definition(question)):
+            return defining
         # "What tools do project managers use?" is not answered by a Tools section about product managers.
         if (
             section is not None

@@ -206,6 +206,13 @@ _DEFINED_TERM = re.compile(
 _TERM_MEANING = re.compile(r"^\s*(?:(?:an?|the)\s+)?(?P<term>\S+(?:\s+\S+){0,3}?)\s+(?:meaning|definition)\W*$", re.I)
 
 
+def definition_pattern(question: str) -> re.Pattern[str] | None:
+    """How the article would define what a definition question ("what is an error budget?", "what does SLI
+    stand for?", "KPIs meaning?") asks about; None for other questions."""
+    match = _DEFINED_TERM.match(question) or _TERM_MEANING.match(question)
+    return _term_pattern(match.group("term"), bool(match.groupdict().get("expansion"))) if match else None
+
+
 def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     """How an article defines ``term``: as a sentence's subject with a copula ("Toil is…") or an apposition
     ("Error budgets, the amount…"), or glossed in parentheses ("Edge AI (deploying AI on IoT devices…)", "…track
@@ -440,8 +447,7 @@ class ScopeJudge:
 
     def defines(self, question: str) -> bool:
         """Does the article define what the definition question asks about (see ``_term_pattern``)?"""
-        match = _DEFINED_TERM.match(question) or _TERM_MEANING.match(question)
-        pattern = _term_pattern(match.group("term"), bool(match.groupdict().get("expansion"))) if match else None
+        pattern = definition_pattern(question)
         return pattern is not None and any(pattern.search(text) for text in self._sentences)
 
     def decide(

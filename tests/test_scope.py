@@ -258,6 +258,8 @@ def test_a_definition_the_article_gives_is_answered(bot):
     reply = bot.ask("What is Edge AI?")
     assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
     assert "Edge AI (deploying AI on IoT devices, mobile phones)" in reply.answer
+    # The defining unit alone, not the conclusion's "cutting-edge AI solutions", which only shares a word.
+    assert "cutting-edge" not in reply.answer
 
 
 def test_a_title_named_only_in_a_table_cell_is_not_discussed(bot):
