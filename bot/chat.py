@@ -167,7 +167,7 @@ class Chatbot:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
             if asked_again:
                 units = self._same_rows(asked_again) or units
-            if previous and self.followups.asks_more(text):
+            if previous and resolved == previous[-1] and self.followups.asks_more(text):
                 units = self._more(units, history or [])
             sources, parts = self._quote(units, hits, resolved, top_k)
             suggestions: list[str] = []

@@ -149,8 +149,9 @@ class FollowUps:
 
     @staticmethod
     def asks_more(question: str) -> bool:
-        """ "tell me more", "go on", "why?": more of the last answer, no new topic."""
-        if _MORE_ONLY.match(question.strip()):
+        """ "tell me more", "go on", "why?": more of the last answer, no new topic; so is "what does that mean?"
+        when the last answer names no term the article defines (see ``resolution``)."""
+        if _MORE_ONLY.match(question.strip()) or _WHAT_THAT.match(question):
             return bool(question.strip(" ?.!,"))
         return bool(_MORE.match(question)) and len(_MORE.sub("", question).strip(" ?.!").split()) <= 1
 

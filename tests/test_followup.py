@@ -347,9 +347,18 @@ def test_the_term_that_stands_for(last_question: str, last_answer: str, expected
     assert followups.resolve("what's that?", [last_question], last_answer) == expected
 
 
-def test_what_that_means_without_a_defined_term_keeps_the_topic() -> None:
-    """No term the article defines in the last turn: "what's that?" keeps the last question's topic as before."""
-    assert resolve("what's that?", ["what is prompt engineering?"]) == "what's that? (prompt engineering)"
+@pytest.mark.parametrize("question", ["what's that?", "what does that mean?", "what is that?"])
+def test_what_that_means_without_a_defined_term_asks_for_more(question: str) -> None:
+    """No term the article defines in the last turn: "what does that mean?" asks to explain the last answer,
+    as "explain that" does (it was declined: the article "never mentions 'mean'")."""
+    assert FOLLOWUPS.asks_more(question)
+    assert resolve(question, ["what is prompt engineering?"]) == "what is prompt engineering?"
+
+
+def test_what_that_means_after_a_table_answer_goes_on_with_the_passage(bot) -> None:
+    first = bot.ask("how do ML engineers deploy models?")
+    reply = bot.ask("what does that mean?", [(first.question, first.answer)])
+    assert reply.in_scope and reply.answer != first.answer
 
 
 @pytest.mark.parametrize(
