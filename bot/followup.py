@@ -65,13 +65,14 @@ _WHICH_ONE = re.compile(
     r"|^(?:which|who)\s+(?:one|of them|of the two)\b",
     re.I,
 )
-# "which one should I learn first?" after an answer that lists things: one of those things, not of the entities.
+# "which one should I learn first?" after an answer that lists things (in a list or a table's cells): one of those
+# things, not of the entities.
 _WHICH_ITEM = re.compile(
     r"^(?:which|what)\s+(?:one|ones|of (?:them|these|those)|should|do|would)\b.*"
     r"\b(?:first|start\w*|begin\w*|most|best|priorit\w*|focus\w*|learn\w*|pick|choose)\b",
     re.I,
 )
-_LIST_LINE = re.compile(r"^\s*(?:[-*]|\d+\.)\s+\S", re.M)
+_LIST_LINE = re.compile(r"^\s*(?:[-*]|\d+\.|\|)\s+\S", re.M)  # a list's line or a table's row
 _COMPARING = re.compile(r"\b(?:vs\.?|versus|differ\w*|difference\w*|compar\w*|contrast\w*)", re.I)
 # "how do I become one?": "one" stands for the entity talked about.
 _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)

@@ -375,6 +375,8 @@ def test_which_one_after_a_list_is_one_of_its_items(question: str, expected: str
     followups = FollowUps(load_profile(FIXTURE, load_corpus(FIXTURE)))
     listed = "SREs need these skills:\n\n- **Coding**: Python or Go.\n- **Linux**: the systems they run."
     assert followups.resolve(question, ["what skills do SREs have?"], listed) == expected
+    tabled = "| Aspect | Site Reliability Engineer |\n|---|---|\n| Languages | Python, Go |"
+    assert followups.resolve(question, ["what skills do SREs have?"], tabled) == expected
     # Without a list in the last answer, "which one" is one of the entities, as before.
     assert followups.resolve(question, ["what skills do SREs have?"], "SREs write code.") == question
 
