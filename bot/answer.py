@@ -375,6 +375,16 @@ class Composer:
             return self._comparison(ranked, named, self.profile.other_titles(question))
         return self._best(ranked, question=question)
 
+    def in_prose(self, question: str, vector: np.ndarray) -> list[Unit]:
+        """The best answer from the article's prose alone (no table row): for "how do they fix it?" after an answer
+        that was the table's row, the row again says nothing new."""
+        named = self.entities_in(question)
+        candidates = [
+            u.id for u in self.index.units if u.kind != "row" and (len(named) != 1 or self._about_entity(u, named[0]))
+        ]
+        ranked = self.rank_units(question, vector, candidates)
+        return self._best(ranked, question=question) if ranked else []
+
     def _relation(self, question: str, named: list[Entity], ranked: list[ScoredUnit]) -> bool:
         """Does a question naming both entities ask how they relate rather than how they differ ("do SREs and
         DevOps engineers work together?")? It uses no comparing word, asks about something besides the

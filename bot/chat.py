@@ -167,6 +167,8 @@ class Chatbot:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
             if asked_again:
                 units = self._same_rows(asked_again) or units
+            elif previous and resolved != previous[-1] and self._repeats_rows(units, previous[-1]):
+                units = self.composer.in_prose(resolved, vector) or units
             if previous and resolved == previous[-1] and self.followups.asks_more(text):
                 units = self._more(units, history or [])
             sources, parts = self._quote(units, hits, resolved, top_k)
@@ -279,6 +281,13 @@ class Chatbot:
         the same rows, now with the other entity's column (``render`` shows the column the question names)."""
         units = self.composer.compose(earlier, *self._retrieved(earlier), self.embedder.encode)
         return units if units and all(u.kind == "row" for u in units) else []
+
+    def _repeats_rows(self, units: list[Unit], earlier: str) -> bool:
+        """Would a follow-up get the very table rows the earlier question got ("how do they fix it?" after "what
+        are their performance concerns?")? Then it asks for something the row does not say."""
+        if not units or any(u.kind != "row" for u in units):
+            return False
+        return self.composer.compose(earlier, *self._retrieved(earlier), self.embedder.encode) == units
 
     def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
         """ "What about DevOps engineers?" after an answered "What tools do SREs use?": the article compares

@@ -386,3 +386,15 @@ def test_which_one_after_a_list_answers_from_the_list(bot) -> None:
     first = sixth.ask("what skills does a data analyst need")
     reply = sixth.ask("which one should i learn first?", [(first.question, first.answer)])
     assert "before anything else" in reply.answer and "| Aspect |" not in reply.answer
+
+
+def test_a_follow_up_that_would_get_the_same_row_again_is_answered_from_prose(bot) -> None:
+    """ "how do they fix it?" after an answer that was the table's "Performance Concerns" row: the row again says
+    nothing new; the article's prose on fixing it does."""
+    fourth = set_bot(bot, "fourth-article")
+    history = []
+    for question in ("what are frontend developers' performance concerns?", "how do they fix it?"):
+        reply = fourth.ask(question, history)
+        history.append((question, reply.answer))
+    assert "| Performance Concerns |" in history[0][1]
+    assert "lazy-load images" in reply.answer and "| Performance Concerns |" not in reply.answer
