@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -146,7 +145,8 @@ class Chatbot:
             text, truncated = prepare_question(question, limit)
         except EmptyQuestionError:
             raise EmptyQuestionError(self.profile.empty_question) from None
-        previous = self._previous_questions(history or [], limit)
+        turns = self._previous_questions(history or [], limit)
+        previous = [resolved for _, resolved in turns]
         last_answer = _answer_of(history[-1]) if history else ""
         resolved, asked_again = self.followups.resolution(self._standalone(text), previous, last_answer)
         t_resolve = time.perf_counter()
@@ -170,7 +170,7 @@ class Chatbot:
             elif previous and resolved != previous[-1] and self._repeats_rows(units, previous[-1]):
                 units = self.composer.in_prose(resolved, vector) or units
             if previous and resolved == previous[-1] and self.followups.asks_more(text):
-                units = self._more(units, history or [])
+                units = self._more(units, turns)
             sources, parts = self._quote(units, hits, resolved, top_k)
             suggestions: list[str] = []
         else:
@@ -256,13 +256,16 @@ class Chatbot:
             quoted=quoted,
         )
 
-    def _more(self, units: list[Unit], history: History) -> list[Unit]:
+    def _more(self, units: list[Unit], turns: list[tuple[str, str]]) -> list[Unit]:
         """ "tell me more": the same question composes the same answer, and each "more" in a row goes on
-        with the passage from where the one before stopped."""
-        users = [turn[0] if isinstance(turn, (tuple, list)) and turn else turn for turn in history]
-        said = len(
-            list(itertools.takewhile(lambda u: isinstance(u, str) and self.followups.asks_more(u), reversed(users)))
-        )
+        with the passage from where the one before stopped. A "more" is a turn asking for more that resolved to
+        the question before it ("what's that?" naming a term asked something new)."""
+        said = 0
+        for j in range(len(turns) - 1, 0, -1):
+            text, resolved = turns[j]
+            if not (self.followups.asks_more(text) and resolved == turns[j - 1][1]):
+                break
+            said += 1
         quoted = list(units)
         for _ in range(said + 1):
             more = self.composer.continuation(quoted)
@@ -298,8 +301,9 @@ class Chatbot:
         reason = f"the question {earlier!r}, answerable, asked again about another entity"
         return replace(decision, in_scope=True, reason=reason, explanation="")
 
-    def _previous_questions(self, history: History, limit: int) -> list[str]:
-        """Earlier user messages, each resolved against those before it, oldest first."""
+    def _previous_questions(self, history: History, limit: int) -> list[tuple[str, str]]:
+        """Earlier user messages (cleaned) and each one resolved against those before it, oldest first."""
+        turns: list[tuple[str, str]] = []
         resolved: list[str] = []
         last_answer = ""
         for turn in list(history)[-config.MAX_HISTORY_TURNS :]:
@@ -311,8 +315,9 @@ class Chatbot:
             except ValueError:
                 continue
             resolved.append(self.followups.resolve(self._standalone(cleaned), resolved, last_answer))
+            turns.append((cleaned, resolved[-1]))
             last_answer = _answer_of(turn)
-        return resolved
+        return turns
 
     def _standalone(self, text: str) -> str:
         """The message with typos of article words fixed, "an SRE (Site Reliability Engineering) team" read as

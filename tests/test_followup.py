@@ -398,3 +398,15 @@ def test_a_follow_up_that_would_get_the_same_row_again_is_answered_from_prose(bo
         history.append((question, reply.answer))
     assert "| Performance Concerns |" in history[0][1]
     assert "lazy-load images" in reply.answer and "| Performance Concerns |" not in reply.answer
+
+
+def test_tell_me_more_after_a_term_goes_on_from_the_terms_definition(bot) -> None:
+    """ "what's that?" resolved to a term asks something new, so a "tell me more" after it continues that
+    definition's passage from its start, as after any new question."""
+    sixth = set_bot(bot, "sixth-article")
+    history: list[tuple[str, str]] = []
+    for question in ("how do data analysts check if a change worked?", "what's that?"):
+        history.append((question, sixth.ask(question, history).answer))
+    more = sixth.ask("tell me more", history)
+    direct = sixth.ask("tell me more", [("what is an A/B test?", history[-1][1])])
+    assert more.answer == direct.answer
