@@ -42,7 +42,7 @@ from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
 from .scope import definition_pattern
-from .text import STOPWORDS, asks_about_document, describes_document, stem, stems, tokens, word_list
+from .text import CONTRAST, STOPWORDS, asks_about_document, describes_document, stem, stems, tokens, word_list
 
 PARAMS_FILE = DATA_DIR / "answer_params.json"
 
@@ -64,8 +64,6 @@ _ANAPHORIC = re.compile(
 )
 # "They apply…", "While they differ…, they…": the pronoun a bracketed name can stand in for.
 _PRONOUN = re.compile(r"^((?:(?:While|Although|Because|Since|When|But|And|So)\s+)?)(They|Their)\b", re.I)
-# A sentence that contrasts: "Essentially, X focus on…, while Y…"; "In this blog, we'll explore X and Y" does not.
-_CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
 # "Essentially, X focus on…, while Y…": a contrast that says what each is (not "…how they differ from Y").
 _SUMMARY_CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike)\b", re.I)
 # "Is it the same job?": the article's "…while their work overlaps, they have distinct roles:" answers it.
@@ -472,7 +470,7 @@ class Composer:
             for s in ranked
             if s.unit.kind == "sentence"
             and not _ANAPHORIC.match(s.unit.text)
-            and (_CONTRAST.search(s.unit.text) or _is_lead_in(s.unit))
+            and (CONTRAST.search(s.unit.text) or _is_lead_in(s.unit))
             and (
                 named[0].mentioned_in(s.unit.text) and all(t <= self.unit_stems[s.unit.id] for t in other_stems)
                 if len(named) == 1 and other_stems

@@ -35,7 +35,16 @@ from .embeddings import Embedder
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Profile
 from .retrieval import Hit
-from .text import STOPWORDS, asks_about_document, describes_document, edit_distance_at_most_one, stem, tokens, word_list
+from .text import (
+    CONTRAST,
+    STOPWORDS,
+    asks_about_document,
+    describes_document,
+    edit_distance_at_most_one,
+    stem,
+    tokens,
+    word_list,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -175,14 +184,6 @@ _COMPARATIVE = re.compile(
 )
 
 
-# A sentence that sets two things apart: "Unlike traditional system administrators, SREs…".
-_CONTRASTING = re.compile(
-    r"\b(?:unlike|while|whereas|whilst|but|however|instead|rather than|differ\w*|distinct\w*|compared|"
-    r"vs\.?|versus|more than|less than|than)\b",
-    re.I,
-)
-
-
 _DEFINITION = re.compile(
     r"^\s*(?:what\s+(?:is|are|does)\b(?!.*\b(?:do|use|need)\b)|define\b|meaning of\b|\S+(?:\s+\S+){0,3}\s+(?:meaning|definition)\W*$)",
     re.I,
@@ -193,9 +194,10 @@ _DEFINITION = re.compile(
 # for" → "SLI" (an expansion is asked for); "define toil" → "toil".
 # "what do you mean by product vision?", "what is meant by toil?": a definition question the model's
 # ``asks_definition`` feature (fitted as it is) does not read.
-_MEANT_BY = re.compile(r"^\s*what\s+(?:do\s+(?:you|u|they)\s+mean|(?:is|'s|’s)\s+meant)\s+by\b", re.I)
+_MEANT = r"what\s+(?:do\s+(?:you|u|they)\s+mean|(?:is|'s|’s)\s+meant)\s+by"
+_MEANT_BY = re.compile(rf"^\s*{_MEANT}\b", re.I)
 _DEFINED_TERM = re.compile(
-    r"^\s*(?:what\s+(?:do\s+(?:you|u|they)\s+mean|(?:is|'s|’s)\s+meant)\s+by|what\s+(?:is|are|does)|define|meaning\s+of)"
+    rf"^\s*(?:{_MEANT}|what\s+(?:is|are|does)|define|meaning\s+of)"
     r"\s+(?:(?:an?|the)\s+)?(?P<term>.+?)"
     r"(?:\s+(?P<expansion>stand\s+for)|\s+(?:mean|means)|\s+in\s+.*)?\s*[?.!]*\s*$",
     re.I,
@@ -213,6 +215,11 @@ def definition_pattern(question: str) -> re.Pattern[str] | None:
     return _term_pattern(match.group("term"), bool(match.groupdict().get("expansion"))) if match else None
 
 
+def _words_pattern(words: list[str]) -> str:
+    """A term's words as written in running text: "A/B test", "front-end", "front end", a plural ending."""
+    return r"[\s/-]+".join(re.escape(w) for w in words) + r"(?:s|es)?"
+
+
 def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     """How an article defines ``term``: as a sentence's subject with a copula ("Toil is…") or an apposition
     ("Error budgets, the amount…"), or glossed in parentheses ("Edge AI (deploying AI on IoT devices…)", "…track
@@ -221,9 +228,9 @@ def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     words = re.findall(r"[A-Za-z0-9+#]+", term)
     if not words or len(words) > 4:
         return None
-    # "A/B test", "front-end"; "what are A/B tests?" asks about the article's "An A/B test…".
+    # "what are A/B tests?" asks about the article's "An A/B test…".
     words[-1] = words[-1][:-1] if len(words[-1]) > 3 and words[-1].endswith("s") else words[-1]
-    name = r"[\s/-]+".join(re.escape(w) for w in words) + r"(?:s|es)?"
+    name = _words_pattern(words)
     start = r"^(?:[-*]\s+|\d+\.\s+)?(?:(?:an?|the)\s+)?"  # a sentence's or a list item's first words
     subject = rf"{start}{name}(?:\s+(?:is|are|refers?\s+to|means)\b|,\s+(?:an?|the)\s)"
     # "6. **Technical Literacy**: Knowing enough about…": a list item's bold head, then what it means.
@@ -263,8 +270,7 @@ class Term:
 
     def pattern(self) -> re.Pattern[str]:
         """The term in running text, singular or plural: "A/B tests" for "A/B test"."""
-        words = re.findall(r"[A-Za-z0-9+#]+", self.name)
-        return re.compile(r"\b" + r"[\s/-]+".join(map(re.escape, words)) + r"(?:s|es)?\b", re.I)
+        return re.compile(rf"\b{_words_pattern(re.findall(r'[A-Za-z0-9+#]+', self.name))}\b", re.I)
 
 
 def defined_terms(texts: list[str], skip: Callable[[str], bool] = lambda term: False) -> list[Term]:
@@ -533,7 +539,7 @@ class ScopeJudge:
             if (
                 phrase.search(rest)
                 and any(e.mentioned_in(unit.text) for e in named)
-                and (not contrast or _CONTRASTING.search(unit.text))
+                and (not contrast or CONTRAST.search(unit.text))
             ):
                 return True
         return False

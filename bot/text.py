@@ -65,6 +65,10 @@ def clean_question(question: str, max_chars: int) -> str:
     return prepare_question(question, max_chars)[0]
 
 
+# A sentence that sets two things apart: "Essentially, X focus on…, while Y…", "Unlike traditional system
+# administrators, SREs…" (the composer's contrast sentence; the scope check's passage comparing another title).
+CONTRAST = re.compile(r"\b(while|whereas|whilst|unlike|but|however|instead|rather than|differ\w*)\b", re.I)
+
 _EXPANDED = re.compile(r"\b([A-Z][A-Za-z]{1,5})\s*\(([^()]{3,60})\)")
 
 
