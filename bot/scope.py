@@ -241,7 +241,14 @@ def _term_pattern(term: str, expansion: bool) -> re.Pattern[str] | None:
     # Mid-sentence, after a lower-case word (not "Edge AI (…)" for "AI"), a gloss opens like a description:
     # "…track KPIs (the handful of numbers…)".
     inner_gloss = rf"(?-i:\b[a-z]+)\s+{name}\s+\((?:the|an?|who|which|that|[a-z]+ing)\s[^)]+\)"
-    alternatives = [subject, head, generic, gloss, inner_gloss] + ([rf"\w\s+\({name}\)"] if expansion else [])
+    # Mid-sentence, an apposition that describes: "…sum up what they learned in user personas, short profiles of
+    # typical users…".
+    inner_apposition = (
+        rf"(?-i:\b[a-z]+)\s+{name},\s+(?:an?\s+|the\s+)?(?-i:[a-z]+\s+[a-z]+s?)\s+(?:of|that|which|who)\b"
+    )
+    alternatives = [subject, head, generic, gloss, inner_gloss, inner_apposition] + (
+        [rf"\w\s+\({name}\)"] if expansion else []
+    )
     return re.compile("|".join(alternatives), re.I | re.M)
 
 

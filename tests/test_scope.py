@@ -223,6 +223,16 @@ def test_a_sentence_about_one_of_its_kind_defines_its_term():
     assert not _term_pattern("KPIs", False).search(text)
 
 
+def test_a_mid_sentence_apposition_defines_its_term():
+    """ "…sum up what they learned in user personas, short profiles of typical users…" says what user personas
+    are; a list after a comma ("track KPIs, revenue and churn") says nothing of the kind."""
+    from bot.scope import _term_pattern
+
+    text = "They then sum up what they learned in user personas, short profiles of typical users.\nThey track KPIs, revenue and churn."
+    assert _term_pattern("user personas", False).search(text)
+    assert not _term_pattern("KPIs", False).search(text)
+
+
 def test_a_bold_list_head_defines_its_term():
     """ "6. **Technical Literacy**: Knowing enough…" says what technical literacy is; a head that holds more
     words ("**Defining the Product Vision**") does not define "product vision"."""
