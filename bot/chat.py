@@ -167,7 +167,7 @@ class Chatbot:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
             if asked_again:
                 units = self._same_rows(asked_again) or units
-            elif previous and resolved != previous[-1] and self._repeats_rows(units, previous[-1]):
+            elif previous and resolved != previous[-1] and _repeats_rows(units, last_answer):
                 units = self.composer.in_prose(resolved, vector) or units
             if previous and resolved == previous[-1] and self.followups.asks_more(text):
                 units = self._more(units, turns)
@@ -285,13 +285,6 @@ class Chatbot:
         units = self.composer.compose(earlier, *self._retrieved(earlier), self.embedder.encode)
         return units if units and all(u.kind == "row" for u in units) else []
 
-    def _repeats_rows(self, units: list[Unit], earlier: str) -> bool:
-        """Would a follow-up get the very table rows the earlier question got ("how do they fix it?" after "what
-        are their performance concerns?")? Then it asks for something the row does not say."""
-        if not units or any(u.kind != "row" for u in units):
-            return False
-        return self.composer.compose(earlier, *self._retrieved(earlier), self.embedder.encode) == units
-
     def _as_answered(self, decision: ScopeDecision, earlier: str) -> ScopeDecision:
         """ "What about DevOps engineers?" after an answered "What tools do SREs use?": the article compares
         the two, so the same question about the other entity is answered too (the model may doubt the rewrite)."""
@@ -337,6 +330,12 @@ class Chatbot:
             self._example_vectors = self.embedder.encode(list(examples))
         order = np.argsort(-(self._example_vectors @ vector))
         return [examples[i] for i in order[:n]]
+
+
+def _repeats_rows(units: list[Unit], last_answer: str) -> bool:
+    """Would a follow-up get only table rows the last answer already showed ("how do they fix it?" after the
+    "Performance Concerns" row)? Then it asks for something the rows do not say."""
+    return bool(units) and all(u.kind == "row" and f"| {u.cells[0]} |" in last_answer for u in units)
 
 
 def _answer_of(turn: object) -> str:
