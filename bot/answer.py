@@ -356,10 +356,7 @@ class Composer:
             ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
             if ranked:
                 return self._best(ranked, whole_section=True, question=question)
-        candidates = list(range(len(self.index.units)))
-        if len(named) == 1:
-            candidates = [u for u in candidates if self._about_entity(self.index.units[u], named[0])]
-        ranked = self.rank_units(question, vector, candidates)
+        ranked = self.rank_units(question, vector, self._candidates(named))
         if not ranked:
             return []
         if len(named) == 1 and not self.is_comparison(question) and named[0].name not in self.own_sections:
@@ -376,12 +373,15 @@ class Composer:
     def in_prose(self, question: str, vector: np.ndarray) -> list[Unit]:
         """The best answer from the article's prose alone (no table row): for "how do they fix it?" after an answer
         that was the table's row, the row again says nothing new."""
-        named = self.entities_in(question)
-        candidates = [
-            u.id for u in self.index.units if u.kind != "row" and (len(named) != 1 or self._about_entity(u, named[0]))
-        ]
-        ranked = self.rank_units(question, vector, candidates)
+        prose = [u for u in self._candidates(self.entities_in(question)) if self.index.units[u].kind != "row"]
+        ranked = self.rank_units(question, vector, prose)
         return self._best(ranked, question=question) if ranked else []
+
+    def _candidates(self, named: list[Entity]) -> list[int]:
+        """The units an answer may quote: for a question about one entity, those about it (or about no one)."""
+        if len(named) != 1:
+            return list(range(len(self.index.units)))
+        return [u.id for u in self.index.units if self._about_entity(u, named[0])]
 
     def _relation(self, question: str, named: list[Entity], ranked: list[ScoredUnit]) -> bool:
         """Does a question naming both entities ask how they relate rather than how they differ ("do SREs and
