@@ -297,7 +297,10 @@ class Composer:
         ("math" → "mathemat"). Words that only name the entities say little about which unit answers: when the
         question has other words, only those count."""
         asked = set(stems(question))
-        found = {s for s in asked if s in self.idf} | {s for q in asked for s in self.extends.get(q, ())}
+        # An entity's word names the entity, not a topic: "data" (Data Analyst) does not reach for "database".
+        found = {s for s in asked if s in self.idf} | {
+            s for q in asked - self.entity_stems for s in self.extends.get(q, ())
+        }
         return (found - self.entity_stems) or found
 
     def rank_units(self, question: str, vector: np.ndarray, unit_ids: list[int]) -> list[ScoredUnit]:

@@ -130,6 +130,14 @@ def test_the_answer_opens_with_its_best_sentence_not_the_one_before_it(bot, name
     assert answer.startswith(opening) and setup not in answer
 
 
+def test_an_entity_word_does_not_stand_for_longer_article_words(bot):
+    """ "data" names the Data Analyst; read as the start of "databases" it gave "who do data analysts work with?"
+    the weight of every sentence about databases. A topic word still does ("math" → "mathematics")."""
+    composer = set_bot(bot, "sixth-article").composer
+    assert "databas" not in composer.query_stems("who do data analysts work with?")
+    assert composer.query_stems("do they need stat?") >= {"statist"}
+
+
 def test_a_follow_ups_topic_in_brackets_is_no_second_part(bot):
     """ "how do they check if a change worked?" resolves to "… worked? (check change worked)": the bracket is the
     last question's topic, part of the one question, not a second question answered on its own."""
