@@ -163,6 +163,13 @@ def test_table_questions_get_their_row(bot, question, row, cell):
     assert cell in answer
 
 
+def test_a_comparison_gets_the_row_of_the_aspect_it_names_even_when_another_row_is_closer(bot):
+    """ "do UX designers and UI designers use the same tools?": the Key Tools row answers it. The Research row
+    scored higher by cosine, so the answer was the summary contrast and the first row instead."""
+    answer = set_bot(bot, "fifth-article").ask("do ux designers and ui designers use the same tools?").answer
+    assert "| Key Tools |" in answer and "| Research |" not in answer
+
+
 def test_list_stays_with_its_lead_in(bot):
     answer = bot.ask("Who do AI engineers collaborate with?").answer
     assert "AI Engineers work closely with:" in answer
