@@ -79,10 +79,7 @@ def test_a_role_the_article_contrasts_is_answered(bot):
         "OpenCV",
         "linear algebra",
         "Edge AI",
-        pytest.param(
-            "what are their main duties?",
-            marks=pytest.mark.xfail(strict=True, reason="refused by the fitted scope model: 'main' weighs as missing"),
-        ),
+        "what are their main duties?",
         "responsibilites of ai enginer",
     ],
 )
