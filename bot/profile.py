@@ -166,10 +166,15 @@ class Profile:
     def expand(self, text: str) -> str:
         """ "data and DevOps engineers" → "data engineers and DevOps engineers": entities sharing their last word,
         written once."""
-        for first, second in ((a, b) for a in self.entities for b in self.entities if a is not b):
-            head_a, head_b = first.name.split()[-1], second.name.split()[-1]
-            short_a, short_b = first.name.rsplit(" ", 1)[0], second.name.rsplit(" ", 1)[0]
-            if head_a.lower() != head_b.lower() or short_a == first.name or short_b == second.name:
+        # Any spelling of each ("UX and user interface designers"), the longest first.
+        spellings = [sorted({e.name, *e.aliases}, key=len, reverse=True) for e in self.entities]
+        pairs = [
+            (a, b) for i, x in enumerate(spellings) for j, y in enumerate(spellings) if i != j for a in x for b in y
+        ]
+        for name_a, name_b in pairs:
+            short_a, _, head_a = name_a.rpartition(" ")
+            short_b, _, head_b = name_b.rpartition(" ")
+            if head_a.lower() != head_b.lower() or not short_a or not short_b:
                 continue
             pattern = rf"\b({re.escape(short_a)})\s*(and|or|&|vs\.?|versus|/)\s*({re.escape(short_b)})\s+({re.escape(head_a)}\w*)"
             text = re.sub(pattern, r"\1 \4 \2 \3 \4", text, flags=re.I)

@@ -97,6 +97,11 @@ def test_a_headline_before_a_question_that_stands_alone_is_dropped(question, exp
         ("tools and AI engineers' skills", "tools and AI engineers' skills"),  # "tools" is no title
         ("the AI and the engineers", "the AI and the engineers"),
         ("AI vs ML engineer", "AI engineer vs ML engineer"),  # the two entities, spelt out once
+        # An alias counts like the name: this real question was read as "AI, and machine learning engineers".
+        (
+            "What are the key differences between AI and machine learning engineers",
+            "What are the key differences between AI engineers and machine learning engineers",
+        ),
         ("data scientist vs ai engineer", "data scientist vs ai engineer"),  # "scientist" is a title's own noun
         ("Is creativity important for AI engineers?", "Is creativity important for AI engineers?"),  # "for" has "or"
     ],
