@@ -166,18 +166,8 @@ class Profile:
     def expand(self, text: str) -> str:
         """ "data and DevOps engineers" → "data engineers and DevOps engineers": entities sharing their last word,
         written once."""
-        # Any spelling of each ("UX and user interface designers"), the longest first.
-        spellings = [sorted({e.name, *e.aliases}, key=len, reverse=True) for e in self.entities]
-        pairs = [
-            (a, b) for i, x in enumerate(spellings) for j, y in enumerate(spellings) if i != j for a in x for b in y
-        ]
-        for name_a, name_b in pairs:
-            short_a, _, head_a = name_a.rpartition(" ")
-            short_b, _, head_b = name_b.rpartition(" ")
-            if head_a.lower() != head_b.lower() or not short_a or not short_b:
-                continue
-            pattern = rf"\b({re.escape(short_a)})\s*(and|or|&|vs\.?|versus|/)\s*({re.escape(short_b)})\s+({re.escape(head_a)}\w*)"
-            text = re.sub(pattern, r"\1 \4 \2 \3 \4", text, flags=re.I)
+        for pattern in self._written_once:
+            text = pattern.sub(r"\1 \4 \2 \3 \4", text)
         # "UX & graphic designers", "graphic and UX designers": an entity and another title sharing the last word.
         for entity in self.entities:
             short, _, head = entity.name.rpartition(" ")
@@ -189,6 +179,24 @@ class Profile:
             text = re.sub(rf"\b({re.escape(short)}){joined}{other}{ending}", self._spelt_out, text, flags=re.I)
             text = re.sub(rf"\b{other}{joined}({re.escape(short)}){ending}", self._spelt_out, text, flags=re.I)
         return text
+
+    @cached_property
+    def _written_once(self) -> list[re.Pattern[str]]:
+        """For every two spellings of two entities that share their last word ("UX and user interface designers"),
+        longest first: the pattern of the pair written with that word once."""
+        spellings = [sorted({e.name, *e.aliases}, key=len, reverse=True) for e in self.entities]
+        pairs = [
+            (a, b) for i, x in enumerate(spellings) for j, y in enumerate(spellings) if i != j for a in x for b in y
+        ]
+        patterns = []
+        for name_a, name_b in pairs:
+            short_a, _, head_a = name_a.rpartition(" ")
+            short_b, _, head_b = name_b.rpartition(" ")
+            if head_a.lower() == head_b.lower() and short_a and short_b:
+                joined = r"\s*(and|or|&|vs\.?|versus|/)\s*"
+                ending = rf"\s+({re.escape(head_a)}\w*)"
+                patterns.append(re.compile(rf"\b({re.escape(short_a)}){joined}({re.escape(short_b)}){ending}", re.I))
+        return patterns
 
     def _spelt_out(self, match: re.Match[str]) -> str:
         """ "UX & graphic designers" → "UX designers & graphic designers", unless the other word is no title's
