@@ -463,8 +463,8 @@ class Composer:
         ("SREs vs traditional system administrators"), it is the best sentence naming both. A table's
         lead-in ("…while their work overlaps, they have distinct roles:") may be it; its best row follows.
         """
-        rows = [s for s in ranked if s.unit.kind == "row"]
-        rows = [s for s in rows if s.names_aspect] + [s for s in rows if not s.names_aspect]
+        # The rows naming an asked aspect first ("…the same tools?": Key Tools), each group best first.
+        rows = sorted((s for s in ranked if s.unit.kind == "row"), key=lambda s: not s.names_aspect)
         if rows and (rows[0].names_aspect or rows[0] is ranked[0]):
             # A single-aspect comparison ("AI vs ML tech stack", "who uses XGBoost?") is answered by its row alone.
             return [s.unit for s in rows[:MAX_ROWS] if s.names_aspect or s is rows[0]]
