@@ -24,7 +24,8 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
   the sentence it refers to;
 - the answer opens with its best unit: a weaker sentence before it in its section is left out, since quoted
   in the article's order it would open the answer.
-Parameters are fitted by scripts/fit_answer.py (bot/data/answer_params.json).
+Parameters are fitted by scripts/fit_answer.py (bot/data/answer_params.json), the question's linear adapter by
+scripts/fit_adapter.py (bot/data/query_adapter.*).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from .scope import definition_pattern
 from .text import CONTRAST, STOPWORDS, asks_about_document, describes_document, stem, stems, tokens, word_list
 
 PARAMS_FILE = DATA_DIR / "answer_params.json"
+ADAPTER_FILE = DATA_DIR / "query_adapter.json"
+ADAPTER_WEIGHTS = DATA_DIR / "query_adapter.npy"
 
 MAX_ANSWER_CHARS = 480
 """Answers stay short: a few sentences, one list or a small table."""
@@ -97,6 +100,32 @@ class AnswerParams:
 
 
 @dataclass
+class QueryAdapter:
+    """A linear map of question vectors, ``q + qW`` (then unit length), fitted by scripts/fit_adapter.py on the
+    training splits' gold units: it moves questions as people phrase them ("who do they work with?") towards the
+    units that answer them ("Works Closely With: …"). It belongs to the embedding model it was fitted with; for
+    any other model (ROLEBOT_MODEL) it is the identity."""
+
+    weights: np.ndarray | None = None  # (dim, dim); None: the identity
+
+    @classmethod
+    def load(cls, model: str, dimension: int) -> QueryAdapter:
+        if not (ADAPTER_FILE.is_file() and ADAPTER_WEIGHTS.is_file()):
+            return cls()
+        fitted = json.loads(ADAPTER_FILE.read_text(encoding="utf-8"))
+        if fitted.get("model") != model or fitted.get("dimension") != dimension:
+            return cls()
+        return cls(np.load(ADAPTER_WEIGHTS).astype(np.float32))
+
+    def apply(self, vector: np.ndarray) -> np.ndarray:
+        vector = vector.reshape(-1)
+        if self.weights is None:
+            return vector
+        moved = vector + vector @ self.weights
+        return moved / (np.linalg.norm(moved) or 1.0)
+
+
+@dataclass
 class ScoredUnit:
     unit: Unit
     score: float
@@ -124,10 +153,17 @@ def _quotable(unit: Unit) -> bool:
 
 
 class Composer:
-    def __init__(self, index: KnowledgeIndex, profile: Profile, params: AnswerParams | None = None) -> None:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        profile: Profile,
+        params: AnswerParams | None = None,
+        adapter: QueryAdapter | None = None,
+    ) -> None:
         self.index = index
         self.profile = profile
         self.params = params or AnswerParams.load()
+        self.adapter = adapter or QueryAdapter.load(str(index.manifest.get("model", "")), index.dimension)
         self.entities = profile.entities
         self.unit_stems = [set(stems(u.embed_text)) for u in index.units]
         self.aspect_stems = [set(stems(u.cells[0])) if u.kind == "row" else set() for u in index.units]
@@ -303,22 +339,32 @@ class Composer:
         }
         return (found - self.entity_stems) or found
 
-    def rank_units(self, question: str, vector: np.ndarray, unit_ids: list[int]) -> list[ScoredUnit]:
-        """``unit_ids`` scored and sorted, best first."""
-        query_stems = self.query_stems(question)
-        total = sum(self.idf[s] for s in query_stems) or 1.0
-        unit_ids = [
+    def rankable(self, unit_ids: list[int]) -> list[int]:
+        """The units of ``unit_ids`` an answer may open with: no lead-in (but a table's), question or roadmap."""
+        return [
             u for u in unit_ids if (_quotable(self.index.units[u]) or u in self.table_leads) and u not in self.roadmap
         ]
+
+    def term_scores(self, question: str, unit_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Each unit's score besides cosine (weighted rarity-weighted term overlap, aspect bonus) and whether it is
+        a table row whose aspect the question names."""
+        query_stems = self.query_stems(question)
+        total = sum(self.idf[s] for s in query_stems) or 1.0
+        overlap = np.array([sum(self.idf[s] for s in query_stems & self.unit_stems[u]) / total for u in unit_ids])
+        aspect = np.array([bool(query_stems & self.aspect_stems[u]) for u in unit_ids], dtype=bool)
+        return self.params.lexical_weight * overlap + self.params.aspect_bonus * aspect, aspect
+
+    def rank_units(self, question: str, vector: np.ndarray, unit_ids: list[int]) -> list[ScoredUnit]:
+        """``unit_ids`` scored and sorted, best first: cosine to the (adapted) question plus ``term_scores``."""
+        unit_ids = self.rankable(unit_ids)
         if not unit_ids:
             return []
-        cosine = self.index.unit_vectors[unit_ids] @ vector.reshape(-1)
-        scored = []
-        for uid, cos in zip(unit_ids, cosine, strict=True):
-            overlap = sum(self.idf[s] for s in query_stems & self.unit_stems[uid]) / total
-            aspect = self.params.aspect_bonus if query_stems & self.aspect_stems[uid] else 0.0
-            score = float(cos) + self.params.lexical_weight * overlap + aspect
-            scored.append(ScoredUnit(self.index.units[uid], score, aspect > 0))
+        cosine = self.index.unit_vectors[unit_ids] @ self.adapter.apply(vector)
+        terms, aspect = self.term_scores(question, unit_ids)
+        scored = [
+            ScoredUnit(self.index.units[uid], float(score), bool(named))
+            for uid, score, named in zip(unit_ids, cosine + terms, aspect, strict=True)
+        ]
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(

@@ -357,3 +357,52 @@ def test_a_yes_no_question_naming_one_item_gets_that_item(bot):
 
     fourth = set_bot(bot, "fourth-article")
     assert fourth.ask("do i need to learn git to be a frontend developer").answer.startswith("Git and GitHub")
+
+
+def test_the_question_adapter_belongs_to_the_model_it_was_fitted_with():
+    """Another embedding model (ROLEBOT_MODEL) or dimension gets the identity, not a map fitted in another space."""
+    import numpy as np
+
+    from bot.answer import QueryAdapter
+
+    vector = np.full(384, 384**-0.5, dtype=np.float32)
+    for model, dimension in (("some/other-model", 384), ("sentence-transformers/all-MiniLM-L6-v2", 768)):
+        adapter = QueryAdapter.load(model, dimension)
+        assert adapter.weights is None
+        assert np.array_equal(adapter.apply(vector), vector)
+
+
+def test_the_question_adapter_is_applied_and_keeps_unit_length(bot):
+    import numpy as np
+
+    adapter = bot.composer.adapter
+    assert adapter.weights is not None and adapter.weights.shape == (384, 384)
+    vector = bot.embedder.encode(["who do they work with?"])[0]
+    moved = adapter.apply(vector)
+    assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5
+    assert float(moved @ vector) < 0.999  # it moved
+
+
+def test_the_question_adapter_carries_over_to_articles_it_never_saw():
+    """Its penalty was chosen by leave-one-article-out cross-validation, and that figure beats the plain cosine."""
+    import json
+
+    from bot.answer import ADAPTER_FILE
+
+    fitted = json.loads(ADAPTER_FILE.read_text(encoding="utf-8"))
+    cross_validated = fitted["provenance"]["cross_validated_top1"]
+    assert cross_validated[str(fitted["l2"])] > cross_validated["identity"]
+    assert fitted["provenance"]["command"] == "python scripts/fit_adapter.py"
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "opening"),
+    [
+        # The row that answers beats a sentence that only names the entity ("Data Analysts usually work in…").
+        ("sixth-article", "quick q: who do data analysts work with?", "| Aspect | Data Analyst |"),
+        # A sentence opening with "They" beats one naming the entity and the word ("public statistics").
+        ("sixth-article", "what statistics do data analysts use", "With clean data in hand"),
+    ],
+)
+def test_the_unit_that_answers_opens_the_answer(bot, name, question, opening):
+    assert set_bot(bot, name).ask(question).answer.startswith(opening)
