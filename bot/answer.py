@@ -21,7 +21,7 @@ cosine to the question plus rarity-weighted term overlap. Then, in order of prec
 - a list of numbered headings gives way to the numbered item the question asks about (a yes/no question,
   "do I need Git?", gets the one item that alone uses one of its words);
 - a question ("But what exactly…?") is never quoted, and a sentence opening with "They"/"This" brings
-  the sentence it refers to;
+  the sentence it refers to (not when its own main clause names it: "When they draft…, Technical Writers:");
 - the answer opens with its best unit: a weaker sentence before it in its section is left out, since quoted
   in the article's order it would open the answer.
 Parameters are fitted by scripts/fit_answer.py (bot/data/answer_params.json), the question's linear adapter by
@@ -65,6 +65,8 @@ _WHICH = re.compile(
 _ANAPHORIC = re.compile(
     r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I
 )
+# "When they draft a guide, Technical Writers:": a pronoun in an opening clause whose main clause names its referent.
+_OPENING_CLAUSE = re.compile(r"^(?:While|Although|Because|Since|When|If|Once)\s+(?:they|their|it)\b[^,]*,\s*", re.I)
 # "They apply…", "While they differ…, they…": the pronoun a bracketed name can stand in for.
 _PRONOUN = re.compile(r"^((?:(?:While|Although|Because|Since|When|But|And|So)\s+)?)(They|Their)\b", re.I)
 # "Essentially, X focus on…, while Y…": a contrast that says what each is (not "…how they differ from Y").
@@ -575,12 +577,24 @@ class Composer:
         entity = next(e for e in self.entities if e.name in about)
         return entity if entity.mentioned_in(previous.text) else None
 
+    def _refers_ahead(self, unit: Unit) -> bool:
+        """ "When they draft a how-to guide, Technical Writers:": the main clause names who "they" are."""
+        clause = _OPENING_CLAUSE.match(unit.text)
+        return clause is not None and any(e.pattern.match(unit.text, clause.end()) for e in self.entities)
+
     def _with_antecedents(self, chosen: list[Unit]) -> list[Unit]:
         """A quoted "This includes embedding AI…" needs the sentence before it to say what "this" is; a
-        "They…" whose referent is certain does not (the answer names it in brackets, see ``render``)."""
+        "They…" whose referent is certain does not (the answer names it in brackets, see ``render``), nor
+        one whose own main clause names it."""
         out: list[Unit] = []
         for unit in chosen:
-            if _ANAPHORIC.match(unit.text) and unit.id > 0 and self.referent(unit) is None and not _points_ahead(unit):
+            if (
+                _ANAPHORIC.match(unit.text)
+                and unit.id > 0
+                and self.referent(unit) is None
+                and not _points_ahead(unit)
+                and not self._refers_ahead(unit)
+            ):
                 previous = self.index.units[unit.id - 1]
                 if previous.section == unit.section and previous not in out and previous not in chosen:
                     out.append(previous)

@@ -406,3 +406,13 @@ def test_the_question_adapter_carries_over_to_articles_it_never_saw():
 )
 def test_the_unit_that_answers_opens_the_answer(bot, name, question, opening):
     assert set_bot(bot, name).ask(question).answer.startswith(opening)
+
+
+def test_a_pronoun_whose_own_main_clause_names_it_brings_no_sentence_before(bot):
+    """ "When they draft a how-to guide, Technical Writers:" says who "they" are; the sentence before it ("This is the
+    part most people picture.") would open the answer with a pronoun of its own."""
+    composer = set_bot(bot, "ninth-article").composer
+    unit = next(u for u in composer.index.units if u.text.startswith("When they draft a how-to guide"))
+    assert composer._with_antecedents([unit]) == [unit]
+    needs_one = next(u for u in composer.index.units if u.text.startswith("They interview engineers"))
+    assert composer._with_antecedents([needs_one])[0].text.startswith("Much of the job is research")
