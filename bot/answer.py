@@ -407,7 +407,7 @@ class Composer:
             ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
             if ranked:
                 return self._best(ranked, whole_section=True, question=question)
-        ranked = self.rank_units(question, vector, self._candidates(named))
+        ranked = self.rank_units(question, vector, self.candidates(named))
         if not ranked:
             return []
         if len(named) == 1 and not self.is_comparison(question) and named[0].name not in self.own_sections:
@@ -424,11 +424,11 @@ class Composer:
     def in_prose(self, question: str, vector: np.ndarray) -> list[Unit]:
         """The best answer from the article's prose alone (no table row): for "how do they fix it?" after an answer
         that was the table's row, the row again says nothing new."""
-        prose = [u for u in self._candidates(self.entities_in(question)) if self.index.units[u].kind != "row"]
+        prose = [u for u in self.candidates(self.entities_in(question)) if self.index.units[u].kind != "row"]
         ranked = self.rank_units(question, vector, prose)
         return self._best(ranked, question=question) if ranked else []
 
-    def _candidates(self, named: list[Entity]) -> list[int]:
+    def candidates(self, named: list[Entity]) -> list[int]:
         """The units an answer may quote: for a question about one entity, those about it (or about no one)."""
         if len(named) != 1:
             return list(range(len(self.index.units)))
