@@ -60,6 +60,11 @@ class EvalSet:
     corpus: Path | None = None  # None: the bot's own corpus
     scope_fit: bool = True  # a training set scripts/fit_scope.py learns from (see tests/eval/sets.toml)
 
+    @property
+    def article(self) -> str:
+        """The article the set asks about: its corpus folder's parent's name, "main" for the bot's own."""
+        return self.corpus.parent.name if self.corpus else "main"
+
 
 @dataclass
 class Outcome:

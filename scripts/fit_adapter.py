@@ -20,6 +20,7 @@ and stored, never used to choose.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ import torch
 from fitting import write_json
 
 from bot import Chatbot
-from bot.answer import ADAPTER_FILE, ADAPTER_WEIGHTS
+from bot.answer import ADAPTER_FILE, ADAPTER_WEIGHTS, QueryAdapter
 from bot.evaluation import asked, gold_units, load_sets
 
 GRID = (0.01, 0.003, 0.001, 0.0003, 0.0001)  # l2
@@ -58,7 +59,6 @@ def examples(bot: Chatbot) -> list[Example]:
     """Every answerable turn with gold units that the bot answers, with its candidates as the composer ranks them."""
     out = []
     for eval_set in load_sets():
-        article = eval_set.corpus.parent.name if eval_set.corpus else "main"
         for chatbot, turn, reply in asked(bot, [eval_set]):
             composer = chatbot.composer
             gold = set(gold_units(turn.gold, chatbot.index.units))
@@ -71,7 +71,7 @@ def examples(bot: Chatbot) -> list[Example]:
             terms, _ = composer.term_scores(question, ids)
             out.append(
                 Example(
-                    article,
+                    eval_set.article,
                     eval_set.name,
                     eval_set.split,
                     torch.tensor(chatbot.embedder.encode([question])[0], dtype=torch.float32),
@@ -112,13 +112,29 @@ def top1(weights: torch.Tensor | None, chosen: list[Example]) -> float | None:
         return round(sum(bool(e.gold[int(scores(weights, e).argmax())]) for e in chosen) / len(chosen), 4)
 
 
+def fold_weights(train: list[Example], l2: float) -> dict[str, torch.Tensor]:
+    """Per training article, the map fitted on the other articles: what that article's turns look like to an
+    adapter that never saw them."""
+    articles = sorted({e.article for e in train})
+    return {a: fit([e for e in train if e.article != a], l2) for a in articles}
+
+
 def cross_validated(train: list[Example], l2: float) -> float:
     """Leave-one-article-out top-1 over every training turn."""
     right = 0.0
-    for article in sorted({e.article for e in train}):
+    for article, weights in fold_weights(train, l2).items():
         left_out = [e for e in train if e.article == article]
-        right += top1(fit([e for e in train if e.article != article], l2), left_out) * len(left_out)
+        right += top1(weights, left_out) * len(left_out)
     return round(right / len(train), 4)
+
+
+def cross_fitted_adapters(bot: Chatbot) -> dict[str, QueryAdapter]:
+    """Per training article, the committed ``l2``'s adapter fitted without it. Scripts that fit on the training
+    turns' answers (scripts/fit_answer.py) compose them with these: the committed adapter has learnt those turns
+    nearly by heart, so answers composed with it would fit the weights to rankings no new question gets."""
+    l2 = json.loads(ADAPTER_FILE.read_text(encoding="utf-8"))["l2"]
+    train = [e for e in examples(bot) if e.split == "train"]
+    return {a: QueryAdapter(w.numpy().astype(np.float32)) for a, w in fold_weights(train, l2).items()}
 
 
 def main() -> None:
