@@ -3,7 +3,8 @@
 Units are sentences, lead-ins with their lists, and table rows (see chunking.py). They are ranked by
 cosine to the question plus rarity-weighted term overlap. Then, in order of precedence:
 
-- a question that names a section's heading ("how do I become one?") is answered from that section;
+- a question that names a section's heading ("how do I become one?") is answered from that section: its best
+  units, or the whole section when short if the fitted ``whole_section`` says so;
 - a question asking only what one entity is ("define SRE", "so what does an SRE actually do?") opens with
   the article's sentence defining it ("A Site Reliability Engineer is a…") and the best next sentence of its
   section (the words such questions add are data: bot/data/definition_words.txt); an entity described only in
@@ -92,6 +93,7 @@ class AnswerParams:
     aspect_bonus: float = 0.15  # a table row whose aspect ("Tech Stack") the question names
     unit_margin: float = 0.06  # further units are quoted only when they score within this margin of the best
     item_margin: float = 0.10  # a numbered item's content beats a list of item titles within this margin
+    whole_section: bool = True  # a short section the question names is quoted whole, not only its best units
 
     @classmethod
     def load(cls) -> AnswerParams:
@@ -406,7 +408,9 @@ class Composer:
         if section is not None:
             ranked = self.rank_units(question, vector, [u.id for u in self.sections[section]])
             if ranked:
-                return self._best(ranked, whole_section=True, question=question)
+                # "tldr?" asks for the whole conclusion, whatever the fitted choice for named sections.
+                whole = self.params.whole_section or self._asks_for_closing(question)
+                return self._best(ranked, whole_section=whole, question=question)
         ranked = self.rank_units(question, vector, self.candidates(named))
         if not ranked:
             return []
@@ -446,13 +450,17 @@ class Composer:
         top = ranked[0].unit
         return bool(stems(rest)) and top.kind != "row" and top.id not in self.table_leads
 
+    def _asks_for_closing(self, question: str) -> bool:
+        """Does the question ask only for the conclusion or a summary ("tldr?", "what's the conclusion")?"""
+        topic = {s for s in stems(question) if s in self.idf or s in self.closing_words}
+        topic -= self.entity_stems | self.stopword_stems | (self.framing_stems - self.closing_words)
+        return bool(topic & self.closing_words) and not topic - self.closing_words
+
     def _named_section(self, question: str) -> str | None:
         """The section whose heading words the question uses, all of them (the most specific wins); the last
         section for a question that asks only for the conclusion or a summary."""
         question_stems = {stem(t) for t in tokens(question)}
-        topic = {s for s in stems(question) if s in self.idf or s in self.closing_words}
-        topic -= self.entity_stems | self.stopword_stems | (self.framing_stems - self.closing_words)
-        if topic & self.closing_words and not topic - self.closing_words and self.index.units:
+        if self._asks_for_closing(question) and self.index.units:
             return self.index.units[-1].section
         named = [s for s, h in self.heading_stems.items() if h and h <= question_stems]
         return max(named, key=lambda s: len(self.heading_stems[s]), default=None)

@@ -4,8 +4,9 @@
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_answer.py --dry-run  # the same, writing nothing
 
 Every answerable turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is resolved,
-embedded and retrieved once; then each point of a small grid of ``AnswerParams`` composes its
-answer, scored by the mean of first-unit accuracy, unit precision and unit recall against the turn's
+embedded and retrieved once. It is composed with the question adapter fitted without its article
+(scripts/fit_adapter.py's ``cross_fitted_adapters``): the committed adapter has learnt these turns by heart.
+Each point of a small grid of ``AnswerParams`` composes its answer, scored by the mean of first-unit accuracy, unit precision and unit recall against the turn's
 gold units and the share of answers holding every expected fact. The best point is written with this command
 and the held-out gold figures, unless its gain over the committed weights is within one standard error of the
 paired per-turn difference: then the committed weights stay (a refit does not chase noise).
@@ -25,10 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from fit_adapter import cross_fitted_adapters
 from fitting import write_json
 
 from bot import Chatbot
-from bot.answer import PARAMS_FILE, AnswerParams
+from bot.answer import PARAMS_FILE, AnswerParams, QueryAdapter
 from bot.evaluation import asked, bot_for, gold_units, load_cases, load_sets, run
 
 GRID = {
@@ -36,21 +38,23 @@ GRID = {
     "aspect_bonus": (0.05, 0.15, 0.3),
     "unit_margin": (0.02, 0.06, 0.1),
     "item_margin": (0.05, 0.1, 0.2),
+    "whole_section": (True, False),
 }
 
 
-def prepared_turns(bot: Chatbot, sets) -> list[tuple]:
-    """(bot, resolved question, vector, hits, gold unit ids, expected facts) of every answerable training turn
-    the bot answers."""
+def prepared_turns(bot: Chatbot, sets, adapters: dict[str, QueryAdapter]) -> list[tuple]:
+    """(bot, adapter, resolved question, vector, hits, gold unit ids, expected facts) of every answerable training
+    turn the bot answers; the adapter is the one fitted without the turn's article."""
     turns = []
-    for chatbot, turn, reply in asked(bot, sets):
-        gold = gold_units(turn.gold, chatbot.index.units)
-        if turn.refuse or not gold or not reply.in_scope:
-            continue
-        resolved = reply.trace.resolved_question
-        vector = chatbot.embedder.encode([resolved])[0]
-        hits = chatbot.retriever.search(resolved, vector, k=len(chatbot.index.chunks))
-        turns.append((chatbot, resolved, vector, hits, gold, turn.expect))
+    for eval_set in sets:
+        for chatbot, turn, reply in asked(bot, [eval_set]):
+            gold = gold_units(turn.gold, chatbot.index.units)
+            if turn.refuse or not gold or not reply.in_scope:
+                continue
+            resolved = reply.trace.resolved_question
+            vector = chatbot.embedder.encode([resolved])[0]
+            hits = chatbot.retriever.search(resolved, vector, k=len(chatbot.index.chunks))
+            turns.append((chatbot, adapters[eval_set.article], resolved, vector, hits, gold, turn.expect))
     return turns
 
 
@@ -64,8 +68,9 @@ def turn_scores(turns: list[tuple], params: AnswerParams, encode) -> list[float]
     """Each turn's mean of first unit right, unit precision, unit recall and every expected fact present: the
     gold measures reward quoting the right units, the facts that none is left out."""
     scores = []
-    for chatbot, question, vector, hits, gold, expect in turns:
+    for chatbot, adapter, question, vector, hits, gold, expect in turns:
         chatbot.composer.params = params
+        chatbot.composer.adapter = adapter
         units = chatbot.composer.compose(question, vector, hits, encode)
         quoted = [u.id for u in units]
         first = bool(quoted) and quoted[0] in gold
@@ -93,7 +98,8 @@ def main() -> None:
     sets = load_sets()
     bot = Chatbot.load()
     train = [s for s in sets if s.split == "train"]
-    turns = prepared_turns(bot, train)
+    adapters = cross_fitted_adapters(bot)
+    turns = prepared_turns(bot, train, adapters)
 
     @lru_cache(maxsize=4096)
     def encode_one(text: str):
@@ -131,6 +137,11 @@ def main() -> None:
     for eval_set in sets:
         chatbot = bot_for(eval_set, bot)
         chatbot.composer.params = best
+        # A training article's figures with the adapter fitted without it, a held-out one's with the committed one.
+        committed_adapter = QueryAdapter.load(str(chatbot.index.manifest.get("model", "")), chatbot.index.dimension)
+        chatbot.composer.adapter = (
+            adapters.get(eval_set.article, committed_adapter) if eval_set.split == "train" else committed_adapter
+        )
         gold = run(chatbot, load_cases(eval_set.file)).summary()["gold"]
         figures[eval_set.name] = gold
         if gold.get("questions"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -337,6 +338,27 @@ def test_a_heading_qualifier_does_not_hide_its_section(bot):
         third.composer._named_section("what are the key responsibilities?")
         == "Key Responsibilities of a Product Manager"
     )
+
+
+def test_a_named_section_is_quoted_whole_only_when_the_fit_says_so(bot):
+    """ "which analytics tools do product managers use?" names the "Tools Product Managers Use" section. Quoted
+    whole, it opens with the section's lead ("Product Managers rely on tools for…"); with ``whole_section``
+    off (the fitted choice, bot/data/answer_params.json) it opens with the sentence that answers. (A request for
+    the conclusion gets the whole last section either way: see the conclusion test below.)"""
+
+    third = set_bot(bot, "third-article")
+    composer = third.composer
+    fitted = composer.params
+    question = "which analytics tools do product managers use?"
+    assert composer._named_section(question) == "Tools Product Managers Use"
+    try:
+        for whole in (True, False):
+            composer.params = dataclasses.replace(fitted, whole_section=whole)
+            answer = third.ask(question).answer
+            assert answer.startswith("Product Managers rely on tools") is whole, answer
+            assert "Amplitude, Mixpanel" in answer
+    finally:
+        composer.params = fitted
 
 
 def test_a_heading_that_only_asks_what_an_entity_does_is_no_topic(bot):
