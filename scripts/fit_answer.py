@@ -2,6 +2,7 @@
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_answer.py            # grid search, write, report held-out
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_answer.py --dry-run  # the same, writing nothing
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/fit_answer.py --failures # the training turns it gets wrong
 
 Every answerable turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is resolved,
 embedded and retrieved once. It is composed with the question adapter fitted without its article
@@ -67,7 +68,12 @@ def has_facts(answer: str, expect: list) -> bool:
 def turn_scores(turns: list[tuple], params: AnswerParams, encode) -> list[float]:
     """Each turn's mean of first unit right, unit precision, unit recall and every expected fact present: the
     gold measures reward quoting the right units, the facts that none is left out."""
-    scores = []
+    return [score for score, _ in composed(turns, params, encode)]
+
+
+def composed(turns: list[tuple], params: AnswerParams, encode) -> list[tuple[float, list[int]]]:
+    """Each turn's score (see ``turn_scores``) and the unit ids its answer quotes, in order."""
+    results = []
     for chatbot, adapter, question, vector, hits, gold, expect in turns:
         chatbot.composer.params = params
         chatbot.composer.adapter = adapter
@@ -77,8 +83,28 @@ def turn_scores(turns: list[tuple], params: AnswerParams, encode) -> list[float]
         precision = len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0
         recall = len(set(quoted) & set(gold)) / len(gold)
         facts = has_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect)
-        scores.append((first + precision + recall + facts) / 4)
-    return scores
+        results.append(((first + precision + recall + facts) / 4, quoted))
+    return results
+
+
+def failures(turns: list[tuple], params: AnswerParams, encode) -> list[str]:
+    """The training turns ``params`` answer imperfectly, worst first, each as a few lines: the question, the
+    units quoted and the gold ones (``--failures``). Composed with cross-fitted adapters, they show how new
+    questions fail, and where to look next, without opening a held-out question."""
+
+    def short(chatbot, ids: list[int]) -> str:
+        return " / ".join(chatbot.index.units[i].text.replace("\n", " ")[:70] for i in ids) or "(nothing)"
+
+    report = []
+    for turn, (score, quoted) in sorted(
+        zip(turns, composed(turns, params, encode), strict=True), key=lambda r: r[1][0]
+    ):
+        if score < 1:
+            chatbot, _, question, _, _, gold, _ = turn
+            report.append(
+                f"{score:.2f}  {question}\n      quoted: {short(chatbot, quoted)}\n      gold:   {short(chatbot, gold)}"
+            )
+    return report
 
 
 def clearly_better(new: list[float], old: list[float]) -> bool:
@@ -93,6 +119,11 @@ def clearly_better(new: list[float], old: list[float]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="search and report, but do not write the parameters")
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="list the training turns the committed weights answer imperfectly (cross-fitted), then stop",
+    )
     args = parser.parse_args()
 
     sets = load_sets()
@@ -110,6 +141,11 @@ def main() -> None:
 
         return np.vstack([encode_one(t) for t in texts])
 
+    if args.failures:
+        report = failures(turns, AnswerParams.load(), encode)
+        print("\n".join(report))
+        print(f"{len(report)} of {len(turns)} answerable training turns answered imperfectly")
+        return
     results = []
     for values in itertools.product(*GRID.values()):
         params = AnswerParams(**dict(zip(GRID, values, strict=True)))

@@ -110,6 +110,32 @@ def test_a_refit_keeps_the_committed_answer_weights_unless_clearly_beaten():
     assert not clearly_better([0.5, 0.5], [0.6, 0.6])
 
 
+def test_fit_answer_lists_the_training_turns_it_answers_imperfectly(bot):
+    """``fit_answer.py --failures``: a turn whose gold is what the answer quotes is not listed; one whose gold
+    unit the answer leaves out is, with what was quoted and what should have been."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from fit_answer import failures
+
+    from bot.answer import AnswerParams
+
+    question = "what tools do ML engineers use?"
+    vector = bot.embedder.encode([question])[0]
+    hits = bot.retriever.search(question, vector, k=len(bot.index.chunks))
+    params, adapter = AnswerParams.load(), bot.composer.adapter
+    quoted = [u.id for u in bot.composer.compose(question, vector, hits, bot.embedder.encode)]
+    elsewhere = next(u.id for u in bot.index.units if u.id not in quoted and u.kind == "sentence")
+    right = (bot, adapter, question, vector, hits, quoted, [])
+    wrong = (bot, adapter, question, vector, hits, [elsewhere], [])
+    assert failures([right], params, bot.embedder.encode) == []
+    (listed,) = failures([wrong, right], params, bot.embedder.encode)
+    # Nothing right but the (empty) expected facts: a quarter of the score.
+    assert listed.startswith("0.25  what tools do ML engineers use?")
+    assert bot.index.units[elsewhere].text[:40] in listed
+
+
 def test_wilson_intervals_bound_small_sets():
     from bot.evaluation import wilson_interval
 
