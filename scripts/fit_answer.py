@@ -196,6 +196,8 @@ def main() -> None:
                     "trained_on": [s.name for s in train],
                     "training_turns": len(turns),
                     "training_score": round(best_score, 4),
+                    # The training articles' figures (score and gold_figures) are out-of-sample for the adapter.
+                    "composed_with": "each training article with the question adapter fitted without it",
                     "grid": GRID,
                     "gold_figures": figures,
                 },
