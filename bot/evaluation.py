@@ -261,17 +261,23 @@ def gold_units(fragments: list[str], units: list[Unit]) -> list[int]:
     return ids
 
 
+def missing_facts(answer: str, expect: list) -> list[str]:
+    """The expected facts the answer lacks (a fact may be a list of alternatives, any one of which will do)."""
+    answer = answer.lower()
+    missing = []
+    for fact in expect:
+        options = [fact] if isinstance(fact, str) else list(fact)
+        if not any(option.lower() in answer for option in options):
+            missing.append(" | ".join(options))
+    return missing
+
+
 def check(turn: Turn, reply: Reply) -> tuple[bool, list[str]]:
     if turn.refuse:
         return (not reply.in_scope), ([] if not reply.in_scope else ["(should have been refused)"])
     if not reply.in_scope:
         return False, ["(refused)"]
-    answer = reply.answer.lower()
-    missing = []
-    for fact in turn.expect:
-        options = [fact] if isinstance(fact, str) else list(fact)
-        if not any(option.lower() in answer for option in options):
-            missing.append(" | ".join(options))
+    missing = missing_facts(reply.answer, turn.expect)
     return not missing, missing
 
 

@@ -7,8 +7,9 @@
 Every answerable turn of the sets marked ``split = "train"`` in tests/eval/sets.toml is resolved,
 embedded and retrieved once. It is composed with the question adapter fitted without its article
 (scripts/fit_adapter.py's ``cross_fitted_adapters``): the committed adapter has learnt these turns by heart.
-Each point of a small grid of ``AnswerParams`` composes its answer, scored by the mean of first-unit accuracy, unit precision and unit recall against the turn's
-gold units and the share of answers holding every expected fact. The best point is written with this command
+Each point of a small grid of ``AnswerParams`` composes its answer, scored by the mean of first-unit
+accuracy, unit precision and unit recall against the turn's gold units and the share of answers holding
+every expected fact. The best point is written with this command
 and the held-out gold figures, unless its gain over the committed weights is within one standard error of the
 paired per-turn difference: then the committed weights stay (a refit does not chase noise).
 """
@@ -32,7 +33,7 @@ from fitting import write_json
 
 from bot import Chatbot
 from bot.answer import PARAMS_FILE, AnswerParams, QueryAdapter
-from bot.evaluation import asked, bot_for, gold_units, load_cases, load_sets, run
+from bot.evaluation import asked, bot_for, gold_units, load_cases, load_sets, missing_facts, run
 
 GRID = {
     "lexical_weight": (0.1, 0.25, 0.4),
@@ -59,12 +60,6 @@ def prepared_turns(bot: Chatbot, sets, adapters: dict[str, QueryAdapter]) -> lis
     return turns
 
 
-def has_facts(answer: str, expect: list) -> bool:
-    """Does the answer hold every expected fact (any one of a list of alternatives)? As bot/evaluation.py checks."""
-    answer = answer.lower()
-    return all(any(o.lower() in answer for o in ([f] if isinstance(f, str) else f)) for f in expect)
-
-
 def turn_scores(turns: list[tuple], params: AnswerParams, encode) -> list[float]:
     """Each turn's mean of first unit right, unit precision, unit recall and every expected fact present: the
     gold measures reward quoting the right units, the facts that none is left out."""
@@ -82,7 +77,7 @@ def composed(turns: list[tuple], params: AnswerParams, encode) -> list[tuple[flo
         first = bool(quoted) and quoted[0] in gold
         precision = len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0
         recall = len(set(quoted) & set(gold)) / len(gold)
-        facts = has_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect)
+        facts = not missing_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect)
         results.append(((first + precision + recall + facts) / 4, quoted))
     return results
 
