@@ -492,8 +492,14 @@ def search(ctx: click.Context, query: tuple[str, ...], top_k: int, as_json: bool
     "--set", "names", multiple=True, metavar="NAME", help="Run only this set of tests/eval/sets.toml (repeatable)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics (and failures) as one JSON object.")
+@click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="BEFORE.json",
+    help="Pair each turn with an earlier --json run: turns won and lost per set, and per split with McNemar's p.",
+)
 @click.pass_context
-def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json: bool) -> None:
+def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json: bool, against: Path | None) -> None:
     """Score rolebot on eval sets and print their metrics, each set apart.
 
     Without FILE: every set in tests/eval/sets.toml (article train and held-out, real phrasing train and
@@ -502,16 +508,22 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
     with gold units, first-unit accuracy, unit precision and recall.
     The format is in tests/eval/README.md.
 
+    With --against, each turn is paired with the same turn of an earlier --json run (of another commit,
+    say): how many turns each set won and lost, and per split the exact McNemar p-value, the chance of a
+    split at least that uneven if the change did nothing. No question is printed.
+
     \b
     Examples:
       rolebot eval
       rolebot eval --set real-heldout --json
       rolebot eval my-questions.jsonl
+      rolebot eval --json > before.json; (change the engine); rolebot eval --against before.json
     """
     from .errors import RolebotError
     from .evaluation import EvalSet, bot_for, load_cases, load_sets, run
 
     try:
+        before = _earlier_run(against, file) if against else None
         sets = [EvalSet(file.name, file, "file")] if file else load_sets()
         if names:
             unknown = set(names) - {s.name for s in sets}
@@ -534,14 +546,67 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
                 for o in report.failures
             ]
             results[eval_set.name] = (eval_set, report.summary(), failures)
+    payload = {
+        name: _no_nan(summary) | {"split": s.split, "failed": failures}
+        for name, (s, summary, failures) in results.items()
+    }
+    changes = _paired(before, payload) if before is not None else None
     if as_json:
-        payload = {
-            name: _no_nan(summary) | {"split": s.split, "failed": failures}
-            for name, (s, summary, failures) in results.items()
-        }
-        click.echo(json.dumps(payload[file.name] if file else {"sets": payload}, ensure_ascii=False))
+        data = payload[file.name] if file else {"sets": payload}
+        if changes is not None:
+            data = data | {"against": {"file": str(against), **changes}}
+        click.echo(json.dumps(data, ensure_ascii=False))
         return
-    _Out().eval_report(results)
+    out = _Out()
+    out.eval_report(results)
+    if changes is not None:
+        out.line(f"Against {against} (turns won / lost):", "bold")
+        for name, change in changes["sets"].items():
+            out.line(f"  {name} ({change['split']}): +{change['won']} / -{change['lost']}")
+        for split, pooled in changes["splits"].items():
+            out.line(
+                f"  all {split} sets: +{pooled['won']} / -{pooled['lost']}, net {pooled['won'] - pooled['lost']:+d},"
+                f" McNemar p = {pooled['p']:.3f}",
+                "bold",
+            )
+        if changes["unpaired"]:
+            out.line(f"  not paired (absent before, or their files changed): {', '.join(changes['unpaired'])}", "dim")
+
+
+def _earlier_run(path: Path, file: Path | None) -> dict:
+    """The sets of an earlier ``rolebot eval --json`` run, by name (a one-file run is named after the file)."""
+    from .errors import RolebotError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RolebotError(f"{path} is not the JSON of a `rolebot eval --json` run: {exc}") from exc
+    sets = data.get("sets") if isinstance(data, dict) else None
+    if sets is None and isinstance(data, dict) and file is not None and "failed" in data:
+        sets = {file.name: data}
+    if not isinstance(sets, dict) or not all(isinstance(s, dict) and "failed" in s for s in sets.values()):
+        raise RolebotError(f"{path} is not the JSON of a `rolebot eval --json` run")
+    return sets
+
+
+def _paired(before: dict, after: dict) -> dict:
+    """Turns won and lost per set and per split (with McNemar's p), and the sets that could not be paired."""
+    from .evaluation import compare, mcnemar_p
+
+    changes = compare(before, after)
+    splits: dict[str, dict] = {}
+    for change in changes:
+        pooled = splits.setdefault(change.split, {"won": 0, "lost": 0})
+        pooled["won"] += change.won
+        pooled["lost"] += change.lost
+    for pooled in splits.values():
+        pooled["p"] = round(mcnemar_p(pooled["won"], pooled["lost"]), 4)
+    paired = {c.name for c in changes}
+    return {
+        "sets": {c.name: {"split": c.split, "won": c.won, "lost": c.lost} for c in changes},
+        "splits": splits,
+        "unpaired": [name for name in after if name not in paired],
+    }
 
 
 def _no_nan(value):

@@ -181,6 +181,41 @@ def wilson_interval(passed: int, total: int, z: float = 1.96) -> list[float] | N
     return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
+@dataclass
+class Change:
+    """How one set's turns moved between two runs of ``rolebot eval --json``: ``won`` failed before and pass
+    now, ``lost`` passed before and fail now (turns named by line and turn, so no question is shown)."""
+
+    name: str
+    split: str
+    won: int
+    lost: int
+
+
+def compare(before: dict, after: dict) -> list[Change]:
+    """The sets of two ``--json`` runs' "sets", paired turn by turn. A set whose turn count differs (its file
+    was edited) or that one run lacks cannot be paired and is left out."""
+    changes = []
+    for name, now in after.items():
+        then = before.get(name)
+        if then is None or then.get("questions") != now.get("questions"):
+            continue
+        failed_then = {(f["line"], f["turn"]) for f in then["failed"]}
+        failed_now = {(f["line"], f["turn"]) for f in now["failed"]}
+        changes.append(Change(name, now.get("split", ""), len(failed_then - failed_now), len(failed_now - failed_then)))
+    return changes
+
+
+def mcnemar_p(won: int, lost: int) -> float:
+    """The exact two-sided McNemar p-value: how likely a split of the changed turns at least this uneven is when
+    the change does nothing (each changed turn a fair coin). Small sets move a few turns on noise alone."""
+    n = won + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(won, lost) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
 def load_sets(path: Path = SETS_FILE) -> list[EvalSet]:
     """The eval sets named in ``path`` (paths in it are relative to its folder)."""
     try:

@@ -539,6 +539,30 @@ def test_eval_without_a_file_reports_every_set_apart(runner, bot):
     assert data["real-heldout"]["split"] == "heldout" and data["real-heldout"]["gold"]["questions"] > 0
 
 
+def test_eval_against_an_earlier_run_counts_turns_won_and_lost(runner, bot, eval_file, tmp_path):
+    earlier = json.loads(runner.invoke(cli, ["eval", "--json", str(eval_file)], obj=bot).stdout)
+    assert [(f["line"], f["turn"]) for f in earlier["failed"]] == [(3, 0)]  # "zebra unicorn" fails
+    earlier["failed"] = [{"line": 2, "turn": 0, "question": "", "missing": []}]  # as if another engine failed line 2
+    before = tmp_path / "before.json"
+    before.write_text(json.dumps(earlier), encoding="utf-8")
+
+    result = runner.invoke(cli, ["eval", "--against", str(before), str(eval_file)], obj=bot)
+    assert result.exit_code == 0, result.output
+    assert "mine.jsonl (file): +1 / -1" in result.stdout
+    assert "all file sets: +1 / -1, net +0, McNemar p = 1.000" in result.stdout
+
+    data = json.loads(runner.invoke(cli, ["eval", "--json", "--against", str(before), str(eval_file)], obj=bot).stdout)
+    assert data["against"]["sets"] == {"mine.jsonl": {"split": "file", "won": 1, "lost": 1}}
+
+
+def test_eval_against_a_file_that_is_no_eval_run_is_a_usage_error(runner, eval_file, tmp_path):
+    for text in ("not json", '{"sets": {"a": 1}}', "[1, 2]"):
+        path = tmp_path / "before.json"
+        path.write_text(text, encoding="utf-8")
+        result = runner.invoke(cli, ["eval", "--against", str(path), str(eval_file)])
+        assert result.exit_code == 2 and "rolebot eval --json" in result.stderr
+
+
 def test_eval_unknown_set_is_a_usage_error(runner):
     result = runner.invoke(cli, ["eval", "--set", "nope"])
     assert result.exit_code == 2 and "nope" in result.stderr

@@ -136,6 +136,27 @@ def test_fit_answer_lists_the_training_turns_it_answers_imperfectly(bot):
     assert bot.index.units[elsewhere].text[:40] in listed
 
 
+def test_mcnemar_counts_only_the_turns_that_changed():
+    from bot.evaluation import mcnemar_p
+
+    assert mcnemar_p(0, 0) == 1.0
+    assert mcnemar_p(3, 3) == 1.0
+    assert mcnemar_p(0, 7) == pytest.approx(2 / 2**7)  # seven turns lost, none won: unlikely to be noise
+    assert mcnemar_p(7, 0) == mcnemar_p(0, 7)
+    assert mcnemar_p(4, 1) == pytest.approx(2 * 6 / 32)  # 4 won, 1 lost: could well be noise
+
+
+def test_compare_pairs_turns_by_line_and_skips_edited_sets():
+    from bot.evaluation import Change, compare
+
+    def run_of(failed, questions=10):
+        return {"split": "heldout", "questions": questions, "failed": [{"line": n, "turn": t} for n, t in failed]}
+
+    before = {"a": run_of([(1, 0), (2, 0), (5, 1)]), "b": run_of([(1, 0)]), "c": run_of([])}
+    after = {"a": run_of([(2, 0), (5, 0)]), "b": run_of([(1, 0)], questions=11), "new": run_of([])}
+    assert compare(before, after) == [Change("a", "heldout", won=2, lost=1)]
+
+
 def test_wilson_intervals_bound_small_sets():
     from bot.evaluation import wilson_interval
 
