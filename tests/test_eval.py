@@ -30,6 +30,11 @@ FLOORS = {
     # (second, seventh, ninth) and lost these 3 answers: the floor sits under it, see README.
     "eighth-article": (0.68, 0.82, 0.65),
     "ninth-article": (0.70, 0.70, 0.60),  # held out, first measured at 75.4 / 75.9 / 65.0 (with the question adapter)
+    # Held out (a refit with them was not kept, see sets.toml), first measured at 63.1 / 92.3 / 78.9, 63.2 / 100 / 73.7
+    # and 68.7 / 96.3 / 66.7.
+    "tenth-article": (0.60, 0.88, 0.70),
+    "eleventh-article": (0.60, 0.95, 0.68),
+    "twelfth-article": (0.65, 0.92, 0.62),
 }
 SETS = {s.name: s for s in load_sets()}
 
