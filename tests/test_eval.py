@@ -141,6 +141,36 @@ def test_fit_answer_lists_the_training_turns_it_answers_imperfectly(bot):
     assert bot.index.units[elsewhere].text[:40] in listed
 
 
+def test_ranking_ceiling_puts_the_gold_unit_first_and_leaves_the_bot_as_it_was(bot):
+    """``scripts/ranking_ceiling.py``: with a perfect ranker, an answer opens with its gold unit, even one the
+    engine would not quote; afterwards the bot answers as before."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from ranking_ceiling import ceiling
+
+    from bot.answer import _ANAPHORIC
+    from bot.evaluation import Case, Turn
+
+    question = "how do they prepare data for training?"  # no entity, no heading named: ranked units answer it
+    before = bot.ask(question)
+    assert before.in_scope
+    named = bot.composer.entities_in(question)
+    unit = next(
+        bot.index.units[u]
+        for u in bot.composer.rankable(bot.composer.candidates(named))
+        if u not in before.trace.quoted_units
+        and bot.index.units[u].kind == "sentence"
+        and not _ANAPHORIC.match(bot.index.units[u].text)
+    )
+    case = Case("answer", [Turn(question, [], False, [unit.text], "aspect")])
+    (outcome,) = ceiling(bot, [case]).outcomes
+    assert outcome.quoted[0] == unit.id != before.trace.quoted_units[0]
+    assert "ask" not in vars(bot) and "rank_units" not in vars(bot.composer)
+    assert bot.ask(question).answer == before.answer
+
+
 def test_mcnemar_counts_only_the_turns_that_changed():
     from bot.evaluation import mcnemar_p
 
