@@ -520,7 +520,7 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
       rolebot eval --json > before.json; (change the engine); rolebot eval --against before.json
     """
     from .errors import RolebotError
-    from .evaluation import EvalSet, bot_for, load_cases, load_sets, run
+    from .evaluation import EvalSet, bot_for, load_cases, load_sets, paired, run
 
     try:
         before = _earlier_run(against, file) if against else None
@@ -550,7 +550,7 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
         name: _no_nan(summary) | {"split": s.split, "failed": failures}
         for name, (s, summary, failures) in results.items()
     }
-    changes = _paired(before, payload) if before is not None else None
+    changes = paired(before, payload) if before is not None else None
     if as_json:
         data = payload[file.name] if file else {"sets": payload}
         if changes is not None:
@@ -587,26 +587,6 @@ def _earlier_run(path: Path, file: Path | None) -> dict:
     if not isinstance(sets, dict) or not all(isinstance(s, dict) and "failed" in s for s in sets.values()):
         raise RolebotError(f"{path} is not the JSON of a `rolebot eval --json` run")
     return sets
-
-
-def _paired(before: dict, after: dict) -> dict:
-    """Turns won and lost per set and per split (with McNemar's p), and the sets that could not be paired."""
-    from .evaluation import compare, mcnemar_p
-
-    changes = compare(before, after)
-    splits: dict[str, dict] = {}
-    for change in changes:
-        pooled = splits.setdefault(change.split, {"won": 0, "lost": 0})
-        pooled["won"] += change.won
-        pooled["lost"] += change.lost
-    for pooled in splits.values():
-        pooled["p"] = round(mcnemar_p(pooled["won"], pooled["lost"]), 4)
-    paired = {c.name for c in changes}
-    return {
-        "sets": {c.name: {"split": c.split, "won": c.won, "lost": c.lost} for c in changes},
-        "splits": splits,
-        "unpaired": [name for name in after if name not in paired],
-    }
 
 
 def _no_nan(value):

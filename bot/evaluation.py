@@ -216,6 +216,25 @@ def mcnemar_p(won: int, lost: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def paired(before: dict, after: dict) -> dict:
+    """Two ``--json`` runs' sets compared: turns won and lost per set and per split (with McNemar's p), and the
+    sets of ``after`` that could not be paired."""
+    changes = compare(before, after)
+    splits: dict[str, dict] = {}
+    for change in changes:
+        pooled = splits.setdefault(change.split, {"won": 0, "lost": 0})
+        pooled["won"] += change.won
+        pooled["lost"] += change.lost
+    for pooled in splits.values():
+        pooled["p"] = round(mcnemar_p(pooled["won"], pooled["lost"]), 4)
+    names = {c.name for c in changes}
+    return {
+        "sets": {c.name: {"split": c.split, "won": c.won, "lost": c.lost} for c in changes},
+        "splits": splits,
+        "unpaired": [name for name in after if name not in names],
+    }
+
+
 def load_sets(path: Path = SETS_FILE) -> list[EvalSet]:
     """The eval sets named in ``path`` (paths in it are relative to its folder)."""
     try:

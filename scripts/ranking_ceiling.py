@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,7 +34,7 @@ def ceiling(bot: Chatbot, cases: list[Case]) -> Report:
     ranked_by_engine = composer.rank_units
     asked_by_engine = bot.ask
 
-    def rank_units(self, question, vector, unit_ids):
+    def rank_units(question, vector, unit_ids):
         ranked = ranked_by_engine(question, vector, unit_ids)
         for scored in ranked:
             if scored.unit.id in gold:
@@ -47,7 +46,7 @@ def ceiling(bot: Chatbot, cases: list[Case]) -> Report:
         gold.update(gold_units(next(turns).gold, units))
         return asked_by_engine(question, history)
 
-    composer.rank_units = types.MethodType(rank_units, composer)
+    composer.rank_units = rank_units
     bot.ask = ask
     try:
         return run(bot, cases)
