@@ -211,6 +211,7 @@ class Composer:
         for unit in index.units:
             self.sections.setdefault(unit.section, []).append(unit)
         self.definition_words = _word_stems("definition_words.txt")
+        self.table_words = word_list("table_words.txt")
         self.asking_stopwords = _word_stems("asking_stopwords.txt")
         self.closing_words = _word_stems("closing_words.txt")
         self.framing_stems = _word_stems("framing_words.txt")
@@ -390,6 +391,11 @@ class Composer:
     def _compose_one(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[Unit]:
         if self.roadmap and asks_about_document(question, self.entity_stems):
             return [self.index.units[self.roadmap[0]]]
+        if self.asks_for_table(question):
+            # The article's contrast sentence, then the whole table the question is closest to.
+            ranked = self.rank_units(question, vector, list(range(len(self.index.units))))
+            best = next(s.unit for s in ranked if s.unit.kind == "row")
+            return self._contrasts(ranked, self.entities, [])[:1] + self.table_of(best)
         named = self.entities_in(question)
         section = self._named_section(question)
         if section is None and self.asks_definition(question, named):
@@ -424,6 +430,14 @@ class Composer:
                 ranked = [s for s in ranked if s.unit.id not in self.table_leads]
             return self._comparison(ranked, named, self.profile.other_titles(question))
         return self._best(ranked, question=question)
+
+    def table_of(self, row: Unit) -> list[Unit]:
+        """Every row of the table ``row`` belongs to, in the article's order."""
+        return [u for u in self.sections[row.section] if u.kind == "row" and u.header == row.header]
+
+    def asks_for_table(self, question: str) -> bool:
+        """ "show me the whole comparison table": a word asking for a table, in an article that has one."""
+        return bool(self.table_sections) and bool(self.table_words & set(tokens(question)))
 
     def in_prose(self, question: str, vector: np.ndarray) -> list[Unit]:
         """The best answer from the article's prose alone (no table row): for "how do they fix it?" after an answer
@@ -524,6 +538,26 @@ class Composer:
         if rows and (rows[0].names_aspect or rows[0] is ranked[0]):
             # A single-aspect comparison ("AI vs ML tech stack", "who uses XGBoost?") is answered by its row alone.
             return [s.unit for s in rows[:MAX_ROWS] if s.names_aspect or s is rows[0]]
+        contrasts = self._contrasts(ranked, named, others)
+        chosen = [contrasts[0]] if contrasts else []
+        table_lead = bool(chosen) and _is_lead_in(chosen[0])
+        if rows and not others:
+            # A comparison of the entities the table compares: its row about the asked aspect, else the whole
+            # comparison (the contrast sentence says it in a line, the table in full).
+            chosen += [rows[0].unit] if rows[0].names_aspect else self.table_of(rows[0].unit)
+        elif rows and (
+            not chosen or table_lead or rows[0].score >= self._score(ranked, contrasts[0]) - self.params.unit_margin
+        ):
+            chosen += [rows[0].unit]
+        return chosen or self._best(ranked)
+
+    @staticmethod
+    def _score(ranked: list[ScoredUnit], unit: Unit) -> float:
+        return next(s.score for s in ranked if s.unit is unit)
+
+    def _contrasts(self, ranked: list[ScoredUnit], named: list[Entity], others: list[str]) -> list[Unit]:
+        """The sentences that set the entities apart, best first: one naming two entities (or, for a question
+        naming one entity and another title, both); the one beside the comparison table first."""
         other_stems = [{stem(t) for t in tokens(title)} for title in others]
         contrasts = [
             s
@@ -543,15 +577,7 @@ class Composer:
             # The entities the table compares: the article sums up their contrast beside its table ("Put simply,
             # X decides…, while Y…"); a contrast elsewhere (the introduction, the conclusion) comes after it.
             contrasts.sort(key=lambda s: (s.unit.section not in self.table_sections, -s.score))
-        chosen = [contrasts[0].unit] if contrasts else []
-        table_lead = bool(chosen) and _is_lead_in(chosen[0])
-        if rows and not others:
-            # A comparison of the entities the table compares: its row about the asked aspect, else its first
-            # row, the one articles open a comparison table with ("Primary Focus").
-            chosen += [rows[0].unit if rows[0].names_aspect else min((s.unit for s in rows), key=lambda u: u.id)]
-        elif rows and (not chosen or table_lead or rows[0].score >= contrasts[0].score - self.params.unit_margin):
-            chosen += [rows[0].unit]
-        return chosen or self._best(ranked)
+        return [s.unit for s in contrasts]
 
     def continuation(self, quoted: list[Unit]) -> list[Unit]:
         """What "tell me more" adds to an answer that quoted ``quoted``: the rest of the quoted sections in the
@@ -625,7 +651,8 @@ class Composer:
         for unit in units:
             if unit.kind == "row":
                 if unit is rows[0]:
-                    blocks.append((self._table(rows, named), rows))
+                    text = self._table(rows, named) if self.whole_table(rows) else self._row_sentences(rows, named)
+                    blocks.append((text, rows))
                 continue
             if (
                 blocks
@@ -651,13 +678,63 @@ class Composer:
         name = entity.plural if match.group(2).lower() == "they" else f"{entity.plural}’"
         return f"{match.group(1)}[{name}]{unit.text[match.end() :]}"
 
-    def _table(self, rows: list[Unit], named: list[Entity]) -> str:
-        header = rows[0].header
+    def _row_sentences(self, rows: list[Unit], named: list[Entity]) -> str:
+        """Rows picked from a larger table, as sentences that say what they answer: "For UX Designers, the
+        article's comparison gives Key Tools as: Figma, Miro, Maze, and Optimal Workshop." A bare
+        one-row table leaves the reader to work out what it answers."""
+        sentences = []
+        single = [self._columns(r.header, named)[1:] for r in rows]
+        if (
+            len(rows) > 1
+            and all(len(c) == 1 for c in single)
+            and len({r.header[c[0]] for r, c in zip(rows, single, strict=True)}) == 1
+        ):
+            # Rows of one role: one sentence ("For UX Designers, … gives Focus as: …; Key Tools as: …").
+            first, rest = rows[0], rows[1:]
+            column = single[0][0]
+            more = "; ".join(self.profile.say("row_more", aspect=r.cells[0], cell=r.cells[column]) for r in rest)
+            cell = f"{first.cells[column]}; {more}"
+            return self.profile.say(
+                "row_one", entity=self._role_of(first.header[column]), aspect=first.cells[0], cell=cell
+            )
+        for row in rows:
+            columns = self._columns(row.header, named)[1:]
+            aspect = row.cells[0]
+            roles = [self._role_of(row.header[i]) for i in columns]
+            if len(columns) == 1:
+                sentences.append(
+                    self.profile.say("row_one", entity=roles[0], aspect=aspect, cell=row.cells[columns[0]])
+                )
+            else:
+                cells = "; ".join(
+                    self.profile.say("row_each", entity=role, cell=row.cells[i])
+                    for role, i in zip(roles, columns, strict=True)
+                )
+                sentences.append(self.profile.say("row_all", aspect=aspect, cells=cells))
+        return " ".join(sentences)
+
+    def _role_of(self, column: str) -> str:
+        """A column's heading as the role's plural when it names an entity ("UX Designer" → "UX Designers")."""
+        entity = next((e for e in self.entities if e.mentioned_in(column)), None)
+        return entity.plural if entity else column
+
+    def _columns(self, header: list[str], named: list[Entity]) -> list[int]:
+        """The table's columns to show: the aspect and the named entity's column, or all of them."""
         columns = list(range(len(header)))
         if len(named) == 1:
             keep = [i for i in columns[1:] if named[0].mentioned_in(header[i])]
             if keep:
-                columns = [0, *keep]
+                return [0, *keep]
+        return columns
+
+    def whole_table(self, rows: list[Unit]) -> bool:
+        """Are these rows all of their table (a whole comparison), not rows picked from it?"""
+        table = self.sections.get(rows[0].section, []) if rows else []
+        return len(rows) == sum(1 for u in table if u.kind == "row" and u.header == rows[0].header)
+
+    def _table(self, rows: list[Unit], named: list[Entity]) -> str:
+        header = rows[0].header
+        columns = self._columns(header, named)
         return markdown_table([header[i] for i in columns], [[r.cells[i] for i in columns] for r in rows])
 
     def chunk_of(self, units: list[Unit]) -> int:

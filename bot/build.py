@@ -72,7 +72,7 @@ def stale_reason(folder: Path, corpus: Path, model_id: str | None = None) -> str
     if manifest.get("chunker_version") != expected["chunker_version"]:
         return f"the chunker changed (index v{manifest.get('chunker_version')}, code v{CHUNKER_VERSION})"
     if manifest.get("probes_fingerprint") != expected["probes_fingerprint"]:
-        return "the scope data (bot/data/out_of_scope.toml, scope_exemplars.json, wording.toml) changed"
+        return "the scope data (bot/data/out_of_scope.toml, wording.toml) changed"
     if manifest.get("corpus_fingerprint") != expected["corpus_fingerprint"]:
         return f"the corpus in {corpus} changed since the index was built"
     try:

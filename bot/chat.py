@@ -70,11 +70,13 @@ class Trace:
 class Reply:
     question: str
     answer: str
-    in_scope: bool
+    in_scope: bool  # False only when declined
     sources: list[Source]
     suggestions: list[str] = field(default_factory=list)  # questions the article answers (set for refusals)
     parts: list[Part] = field(default_factory=list)
     trace: Trace | None = field(default=None, repr=False)
+    # "answered"; "partial": the article answers part, and a note says what it does not; "declined".
+    outcome: str = "answered"
 
     def to_dict(self) -> dict:
         """The public JSON shape shared by the CLI's --json and the web API (it only ever gains keys)."""
@@ -82,6 +84,7 @@ class Reply:
             "question": self.question,
             "answer": self.answer,
             "in_scope": self.in_scope,
+            "outcome": self.outcome,
             "sources": [asdict(s) for s in self.sources],
             "suggestions": list(self.suggestions),
             "parts": [asdict(p) for p in self.parts],
@@ -167,11 +170,17 @@ class Chatbot:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
             if asked_again:
                 units = self._same_rows(asked_again) or units
-            elif previous and resolved != previous[-1] and _repeats_rows(units, last_answer):
+            elif previous and resolved != previous[-1] and self._repeats_rows(units, previous[-1]):
                 units = self.composer.in_prose(resolved, vector) or units
             if previous and resolved == previous[-1] and self.followups.asks_more(text):
                 units = self._more(units, turns)
             sources, parts = self._quote(units, hits, resolved, top_k)
+            for _title, entity in self.profile.other_names(text)[:1]:
+                # "What does an AI developer do?": answered as the entity the article calls it, saying so.
+                parts.append(Part("note", self.profile.say("other_name", entity=entity.name, plural=entity.plural)))
+            if decision.outcome == "partial" and decision.explanation:
+                # What the article answers first, then one plain sentence on what it does not say.
+                parts.append(Part("note", decision.explanation))
             suggestions: list[str] = []
         else:
             units, sources = [], []
@@ -214,7 +223,7 @@ class Chatbot:
             quoted_units=[u.id for u in units],
         )
         answer = "\n\n".join(p.text for p in parts)
-        return Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace)
+        return Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
 
     def _quote(self, units: list[Unit], hits: list[Hit], question: str, top_k: int) -> tuple[list[Source], list[Part]]:
         """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""
@@ -279,6 +288,15 @@ class Chatbot:
         vector = self.embedder.encode([question])[0]
         return vector, self.retriever.search(question, vector, k=len(self.index.chunks))
 
+    def _repeats_rows(self, units: list[Unit], earlier: str) -> bool:
+        """Would a follow-up get only table rows the answer to ``earlier`` (the last question, resolved) already
+        quoted ("how do they fix it?" after the "Performance Concerns" row)? Then it asks for something the rows
+        do not say. The earlier answer's units are composed again, not read back from its text."""
+        if not units or any(u.kind != "row" for u in units):
+            return False
+        quoted = self.composer.compose(earlier, *self._retrieved(earlier), self.embedder.encode)
+        return all(u in quoted for u in units)
+
     def _same_rows(self, earlier: str) -> list[Unit]:
         """ "and a UX designer?" after "what does a UI designer focus on?" was answered from the comparison table:
         the same rows, now with the other entity's column (``render`` shows the column the question names)."""
@@ -292,7 +310,7 @@ class Chatbot:
         if not self.scope.decide(earlier, vector, hits, self.embedder).in_scope:
             return decision
         reason = f"the question {earlier!r}, answerable, asked again about another entity"
-        return replace(decision, in_scope=True, reason=reason, explanation="")
+        return replace(decision, outcome="answered", reason=reason, explanation="")
 
     def _previous_questions(self, history: History, limit: int) -> list[tuple[str, str]]:
         """Earlier user messages (cleaned) and each one resolved against those before it, oldest first."""
@@ -315,7 +333,9 @@ class Chatbot:
     def _standalone(self, text: str) -> str:
         """The message with typos of article words fixed, "an SRE (Site Reliability Engineering) team" read as
         "an SRE team", "data and DevOps engineers" written out in full and a page headline before its question
-        dropped: what follow-up resolution starts from."""
+        dropped, and another name of an entity ("AI developer") written as the entity's: what follow-up resolution
+        starts from."""
+        text = self.profile.renamed(text)[0]
         return self.profile.without_headline(self.profile.expand(without_expansions(self.scope.corrected(text))))
 
     def _offer(self, suggestions: list[str]) -> Part:
@@ -330,12 +350,6 @@ class Chatbot:
             self._example_vectors = self.embedder.encode(list(examples))
         order = np.argsort(-(self._example_vectors @ vector))
         return [examples[i] for i in order[:n]]
-
-
-def _repeats_rows(units: list[Unit], last_answer: str) -> bool:
-    """Would a follow-up get only table rows the last answer already showed ("how do they fix it?" after the
-    "Performance Concerns" row)? Then it asks for something the rows do not say."""
-    return bool(units) and all(u.kind == "row" and f"| {u.cells[0]} |" in last_answer for u in units)
 
 
 def _answer_of(turn: object) -> str:

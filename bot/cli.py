@@ -157,7 +157,19 @@ class _Out:
 
     def eval_report(self, results: dict) -> None:
         """One row per eval set: accuracy, gold-unit figures, answer length, latency; then the failures."""
-        header = ("set", "split", "answer", "refusal", "follow-up", "first unit", "precision", "recall", "chars", "ms")
+        header = (
+            "set",
+            "split",
+            "answer",
+            "refusal",
+            "follow-up",
+            "answered/partial/declined",
+            "first unit",
+            "precision",
+            "recall",
+            "chars",
+            "ms",
+        )
         rows = []
         for name, (eval_set, summary, _) in results.items():
             gold = summary["gold"]
@@ -166,6 +178,10 @@ class _Out:
                     name,
                     eval_set.split,
                     *(_counted(summary, name) for name in ("answer_accuracy", "refusal_accuracy", "followup_accuracy")),
+                    "/".join(
+                        str(sum(kind[o] for kind in summary["outcomes"].values()))
+                        for o in ("answered", "partial", "declined")
+                    ),
                     _percent(gold["first_unit_accuracy"]) if gold.get("questions") else "n/a",
                     f"{gold['unit_precision']:.2f}" if gold.get("questions") else "n/a",
                     f"{gold['unit_recall']:.2f}" if gold.get("questions") else "n/a",

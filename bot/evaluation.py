@@ -78,6 +78,7 @@ class Outcome:
     ms: float
     quoted: list[int] = field(default_factory=list)  # unit ids, in the order quoted
     gold: list[int] = field(default_factory=list)  # gold unit ids, in order
+    outcome: str = ""  # the reply's: answered | partial | declined
 
     @property
     def expects_answer(self) -> bool:
@@ -167,7 +168,16 @@ class Report:
             "failures": len(self.failures),
             "gold": self.gold_metrics(),
             "gold_by_type": {t: self.gold_metrics(t) for t in types},
+            "outcomes": self.outcome_counts(),
         }
+
+    def outcome_counts(self) -> dict[str, dict[str, int]]:
+        """Per kind of case (answer, refuse, conversation), how many replies were answered, partial or declined."""
+        counts = {kind: dict.fromkeys(("answered", "partial", "declined"), 0) for kind in KINDS}
+        for o in self.outcomes:
+            if o.outcome in counts[o.case.kind]:
+                counts[o.case.kind][o.outcome] += 1
+        return counts
 
 
 def wilson_interval(passed: int, total: int, z: float = 1.96) -> list[float] | None:
@@ -327,8 +337,12 @@ def missing_facts(answer: str, expect: list) -> list[str]:
 
 
 def check(turn: Turn, reply: Reply) -> tuple[bool, list[str]]:
+    """Does the reply pass? An answerable turn must be answered (fully or in part) with its expected facts. A turn
+    labelled "refuse" (the article does not answer it) passes when it is not passed off as a whole answer: declined,
+    or a partial answer that says what the article does not cover (../shared/ANSWERS.md grades that harmless)."""
     if turn.refuse:
-        return (not reply.in_scope), ([] if not reply.in_scope else ["(should have been refused)"])
+        whole = getattr(reply, "outcome", "answered" if reply.in_scope else "declined") == "answered"
+        return not whole, (["(answered as if the article covered it)"] if whole else [])
     if not reply.in_scope:
         return False, ["(refused)"]
     missing = missing_facts(reply.answer, turn.expect)
@@ -350,8 +364,9 @@ def run(bot: Chatbot, cases: list[Case]) -> Report:
             trace = getattr(reply, "trace", None)  # the naive baseline's replies have none
             quoted = list(trace.quoted_units) if trace else []
             gold = gold_units(turn.gold, units)
+            said = getattr(reply, "outcome", "answered" if reply.in_scope else "declined")
             outcomes.append(
-                Outcome(case, i, turn.question, passed, reply.answer, reply.in_scope, missing, ms, quoted, gold)
+                Outcome(case, i, turn.question, passed, reply.answer, reply.in_scope, missing, ms, quoted, gold, said)
             )
             history.append((turn.question, reply.answer))
     return Report(outcomes)

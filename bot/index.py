@@ -41,7 +41,7 @@ class KnowledgeIndex:
     vocabulary_vectors: np.ndarray  # (n_words, dim)
     manifest: dict = field(default_factory=dict)
     faiss_index: faiss.Index | None = None
-    # Questions the scope check compares a question with (out-of-scope topics, labelled neighbours), embedded
+    # Questions the scope check compares a question with (topics such articles do not discuss), embedded
     # at build time so that answering embeds nothing but the question; see scope.probes_for.
     probes: list[dict] = field(default_factory=list)
     probe_vectors: np.ndarray | None = None  # (n_probes, dim)

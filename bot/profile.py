@@ -73,6 +73,13 @@ _DETERMINERS = frozenset(
 )
 
 
+def role_synonyms() -> tuple[frozenset[str], frozenset[str]]:
+    """Head nouns naming the same job as an entity's, and words inside a title that do not change the job
+    (bot/data/role_synonyms.txt: the second kind is written with a leading "@")."""
+    words = word_list("role_synonyms.txt")
+    return frozenset(w for w in words if not w.startswith("@")), frozenset(w[1:] for w in words if w.startswith("@"))
+
+
 def role_nouns() -> frozenset[str]:
     """Head nouns of job titles (bot/data/role_nouns.txt)."""
     return word_list("role_nouns.txt")
@@ -234,6 +241,37 @@ class Profile:
             if words:
                 titles.append(" ".join([*words, match.group(2)]))
         return titles
+
+    def other_names(self, text: str) -> list[tuple[str, Entity]]:
+        """Titles in the text that are another name for an entity: "UX developer" or "senior site reliability
+        programmer" is what an article calls a UX Designer or a Site Reliability Engineer (the same qualifier, a
+        head noun of bot/data/role_synonyms.txt). "UX researcher" is another job and is not listed."""
+        heads, neutral = role_synonyms()
+        found = []
+        for title in self.other_titles(text):
+            *qualifier, head = title.lower().split()
+            qualifier = [w for w in qualifier if w not in neutral]
+            if head not in heads or not qualifier:
+                continue
+            for entity in self.entities:
+                if any(
+                    name.lower().split()[:-1] == qualifier and name.lower().split()[-1] in heads
+                    for name in entity.names
+                    if len(name.split()) > 1
+                ):
+                    found.append((title, entity))
+                    break
+        return found
+
+    def renamed(self, text: str) -> tuple[str, list[tuple[str, Entity]]]:
+        """The text with other names of an entity written as the entity's own ("what does an SRE developer do?" →
+        "what does an SRE engineer do?"), and the names replaced."""
+        found = self.other_names(text)
+        for title, entity in found:
+            words = [re.escape(w) for w in title.split()]
+            pattern = re.compile(r"(?<![\w-])" + r"[\s-]+".join(words) + r"(s?)(?![\w-])", re.I)
+            text = pattern.sub(lambda m, e=entity: e.plural if m.group(1) else e.name, text)
+        return text, found
 
     def entity_terms(self) -> set[str]:
         """Lower-case words that only name an entity ("ml", "engineer"): they frame a question, not its topic."""

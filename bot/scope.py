@@ -1,33 +1,29 @@
-"""Is the question answered by the article? Domain-neutral evidence weighed by fitted boosted trees.
+"""How much of a question does the article answer? Three outcomes, from signals that carry to any article.
 
-A single cosine threshold cannot separate "what do SREs earn?" (refuse) from "what do SREs
-build?" (answer): both are close to the article in embedding space. So the decision reads
-several signals, none of which knows the article's domain:
+- **declined**: nothing in the article bears on the question: no informative word of it is in the article
+  and no unit of the article comes close to it (``BEARS_COSINE``); or it asks squarely about a topic such
+  articles do not discuss (pay, degrees, the job market: bot/data/out_of_scope.toml) and nothing else; or it
+  asks about a job title the article never names.
+- **partial**: the article speaks to part of it. The reply gives that part and names, plainly, what the article
+  does not say: a stock topic, an informative word the article never uses (never a filler word, a typo or a
+  number), or a job title the article names only in passing.
+- **answered**: everything else.
 
-- how close the best passage and the best quotable unit are to the question (cosine);
-- how much of the question's *informative* weight the article, and the best passage, lack: a word
-  weighs more the rarer it is in English (bot/data/word_frequency.tsv), stopwords and the words
-  that only name the compared entities weigh nothing, and a word counts as present literally, by
-  stem, with a one-letter typo, or through a near-synonym among the article's words;
-- how close the question is to what people ask about roles that such articles do not cover
-  (bot/data/out_of_scope.toml: pay, degrees, outlook, a typical day…).
-
-The trees come from ``scripts/fit_scope.py`` (training splits only) and live in
-bot/data/scope_model.json with the command and the held-out figures they gave, beside the numbers the
-evidence is read with (``EvidenceParams``: synonym cosines, the weight floor, passages and neighbours counted).
+When unsure between partial and declined, the answer is partial: a reader forgives a hedged partial answer far
+more easily than the refusal of a fair question (../shared/ANSWERS.md). Nothing here is fitted on phrasings:
+a word's weight is its rarity in English (bot/data/word_frequency.tsv), a word counts as present literally, by
+stem, with a one-letter typo or through a near-synonym among the article's words, and the few thresholds are
+named constants below.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -51,28 +47,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-MODEL_FILE = DATA_DIR / "scope_model.json"
-EXEMPLARS_FILE = DATA_DIR / "scope_exemplars.json"
-"""Labelled questions from the training splits, entities masked (written by scripts/fit_scope.py)."""
-
 TOPIC_LABEL_MIN = 0.55
 """A refusal names an out-of-scope topic ("salaries") only when the question is this close to one of its phrasings."""
 
 MISSPELT_STOPWORD_ZIPF = 4.0
 """A word one letter from a stopword is read as a misspelt stopword when it is rarer than this in English."""
-
-FEATURES = (
-    "dense",
-    "unit",
-    "missing",
-    "passage_missing",
-    "out_of_scope",
-    "no_terms",
-    "names_entity",
-    "asks_definition",
-    "neighbours",
-    "out_of_scope_margin",
-)
 
 
 @lru_cache(maxsize=1)
@@ -105,78 +84,67 @@ def framing_words() -> frozenset[str]:
     return word_list("framing_words.txt")
 
 
-@dataclass
-class Tree:
-    """One regression tree of the boosted model, as arrays: node i splits on ``feature[i] <= threshold[i]``
-    (to ``left[i]``, else ``right[i]``); a leaf has ``left[i] == -1`` and adds ``value[i]``."""
+MATCH_COSINE = 0.65
+"""A word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")."""
 
-    feature: list[int]
-    threshold: list[float]
-    left: list[int]
-    right: list[int]
-    value: list[float]
+SYNONYM_COSINE = 0.80
+"""From this cosine on an article word covers a question word fully ("duties" ~ "responsibilities")."""
 
-    def predict(self, x: list[float]) -> float:
-        node = 0
-        while self.left[node] != -1:
-            node = self.left[node] if x[self.feature[node]] <= self.threshold[node] else self.right[node]
-        return self.value[node]
+MIN_WEIGHT = 2.0
+"""The least informative weight a question's share of missing words is taken over: one rare-ish filler word
+("sort") in a question of common words does not make it 100 % unanswerable."""
+
+PASSAGE_DEPTH = 3
+"""The best passages whose words count as "the best passage covers the question"."""
+
+BEARS_COSINE = 0.40
+"""Below this cosine between the question and the article's best unit, no sentence of the article is about
+what was asked. The one number the decline rests on; ``scripts/scope_report.py`` shows how the training
+questions fall around it (see docs/answers.md for its provenance)."""
+
+WEAK_COSINE = 0.25
+"""An informative word the article uses makes it bear on the question only from this cosine on: "solve" in "solve
+x^2 - 5x + 6 = 0" is the article's word ("solving real-world problems") and the question is nowhere near it."""
+
+RARE_RARITY = 3.0
+"""A word rarer than Zipf 3 in English that the article uses ("XGBoost", "GPU", "Netflix") makes the article bear on
+the question whatever the cosine: a keyword query ("xgboost") is far from every sentence in embedding space."""
+
+TOPIC_MARGIN = 0.15
+"""A question is about a topic such articles do not discuss (pay, degrees) when it is this much closer to the
+topic's phrasings than to the article's best unit: the phrasings name the compared roles, so a question that only
+names them ("what is an SRE?") comes close to every topic; its best unit comes closer still."""
+
+INFORMATIVE_RARITY = 1.0
+"""A question word counts as telling what is asked when it is rarer than Zipf 5 in English ("skills", "deploy";
+not "good", "know", "really")."""
+
+NAMEABLE_RARITY = 1.5
+"""A word the article lacks is named in a reply ("The article doesn't mention “Kubernetes”") only when it is
+rarer than Zipf 4.5: never a filler word such as "actually" or "prevent"."""
 
 
-@dataclass(frozen=True)
-class EvidenceParams:
-    """How the features read the evidence, stored with the trees in the model file. ``scripts/fit_scope.py
-    --search-evidence`` searches them by cross-validation; the committed values are the first version's,
-    because the search's best points lost held-out answers (the file's provenance has the figures)."""
-
-    match: float = 0.65  # a word whose nearest article word reaches this cosine is half present ("laptop" ~ "computer")
-    synonym: float = 0.80  # from this cosine on an article word covers it fully ("duties" ~ "responsibilities")
-    # The least informative weight a question's share of missing words is taken over: one rare-ish filler word
-    # ("sort") in a question of common words does not make it 100 % unanswerable.
-    min_weight: float = 2.0
-    passage_depth: int = 3  # the best passages whose words count as "the best passage covers the question"
-    neighbours: int = 5  # how many of the closest labelled questions vote on a new one
-
-
-@dataclass
-class ScopeModel:
-    """Gradient-boosted regression trees over FEATURES (log-loss): answer when the probability reaches
-    ``threshold``. Trees, not one weighted sum: a high out-of-scope similarity should outweigh a good
-    passage match, and a question naming no entity needs more evidence than one that does."""
-
-    bias: float  # the log-odds every question starts from: the training prior
-    learning_rate: float
-    trees: list[Tree]
-    threshold: float
-    provenance: dict = field(default_factory=dict)
-    evidence: EvidenceParams = field(default_factory=EvidenceParams)
-
-    @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> ScopeModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("features") != list(FEATURES):
-            raise ValueError(f"{path} was fitted on features {data.get('features')}, the code reads {FEATURES}")
-        trees = [Tree(**t) for t in data["trees"]]
-        evidence = EvidenceParams(**data.get("evidence", {}))
-        return cls(data["bias"], data["learning_rate"], trees, data["threshold"], data.get("provenance", {}), evidence)
-
-    def probability(self, features: dict[str, float]) -> float:
-        # The trees were fitted on float32 copies of the features (scikit-learn's tree dtype): compare those.
-        x = [float(np.float32(features[name])) for name in FEATURES]
-        z = self.bias + self.learning_rate * sum(tree.predict(x) for tree in self.trees)
-        return 1.0 / (1.0 + math.exp(-z))
+OUTCOMES = ("answered", "partial", "declined")
 
 
 @dataclass
 class ScopeDecision:
-    in_scope: bool
+    outcome: str  # one of OUTCOMES
     key_terms: list[str]
     uncovered: list[str] = field(default_factory=list)
-    reason: str = ""
-    explanation: str = ""  # the refusal's first sentence, in the bot's words
+    reason: str = ""  # why, in the trace's words
+    # declined: the reply's first sentence; partial: the one sentence on what the article does not say.
+    explanation: str = ""
     features: dict[str, float] = field(default_factory=dict)
-    other_entities: list[str] = field(default_factory=list)  # declined by rule: titles the article does not discuss
+    other_entities: list[str] = field(default_factory=list)  # job titles the article does not compare
 
+    @property
+    def in_scope(self) -> bool:
+        return self.outcome != "declined"
+
+
+# "what's", "they're": the word before the contraction is the word asked.
+_CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|t|m)$")
 
 _COMPARATIVE = re.compile(
     r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|same as|similar\w*|better|or)\b",
@@ -307,10 +275,9 @@ def defined_terms(texts: list[str], skip: Callable[[str], bool] = lambda term: F
 
 
 class ScopeJudge:
-    def __init__(self, index: KnowledgeIndex, profile: Profile, model: ScopeModel | None = None) -> None:
+    def __init__(self, index: KnowledgeIndex, profile: Profile) -> None:
         self.index = index
         self.profile = profile
-        self.model = model or ScopeModel.load()
         self.words = set(index.vocabulary)
         self.word_stems = {stem(w) for w in index.vocabulary}
         self._by_length: dict[int, list[str]] = {}
@@ -319,27 +286,37 @@ class ScopeJudge:
         self._framing = profile.entity_terms()
         # Words common enough in English (Zipf 3: once per million words) are words, not typos.
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
+        self._english_by_length: dict[int, list[str]] = {}
+        for word in self._english:
+            self._english_by_length.setdefault(len(word), []).append(word)
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._sentences = [u.text for u in index.units if u.kind != "row"]
         # What the article defines ("An A/B test compares…"): "what's that?" after an answer naming one asks for it.
         self.terms = defined_terms(self._sentences, skip=lambda term: bool(profile.entities_in(term)))
         self._roadmap = any(describes_document(text) for text in self._sentences)
         self._entity_stems = {stem(w) for w in profile.entity_terms()}
+        self._tables = any(u.kind == "row" for u in index.units)
         self.use_probes(index.probes, index.probe_vectors)
 
     def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
-        """The out-of-scope phrasings and labelled neighbours to compare questions with (the index's own;
-        scripts/fit_scope.py passes others while fitting)."""
+        """The out-of-scope phrasings to compare questions with, one matrix, so a question costs one product."""
         if vectors is None or not len(probes):
             probes, vectors = [], np.zeros((0, self.index.dimension), dtype=np.float32)
-        topics = [i for i, p in enumerate(probes) if p["kind"] == "topic"]
-        neighbours = [i for i, p in enumerate(probes) if p["kind"] == "exemplar"]
-        # Each kind's vectors as one contiguous matrix, so a question costs one product per kind, no copy.
-        self._topic_vectors = np.ascontiguousarray(vectors[topics])
-        self._topic_labels = [probes[i]["key"] for i in topics]
-        self._neighbour_vectors = np.ascontiguousarray(vectors[neighbours])
-        self._neighbour_keys = [probes[i]["key"] for i in neighbours]
-        self._neighbour_answerable = np.array([1.0 if probes[i]["answerable"] else 0.0 for i in neighbours])
+        kept = [i for i, p in enumerate(probes) if p["kind"] == "topic"]
+        self._topic_vectors = np.ascontiguousarray(vectors[kept])
+        self._topic_labels = [probes[i]["key"] for i in kept]
+        # A topic an article describing the role answers in part ("a typical day": its responsibilities), and
+        # the words each topic's own phrasings use ("salary"): neither makes the rest of a question covered.
+        self._topic_partly = {t["label"] for t in topics() if t.get("partly")}
+        self._topic_stems = {
+            t["label"]: {
+                stem(w)
+                for q in [*t["questions"], *t.get("pair_questions", [])]
+                for w in tokens(q)
+                if w not in STOPWORDS
+            }
+            for t in topics()
+        }
 
     # -- words -------------------------------------------------------------------------------------------
 
@@ -347,7 +324,7 @@ class ScopeJudge:
         """The question's content words: not stopwords, numbers or words that only name an entity."""
         seen: list[str] = []
         for t in tokens(question):
-            t = t.strip("'’.-")
+            t = _CONTRACTION.sub("", t).strip("'’.-")
             if not t or t in STOPWORDS or t in self._framing or t in framing_words() or t.isdigit() or t in seen:
                 continue
             if len(t) == 1 and t not in self.words:
@@ -404,13 +381,11 @@ class ScopeJudge:
         vector: np.ndarray,
         hits: list[Hit],
         embedder: Embedder,
-        exclude: frozenset[str] = frozenset(),
         word_vectors: dict[str, np.ndarray] | None = None,
-    ) -> tuple[dict[str, float], list[str], list[str]]:
-        """The model's inputs, the key terms and the ones the article lacks.
+    ) -> tuple[dict[str, float], list[str], dict[str, float]]:
+        """The evidence (for the decision and the trace), the key terms and how far each is in the article
+        (1: present or a synonym of an article word, 0.5: a near match, 0: absent).
 
-        ``exclude`` leaves labelled questions out of the neighbours' vote (the fit leaves each turn's own text
-        out: leave-one-out);
         ``word_vectors``, when given, maps exactly ``absent_terms(question)`` to their vectors.
         """
         terms = self.key_terms(question)
@@ -421,47 +396,48 @@ class ScopeJudge:
             # embedded with the question (one packed pass); otherwise they are embedded here.
             vectors = np.stack(list(word_vectors.values())) if word_vectors is not None else embedder.encode(absent)
             best = (vectors @ self.index.vocabulary_vectors.T).max(axis=1)
-            evidence = self.model.evidence
             for term, b in zip(absent, best, strict=True):
-                cover[term] = 1.0 if b >= evidence.synonym else 0.5 if b >= evidence.match else 0.0
+                cover[term] = 1.0 if b >= SYNONYM_COSINE else 0.5 if b >= MATCH_COSINE else 0.0
         weights = {t: rarity(t) for t in terms}
         total = sum(weights.values())
-        floor = max(total, self.model.evidence.min_weight)
+        floor = max(total, MIN_WEIGHT)
         missing = sum(weights[t] * (1 - cover[t]) for t in terms) / floor if total else 0.0
-        passage = (
-            set().union(*(self._chunk_stems[h.chunk.id] for h in hits[: self.model.evidence.passage_depth]))
-            if hits
-            else set()
-        )
+        passage = set().union(*(self._chunk_stems[h.chunk.id] for h in hits[:PASSAGE_DEPTH])) if hits else set()
         in_passage = sum(weights[t] for t in terms if stem(t) in passage or (cover[t] == 1.0 and t in absent))
-        passage_missing = (total - in_passage) / floor if total else 0.0
         unit = float((self.index.unit_vectors @ vector).max()) if len(self.index.units) else 0.0
-        named = self.profile.entities_in(question)
+        topic, _ = self.topic_similarity(vector)
         features = {
             "dense": max((h.dense for h in hits), default=0.0),
             "unit": unit,
             "missing": missing,
-            "passage_missing": passage_missing,
-            "out_of_scope": self.topic_similarity(vector)[0],
-            "neighbours": self.neighbour_vote(vector, exclude),
+            "passage_missing": (total - in_passage) / floor if total else 0.0,
+            "out_of_scope": topic,
+            "names_entity": 1.0 if self.profile.entities_in(question) else 0.0,
         }
-        # How much closer the question is to what such articles do not cover than to anything the article says.
-        features["out_of_scope_margin"] = max(0.0, features["out_of_scope"] - unit)
-        features |= {
-            "no_terms": 0.0 if total else 1.0,
-            # Questions about the article's subjects usually name one ("what is machine learning?" does not).
-            "names_entity": 1.0 if named else 0.0,
-            # "What is fine-tuning?": articles use many terms they never define (a question about an entity is
-            # about the article's own subject).
-            "asks_definition": 1.0 if _DEFINITION.match(question) and not named else 0.0,
-        }
-        uncovered = [t for t in terms if cover[t] == 0.0]
-        return {k: round(float(v), 4) for k, v in features.items()}, terms, uncovered
+        return {k: round(float(v), 4) for k, v in features.items()}, terms, cover
 
     def defines(self, question: str) -> bool:
         """Does the article define what the definition question asks about (see ``_term_pattern``)?"""
         pattern = definition_pattern(question)
         return pattern is not None and any(pattern.search(text) for text in self._sentences)
+
+    def nameable(self, term: str, question: str) -> bool:
+        """May a reply name ``term`` as something the article does not mention? Only an informative word as the
+        question wrote it (not "aibased" from "AI-based"): rarer than ``NAMEABLE_RARITY``, letters only, and not a
+        typo of a common English word ("salry")."""
+        if rarity(term) < NAMEABLE_RARITY or not term.isalpha() or len(term) < 3:
+            return False
+        if not re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question, re.I):
+            return False
+        return term in self._english or not self._english_typo(term)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one judge per loaded index; the cache holds words, not the judge's state
+    def _english_typo(self, term: str) -> bool:
+        """Is an unknown word one letter from a common English word ("langauge", "salry")?"""
+        if len(term) < 4:
+            return False
+        near = (w for n in (len(term) - 1, len(term), len(term) + 1) for w in self._english_by_length.get(n, ()))
+        return any(edit_distance_at_most_one(term, w) for w in near)
 
     def decide(
         self,
@@ -471,43 +447,82 @@ class ScopeJudge:
         embedder: Embedder,
         word_vectors: dict[str, np.ndarray] | None = None,
     ) -> ScopeDecision:
-        features, terms, uncovered = self.features(question, vector, hits, embedder, word_vectors=word_vectors)
+        """answered, partial or declined (see the module's docstring), with the sentence a reply gives for it."""
+        features, terms, cover = self.features(question, vector, hits, embedder, word_vectors=word_vectors)
+        uncovered = [t for t in terms if cover[t] == 0.0]
+        gaps = [t for t in terms if cover[t] < 1.0 and self.nameable(t, question)]
+        # Informative words of the question that the article uses (or a synonym of them): it bears on the question.
+        covered = [t for t in terms if cover[t] == 1.0 and rarity(t) >= INFORMATIVE_RARITY]
+        keyword = len(question.split()) <= 3 and bool(terms) and all(cover[t] == 1.0 for t in terms)
+        bears = (
+            keyword  # "R", "Keras": a keyword query of the article's own words
+            or features["unit"] >= BEARS_COSINE
+            or (bool(covered) and features["unit"] >= WEAK_COSINE)
+            or any(rarity(t) >= RARE_RARITY for t in covered)
+        )
+        named = self.profile.entities_in(question)
+
+        def decision(outcome: str, reason: str, explanation: str = "", others: list[str] | None = None):
+            return ScopeDecision(outcome, terms, uncovered, reason, explanation, features, others or [])
+
         others = self.other_entities(question)
         if others:
-            names = " and ".join(e.plural for e in self.profile.entities)
-            return ScopeDecision(
-                False,
-                terms,
-                uncovered,
-                f"the question names {', '.join(others)}, which the article does not compare",
-                self.profile.say("other_entity", entities=names, others=", ".join(others)),
-                features,
-                others,
-            )
-        if terms and set(terms) <= closing_words():
+            mentioned = [title for title in others if self._mentions(title)]
+            if not named and len(mentioned) < len(others):
+                names = " and ".join(e.plural for e in self.profile.entities)
+                explanation = self.profile.say("other_entity", entities=names, others=", ".join(others))
+                return decision("declined", f"the question asks about {', '.join(others)}", explanation, others)
+            if mentioned and len(mentioned) == len(others):
+                note = self.profile.say("partial_other_mentioned", others=", ".join(mentioned))
+            else:
+                names = " and ".join(e.plural for e in named)
+                note = self.profile.say("partial_other", others=", ".join(others), entities=names)
+            return decision("partial", f"the article does not profile {', '.join(others)}", note, others)
+        if set(terms) <= closing_words() and closing_words() & set(tokens(question)):
             # "tldr?", "sum up the article": the article's conclusion answers it (bot/answer.py quotes it).
-            return ScopeDecision(True, terms, uncovered, "asks for the article's conclusion", "", features)
+            return decision("answered", "asks for the article's conclusion")
+        if self._tables and word_list("table_words.txt") & set(tokens(question)):
+            # "show me the whole comparison table": the article's table answers it (bot/answer.py quotes it whole).
+            return decision("answered", "asks for the article's table")
         if self._roadmap and asks_about_document(question, self._entity_stems):
             # "What is this article about?": the article's own sentence about itself answers it.
-            return ScopeDecision(True, terms, uncovered, "asks what the article covers", "", features)
-        if (features["asks_definition"] or _MEANT_BY.match(question)) and self.defines(question):
-            # "What is an error budget?" when the article says "Error budgets, the amount of…": answered by rule,
-            # whatever the model would say of a bare "what is X?" (most such questions ask about terms the
-            # article only uses).
-            return ScopeDecision(True, terms, uncovered, "the article defines what is asked about", "", features)
-        probability = self.model.probability(features)
-        if probability >= self.model.threshold:
-            return ScopeDecision(True, terms, uncovered, f"answerable with probability {probability:.2f}", "", features)
+            return decision("answered", "asks what the article covers")
+        if (_DEFINITION.match(question) or _MEANT_BY.match(question)) and self.defines(question):
+            # "What is an error budget?" when the article says "Error budgets, the amount of…".
+            return decision("answered", "the article defines what is asked about")
         similarity, label = self.topic_similarity(vector)
-        if label and similarity >= TOPIC_LABEL_MIN:
-            explanation = self.profile.say("not_covered_topic", label=label)
-        elif uncovered:
-            explanation = self.profile.say("not_covered_terms", terms=_quoted(uncovered[:3]))
-        else:
-            explanation = self.profile.say("not_covered")
-        return ScopeDecision(
-            False, terms, uncovered, f"answerable with probability {probability:.2f} only", explanation, features
+        if label and similarity >= TOPIC_LABEL_MIN and similarity - features["unit"] >= TOPIC_MARGIN:
+            # Closer to what such articles do not discuss (pay, degrees…) than to anything the article says.
+            covered_rest = [t for t in covered if not self._topic_word(t, label)]
+            if not covered_rest and not (named and label in self._topic_partly):
+                explanation = self.profile.say("not_covered_topic", label=label)
+                return decision("declined", f"asks about {label} ({similarity:.2f})", explanation)
+            note = self.profile.say("partial_topic", label=label)
+            return decision("partial", f"asks about {label} ({similarity:.2f}) and more", note)
+        if not bears:
+            if gaps:
+                explanation = self.profile.say("not_covered_terms", terms=_quoted(gaps[:3]))
+            else:
+                explanation = self.profile.say("not_covered")
+            return decision(
+                "declined", f"no informative word in the article, best unit {features['unit']:.2f}", explanation
+            )
+        if gaps:
+            note = self.profile.say("partial_terms", terms=_quoted(gaps[:3]))
+            return decision("partial", f"the article lacks {', '.join(gaps)}", note)
+        return decision(
+            "answered", f"covered: {', '.join(covered) or 'the entities'}; best unit {features['unit']:.2f}"
         )
+
+    def _mentions(self, title: str) -> bool:
+        """Does the article name the job title (its last two words, as a phrase) anywhere?"""
+        words = title.split()[-2:]
+        phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
+        return any(phrase.search(u.text) for u in self.index.units)
+
+    def _topic_word(self, term: str, label: str) -> bool:
+        """Is the word one the topic's own phrasings use ("salary" for pay)? It does not make the rest covered."""
+        return stem(term) in self._topic_stems.get(label, set())
 
     # -- what the article does not compare ------------------------------------------------------------------
 
@@ -551,7 +566,7 @@ class ScopeJudge:
                 return True
         return False
 
-    # -- out-of-scope exemplars --------------------------------------------------------------------------
+    # -- out-of-scope topics --------------------------------------------------------------------------
 
     def topic_similarity(self, vector: np.ndarray) -> tuple[float, str]:
         """The best cosine between the question and the out-of-scope phrasings, and that topic's label."""
@@ -561,77 +576,41 @@ class ScopeJudge:
         best = int(scores.argmax())
         return float(scores[best]), self._topic_labels[best]
 
-    def neighbour_vote(self, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> float:
-        """The share of the closest labelled questions that were answerable, weighted by cosine.
-
-        The labelled questions are stored with their entities masked and embedded once per entity of this
-        profile ("How much does this role make?" → one copy per entity name), so one article's labels carry
-        over to another's and the question itself needs no second pass through the model.
-        """
-        keys = self._neighbour_keys
-        if not keys:
-            return 0.5
-        scores = self._neighbour_vectors @ vector
-        chosen, seen = [], set(exclude)
-        for position in np.argsort(-scores):  # one vote per labelled question, by its closest copy
-            key = keys[position]
-            if key not in seen:
-                seen.add(key)
-                chosen.append(position)
-                if len(chosen) == self.model.evidence.neighbours:
-                    break
-        if not chosen:
-            return 0.5
-        weights = np.clip(scores[chosen], 1e-3, None)
-        return float((weights * self._neighbour_answerable[chosen]).sum() / weights.sum())
-
 
 @dataclass
 class Probe:
     text: str  # what is embedded
-    key: str  # a topic's label, or the labelled question as stored (entities masked)
-    kind: str  # "topic" | "exemplar"
-    answerable: bool = False
+    key: str  # the topic's label
+    kind: str = "topic"
 
 
-def probes_for(profile: Profile, exemplars: list[tuple[str, bool]] | None = None) -> list[Probe]:
-    """The questions the scope check compares with, written out for this profile's entities."""
-    probes = [Probe(q, label, "topic") for label, q in _topic_phrasings(profile)]
-    placeholder = profile.wording["entity_placeholder"]
-    for question, answerable in _exemplars() if exemplars is None else exemplars:
-        if placeholder in question and profile.entities:
-            probes += [
-                Probe(question.replace(placeholder, e.name), question, "exemplar", answerable) for e in profile.entities
-            ]
-        else:
-            probes.append(Probe(question, question, "exemplar", answerable))
-    return probes
+@lru_cache(maxsize=1)
+def topics() -> tuple[dict, ...]:
+    """The topics such articles do not discuss (bot/data/out_of_scope.toml)."""
+    with (DATA_DIR / "out_of_scope.toml").open("rb") as handle:
+        return tuple(tomllib.load(handle)["topic"])
+
+
+def probes_for(profile: Profile) -> list[Probe]:
+    """The out-of-scope phrasings the scope check compares with, written out for this profile's entities."""
+    return [Probe(q, label) for label, q in _topic_phrasings(profile)]
 
 
 def probes_fingerprint() -> str:
     """A hash of the data the probes come from: the index is stale when it changes."""
     digest = hashlib.sha256()
-    for path in (DATA_DIR / "out_of_scope.toml", EXEMPLARS_FILE, DATA_DIR / "wording.toml"):
+    for path in (DATA_DIR / "out_of_scope.toml", DATA_DIR / "wording.toml"):
         digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
     return digest.hexdigest()
 
 
 def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
-    with (DATA_DIR / "out_of_scope.toml").open("rb") as handle:
-        topics = tomllib.load(handle)["topic"]
     roles = [e.plural for e in profile.entities] or ["people in this field"]
-    phrasings = [(t["label"], q.format(role=role)) for t in topics for q in t["questions"] for role in roles]
+    phrasings = [(t["label"], q.format(role=role)) for t in topics() for q in t["questions"] for role in roles]
     if len(profile.entities) >= 2:  # "Who earns more, {pair}?": the compared entities named together
         pair = " or ".join(e.plural for e in profile.entities[:2])
-        phrasings += [(t["label"], q.format(pair=pair)) for t in topics for q in t.get("pair_questions", [])]
+        phrasings += [(t["label"], q.format(pair=pair)) for t in topics() for q in t.get("pair_questions", [])]
     return phrasings
-
-
-def _exemplars() -> list[tuple[str, bool]]:
-    if not EXEMPLARS_FILE.is_file():
-        return []
-    data = json.loads(EXEMPLARS_FILE.read_text(encoding="utf-8"))
-    return [(e["question"], bool(e["answerable"])) for e in data["exemplars"]]
 
 
 def _quoted(words: list[str]) -> str:

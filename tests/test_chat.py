@@ -17,7 +17,8 @@ def test_api_shape(bot):
     assert reply.in_scope is True
     assert reply.sources and all(isinstance(s, Source) for s in reply.sources)
     data = json.loads(json.dumps(reply.to_dict()))
-    assert set(data) == {"question", "answer", "in_scope", "sources", "suggestions", "parts"}
+    assert set(data) == {"question", "answer", "in_scope", "outcome", "sources", "suggestions", "parts"}
+    assert data["outcome"] == "answered"
     assert set(data["sources"][0]) == {"section", "text", "score", "source", "chunk_id", "heading", "quoted"}
     assert reply.answer == "\n\n".join(p["text"] for p in data["parts"])
 
