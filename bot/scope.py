@@ -176,6 +176,13 @@ _DEFINED_TERM = re.compile(
 _TERM_MEANING = re.compile(r"^\s*(?:(?:an?|the)\s+)?(?P<term>\S+(?:\s+\S+){0,3}?)\s+(?:meaning|definition)\W*$", re.I)
 
 
+def defined_term(question: str) -> str:
+    """What a definition question asks about ("what is an error budget?" → "error budget"), "" for others."""
+    match = _DEFINED_TERM.match(question) or _TERM_MEANING.match(question)
+    term = match.group("term").strip(" ?.!") if match else ""
+    return term if 0 < len(term.split()) <= 4 else ""
+
+
 def definition_pattern(question: str) -> re.Pattern[str] | None:
     """How the article would define what a definition question ("what is an error budget?", "what does SLI
     stand for?", "KPIs meaning?") asks about; None for other questions."""
@@ -510,9 +517,46 @@ class ScopeJudge:
         if gaps:
             note = self.profile.say("partial_terms", terms=_quoted(gaps[:3]))
             return decision("partial", f"the article lacks {', '.join(gaps)}", note)
+        fields = [] if named else self.fields_in(question)
+        term = defined_term(question)
+        asked_fields = (term.lower() in (f.lower() for f in fields)) or (
+            len(fields) >= 2 and bool(_COMPARATIVE.search(question))
+        )
+        if asked_fields:
+            # "What is machine learning?", "AI vs machine learning": the field an entity works in, not the entity.
+            # The article describes the roles; what it says of the field is said in passing.
+            names = " and ".join(e.plural for e in self.profile.entities)
+            note = self.profile.say("partial_field", entities=names, fields=_quoted(fields))
+            return decision("partial", f"asks about {', '.join(fields)}, not the roles", note)
+        if term and not named and not self.defines(question):
+            # "What is TensorFlow?": the article uses the term but never says what it is.
+            note = self.profile.say("partial_undefined", term=term)
+            return decision("partial", f"the article uses {term!r} without defining it", note)
+        if not keyword and features["unit"] < BEARS_COSINE and covered:
+            # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
+            # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.
+            note = self.profile.say("partial_passing", terms=_quoted(covered[:3]))
+            return decision("partial", f"only words in common, best unit {features['unit']:.2f}", note)
         return decision(
             "answered", f"covered: {', '.join(covered) or 'the entities'}; best unit {features['unit']:.2f}"
         )
+
+    def fields_in(self, question: str) -> list[str]:
+        """The fields the entities work in that the question names without naming an entity: an entity name
+        without its head noun ("machine learning", "AI" for the ML and AI Engineer)."""
+        heads = {name.split()[-1].lower() for e in self.profile.entities for name in e.names if len(name.split()) > 1}
+        found: list[str] = []
+        for entity in self.profile.entities:
+            for name in entity.names:
+                words = name.split()
+                if len(words) < 2 or words[-1].lower() not in heads:
+                    continue
+                field_name = " ".join(words[:-1])
+                if field_name.lower() not in (f.lower() for f in found) and re.search(
+                    rf"(?<![\w-]){re.escape(field_name)}(?![\w-])", question, re.I
+                ):
+                    found.append(field_name)
+        return found
 
     def _mentions(self, title: str) -> bool:
         """Does the article name the job title (its last two words, as a phrase) anywhere?"""
