@@ -75,6 +75,7 @@ class Reply:
     suggestions: list[str] = field(default_factory=list)  # questions the article answers (set for refusals)
     parts: list[Part] = field(default_factory=list)
     trace: Trace | None = field(default=None, repr=False)
+    written_by: str | None = None  # the language model that wrote the answer; None: quoted from the article
 
     def to_dict(self) -> dict:
         """The public JSON shape shared by the CLI's --json and the web API (it only ever gains keys)."""
@@ -85,14 +86,18 @@ class Reply:
             "sources": [asdict(s) for s in self.sources],
             "suggestions": list(self.suggestions),
             "parts": [asdict(p) for p in self.parts],
+            "written_by": self.written_by,
         }
 
 
 class Chatbot:
     """Thread-safe: the index is read-only after loading and the embedder serialises its tokenizer."""
 
-    def __init__(self, loaded: LoadedIndex, embedder: Embedder | None = None, profile: Profile | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedIndex, embedder: Embedder | None = None, profile: Profile | None = None, writer=None
+    ) -> None:
         self.loaded = loaded
+        self.writer = writer  # bot.writer.Writer: a language model writes answers the engine did not decline
         self.index = loaded.index
         self._embedder = embedder
         self.profile = profile or load_profile(loaded.corpus, load_corpus(loaded.corpus))
@@ -214,7 +219,13 @@ class Chatbot:
             quoted_units=[u.id for u in units],
         )
         answer = "\n\n".join(p.text for p in parts)
-        return Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace)
+        reply = Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace)
+        if (
+            self.writer is not None
+            and getattr(reply, "outcome", "answered" if reply.in_scope else "declined") != "declined"
+        ):
+            reply = self.writer.write(resolved, reply)
+        return reply
 
     def _quote(self, units: list[Unit], hits: list[Hit], question: str, top_k: int) -> tuple[list[Source], list[Part]]:
         """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""
