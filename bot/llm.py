@@ -135,6 +135,7 @@ class ChatClient:
             return
         got = 0
         first = True
+        finished = False  # a stream ends with "data: [DONE]" or a chunk with a finish_reason, never silently
         for line in response.iter_lines():
             elapsed = time.monotonic() - started
             if elapsed > self.limits.total_s:
@@ -144,7 +145,7 @@ class ChatClient:
             data = line[5:].strip()
             if data == "[DONE]":
                 return
-            text = self._delta(data)
+            text, finished = self._delta(data)
             if not text:
                 continue
             if first and elapsed > self.limits.first_token_s:
@@ -154,14 +155,19 @@ class ChatClient:
             if got > budget:  # the server ignores max_tokens: stop reading
                 return
             yield text
+        if not finished:
+            raise LLMError(f"the connection to {self.where} dropped mid-answer")
 
-    def _delta(self, data: str) -> str:
+    def _delta(self, data: str) -> tuple[str, bool]:
+        """One event's text, and whether it is the last (it carries a finish_reason)."""
         try:
             chunk = json.loads(data)
             if "error" in chunk:
                 raise LLMError(f"{self.where} reported an error mid-answer: {self._safe(_error_text(chunk))}")
             choices = chunk.get("choices") or []
-            return (choices[0].get("delta") or {}).get("content") or "" if choices else ""
+            if not choices:
+                return "", False
+            return (choices[0].get("delta") or {}).get("content") or "", bool(choices[0].get("finish_reason"))
         except (ValueError, AttributeError, TypeError, IndexError):
             raise LLMError(f"{self.where} sent data that is not the chat-completions protocol") from None
 
