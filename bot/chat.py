@@ -86,7 +86,7 @@ class Reply:
             "sources": [asdict(s) for s in self.sources],
             "suggestions": list(self.suggestions),
             "parts": [asdict(p) for p in self.parts],
-            "written_by": self.written_by,
+            **({"written_by": self.written_by} if self.written_by else {}),  # only for a model-written answer
         }
 
 

@@ -88,9 +88,10 @@ FRIENDLY_ERROR = "Sorry, something went wrong while answering (reference `{ref}`
 
 ASK_DESCRIPTION = (
     "Answer one question about the article this server holds, from the article only. Returns answer "
-    "(Markdown), outcome ('answered', 'partial' or 'declined': the article does not cover it), sources (the "
-    "passages behind the answer: section and text), suggestions (questions it can answer, with a refusal) and "
-    "written_by (the language model that wrote the answer, or null when it quotes the article)."
+    "(Markdown), in_scope (false when the article does not cover the question) and, where the engine gives it, "
+    "outcome ('answered', 'partial' or 'declined'), sources (the passages behind the answer: section and text), "
+    "suggestions (questions it can answer, offered with a refusal) and, only when a language model wrote the "
+    "answer from the passages, written_by (its name)."
 )
 """The ``ask`` endpoint's description: in the API docs and, with ROLEBOT_MCP=1, the MCP tool's."""
 
@@ -315,13 +316,11 @@ class WebChat:
         )
 
     def ask(self, question: str) -> dict:
-        """Answer one question without history: ``Reply.to_dict()`` (what `rolebot ask --json` prints) and its outcome."""
+        """Answer one question without history: exactly ``Reply.to_dict()`` (what `rolebot ask --json` prints)."""
         if not isinstance(question, str):
             raise gr.Error("The question must be a string.", print_exception=False)
         try:
-            reply = self.bot.ask(question, [])
-            outcome = getattr(reply, "outcome", "answered" if reply.in_scope else "declined")
-            return {**reply.to_dict(), "outcome": outcome}
+            return self.bot.ask(question, []).to_dict()
         except EmptyQuestionError as error:
             raise gr.Error(str(error), print_exception=False) from None
         except Exception:

@@ -100,7 +100,7 @@ def test_an_answer_that_is_mostly_invented_falls_back_to_the_quote(bot, writer_f
     quoted = bot.ask(QUESTION)  # no writer yet: the engine's own answer
     writer_for([answer("AI Engineers earn $200,000 a year [1]. Most of them live in Silicon Valley [2].")])
     reply = bot.ask(QUESTION)
-    assert reply.written_by is None
+    assert reply.written_by is None and "written_by" not in reply.to_dict()  # the key marks a written answer
     assert "200,000" not in shown(reply) and "Silicon Valley" not in shown(reply)
     assert reply.parts[: len(quoted.parts)] == quoted.parts  # the quoted answer, unchanged
     assert "This is the article's quoted answer" in reply.parts[-1].text
@@ -321,7 +321,7 @@ def test_without_a_model_nothing_changes_and_nothing_is_imported(tmp_path):
     code = (
         "import sys, json; from click.testing import CliRunner; from bot.cli import cli; "
         "r = CliRunner().invoke(cli, ['ask', '--json', 'What tools do ML engineers use?']); "
-        "print(json.dumps([json.loads(r.output)['written_by'], 'bot.writer' in sys.modules, 'httpx' in sys.modules]))"
+        "print(json.dumps([json.loads(r.output).get('written_by'), 'bot.writer' in sys.modules, 'httpx' in sys.modules]))"
     )
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ROLEBOT_LLM")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)
