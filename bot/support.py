@@ -20,6 +20,7 @@ beside each sentence are the remaining defence; docs/llm.md says so.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,9 @@ strictest of those that show the most supported "train" sentences while showing 
 13/14 supported shown, 0/16 unsupported; held-out 16/17 supported shown, 0/13 unsupported. Cosine alone
 (with the names-and-numbers test) needed 0.81 and dropped 6 of 31 supported sentences. 60 sentences by one
 writer are a small set: the figures bound what the check catches on such sentences, not on every model."""
+
+PIECE_CACHE = 20_000
+"""Passage pieces whose vectors are kept (MiniLM: 1.5 KB each, so 30 MB at most); past it the cache starts over."""
 
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
@@ -113,14 +117,28 @@ class SupportChecker:
     ) -> None:
         self.encode = encode
         self.threshold, self.new_words_max = threshold, new_words_max
+        # Passages come from one article, so their pieces recur: each is embedded once (bounded, for a corpus
+        # swapped under a running server). Only the model's sentences are embedded per answer.
+        self._pieces: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def judge(self, sentences: Sequence[str], evidence: Sequence[Sequence[str]], question: str = "") -> list[Judgement]:
         """One judgement per sentence; ``evidence[i]`` holds the passages sentence ``i`` cites (all in one batch)."""
         pieces = sorted({piece for passages in evidence for passage in passages for piece in segments(passage)})
         if not sentences:
             return []
-        vectors = self.encode([*sentences, *pieces]) if pieces else self.encode(list(sentences))
-        sentence_vectors, piece_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
+        with self._lock:
+            new = [p for p in pieces if p not in self._pieces]
+        vectors = self.encode([*sentences, *new])
+        sentence_vectors = vectors[: len(sentences)]
+        with self._lock:
+            if len(self._pieces) + len(new) > PIECE_CACHE:
+                self._pieces.clear()
+            self._pieces.update((p, v.copy()) for p, v in zip(new, vectors[len(sentences) :], strict=True))
+            known = {p: self._pieces[p] for p in pieces if p in self._pieces}
+        missed = [p for p in pieces if p not in known]  # evicted between the two locks: embed again
+        known.update(zip(missed, self.encode(missed), strict=True) if missed else ())
+        piece_vectors = np.array([known[p] for p in pieces]) if pieces else np.zeros((0, len(sentence_vectors[0])))
         where = {piece: i for i, piece in enumerate(pieces)}
         known_question = _vocabulary([question])
         out = []
