@@ -263,6 +263,9 @@ def create_api(
     async def ask(request: Request) -> JSONResponse:
         return await asker(request)
 
+    from .openai_api import add_routes  # /v1/models and /v1/chat/completions: rolebot as an OpenAI-compatible model
+
+    add_routes(app, asker)
     app.add_api_route(
         "/ask",
         ask,

@@ -77,6 +77,7 @@ class Reply:
     trace: Trace | None = field(default=None, repr=False)
     # "answered"; "partial": the article answers part, and a note says what it does not; "declined".
     outcome: str = "answered"
+    written_by: str | None = None  # the language model that wrote the answer; None: quoted from the article
 
     def to_dict(self) -> dict:
         """The public JSON shape shared by the CLI's --json and the web API (it only ever gains keys)."""
@@ -88,14 +89,18 @@ class Reply:
             "sources": [asdict(s) for s in self.sources],
             "suggestions": list(self.suggestions),
             "parts": [asdict(p) for p in self.parts],
+            **({"written_by": self.written_by} if self.written_by else {}),  # only for a model-written answer
         }
 
 
 class Chatbot:
     """Thread-safe: the index is read-only after loading and the embedder serialises its tokenizer."""
 
-    def __init__(self, loaded: LoadedIndex, embedder: Embedder | None = None, profile: Profile | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedIndex, embedder: Embedder | None = None, profile: Profile | None = None, writer=None
+    ) -> None:
         self.loaded = loaded
+        self.writer = writer  # bot.writer.Writer: a language model writes answers the engine did not decline
         self.index = loaded.index
         self._embedder = embedder
         self.profile = profile or load_profile(loaded.corpus, load_corpus(loaded.corpus))
@@ -223,7 +228,11 @@ class Chatbot:
             quoted_units=[u.id for u in units],
         )
         answer = "\n\n".join(p.text for p in parts)
-        return Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
+        reply = Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
+        if self.writer is not None and reply.outcome != "declined":
+            # A language model writes the answer from the passages; a declined question never reaches it.
+            reply = self.writer.write(resolved, reply)
+        return reply
 
     def _quote(self, units: list[Unit], hits: list[Hit], question: str, top_k: int) -> tuple[list[Source], list[Part]]:
         """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""

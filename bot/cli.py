@@ -148,12 +148,21 @@ class _Out:
             click.echo(text, err=self.err)
 
     def reply(self, reply: Reply) -> None:
-        self.markdown(reply.answer)
+        written = getattr(reply, "written_by", None)
+        if written:  # a model's sentences carry the numbers of the passages they rest on
+            self.markdown("\n\n".join(p.text + "".join(f" [{n}]" for n in p.sources) for p in reply.parts))
+        else:
+            self.markdown(reply.answer)
         if reply.sources:
             self.line()
             self.line("Sources:", "bold")
-            for source in reply.sources:
-                self.line(f"  {source.score:.2f}  {source.section}", "dim")
+            for n, source in enumerate(reply.sources, 1):
+                self.line(
+                    f"  [{n}] {source.score:.2f}  {source.section}"
+                    if written
+                    else f"  {source.score:.2f}  {source.section}",
+                    "dim",
+                )
 
     def eval_report(self, results: dict) -> None:
         """One row per eval set: accuracy, gold-unit figures, answer length, latency; then the failures."""
@@ -221,6 +230,34 @@ class _Out:
             self.line()
 
 
+def _llm_options(command: Callable) -> Callable:
+    """--llm and --llm-url: a language model writes the answers (default: ROLEBOT_LLM_MODEL / ROLEBOT_LLM_URL)."""
+    command = click.option(
+        "--llm-url",
+        metavar="URL",
+        help="Its OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama)  "
+        "[default: $ROLEBOT_LLM_URL, else Hugging Face Inference Providers with $HF_TOKEN]",
+    )(command)
+    return click.option(
+        "--llm",
+        metavar="MODEL",
+        help="A language model writes the answer from the passages, checked against them  [default: $ROLEBOT_LLM_MODEL]",
+    )(command)
+
+
+def _with_writer(chatbot: Chatbot, llm: str | None, llm_url: str | None) -> None:
+    """Give ``chatbot`` the writer --llm or ROLEBOT_LLM_MODEL asks for; with neither, nothing is imported."""
+    from . import config
+
+    if llm_url and not (llm or config.llm_model()):
+        raise InputError("--llm-url needs a model: add --llm MODEL (or set ROLEBOT_LLM_MODEL).")
+    if llm or config.llm_model():
+        from .writer import Writer
+
+        with _engine_errors():
+            chatbot.writer = Writer.from_settings(chatbot.embedder.encode, llm, llm_url)
+
+
 def _read_question(words: tuple[str, ...]) -> str:
     if words == ("-",):
         return sys.stdin.read()
@@ -254,8 +291,11 @@ def cli(ctx: click.Context) -> None:
     "-k", "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="How many sources to show."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: question, answer, in_scope, sources.")
+@_llm_options
 @click.pass_context
-def ask(ctx: click.Context, question: tuple[str, ...], top_k: int, as_json: bool) -> None:
+def ask(
+    ctx: click.Context, question: tuple[str, ...], top_k: int, as_json: bool, llm: str | None, llm_url: str | None
+) -> None:
     """Answer one question and list its sources.
 
     QUESTION needs no quotes unless it holds shell characters such as "?" or "'"; "-" reads it from stdin.
@@ -266,9 +306,11 @@ def ask(ctx: click.Context, question: tuple[str, ...], top_k: int, as_json: bool
       rolebot ask "What tools does each role use?"
       rolebot ask -k 5 --json "Who do they work with?"
       echo "How do the two roles differ?" | rolebot ask -
+      rolebot ask --llm llama3.2 --llm-url http://localhost:11434/v1 "Who do AI engineers work with?"
     """
     text = _read_question(question)
     chatbot = _load(ctx)
+    _with_writer(chatbot, llm, llm_url)
     with _engine_errors():
         reply = chatbot.ask(text, top_k=top_k)
     if as_json:
@@ -282,8 +324,9 @@ def ask(ctx: click.Context, question: tuple[str, ...], top_k: int, as_json: bool
     "-k", "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="How many sources to keep."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer (JSON Lines).")
+@_llm_options
 @click.pass_context
-def chat(ctx: click.Context, top_k: int, as_json: bool) -> None:
+def chat(ctx: click.Context, top_k: int, as_json: bool, llm: str | None, llm_url: str | None) -> None:
     """Talk to rolebot; follow-up questions use the conversation so far.
 
     On a terminal: line editing and input history (kept in $ROLEBOT_DATA/chat-history), and the
@@ -303,6 +346,11 @@ def chat(ctx: click.Context, top_k: int, as_json: bool) -> None:
     """
     out = _Out()
     chatbot = _load(ctx)
+    _with_writer(chatbot, llm, llm_url)
+    if chatbot.writer is not None:  # this session's model calls count against ROLEBOT_LLM_MAX_CALLS
+        from .writer import session_key
+
+        session_key.set(f"chat-{os.getpid()}")
     session = _Session(chatbot, out, top_k, as_json)
     if sys.stdin.isatty():
         # A shell that starts a job in the background without job control makes it ignore SIGINT,
@@ -615,8 +663,14 @@ def _no_nan(value):
 @cli.command()
 @click.option("--host", help="Interface to listen on  [default: $GRADIO_SERVER_NAME, else 127.0.0.1]")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port  [default: $GRADIO_SERVER_PORT, else 7860]")
+@_llm_options
+@click.option(
+    "--mcp", is_flag=True, help="Also serve the ask tool over MCP at /gradio_api/mcp/  [default: $ROLEBOT_MCP]"
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, llm: str | None, llm_url: str | None, mcp: bool
+) -> None:
     """Serve the web chat and its APIs on one port until Ctrl-C.
 
     The page, the JSON API (POST /api/ask, documented at /api/docs) and Gradio's /ask answer with the same
@@ -626,7 +680,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     Examples:
       rolebot serve
       rolebot serve --port 8080
+      rolebot serve --llm llama3.2 --llm-url http://localhost:11434/v1 --mcp
     """
+    from . import config
+
+    if llm_url and not (llm or config.llm_model()):
+        raise InputError("--llm-url needs a model: add --llm MODEL (or set ROLEBOT_LLM_MODEL).")
     chatbot = _load(ctx)
     try:
         from .web import launch  # gradio takes seconds to import: only this command pays for it
@@ -637,7 +696,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     try:
         with _engine_errors():
-            launch(host, port, bot=chatbot)
+            extras = {"llm": llm, "llm_url": llm_url, "mcp": mcp or None}  # unset: launch reads the environment
+            launch(host, port, bot=chatbot, **{k: v for k, v in extras.items() if v})
     except OSError as exc:  # e.g. the port is taken
         raise click.ClickException(f"Cannot start the web server: {exc}") from exc
 

@@ -106,3 +106,78 @@ def web_queue() -> int:
 def api_max_body_bytes() -> int:
     """Largest JSON API request body in bytes (ROLEBOT_API_MAX_BODY)."""
     return _env_int("ROLEBOT_API_MAX_BODY", API_MAX_BODY_BYTES)
+
+
+# ---------------------------------------------------------------- a language model that writes the answer (opt-in)
+
+LLM_ROUTER_URL = "https://router.huggingface.co/v1"
+"""Where a model id without ROLEBOT_LLM_URL is sent: Hugging Face's Inference Providers router, which speaks
+the OpenAI chat-completions protocol (with HF_TOKEN)."""
+
+LLM_CONNECT_TIMEOUT_S = 5.0
+"""Seconds to wait for a connection to the model server: an unreachable server fails fast."""
+
+LLM_FIRST_TOKEN_TIMEOUT_S = 30.0
+"""Seconds to wait for the first word of the answer (a local server may load the model first)."""
+
+LLM_TOTAL_TIMEOUT_S = 60.0
+"""Seconds for the whole answer, retries included; past it the quoted answer is shown."""
+
+LLM_RETRIES = 2
+"""Retries after HTTP 429 or 5xx, waiting LLM_BACKOFF_S, then twice that (or the server's Retry-After)."""
+
+LLM_BACKOFF_S = 0.5
+"""First wait before a retry; each next one doubles. A Retry-After longer than LLM_MAX_WAIT_S is not waited for."""
+
+LLM_MAX_WAIT_S = 5.0
+"""Longest wait before one retry: a server asking for more is treated as a failure, and the quoted answer shown."""
+
+LLM_MAX_TOKENS = 400
+"""Most tokens the model may write per answer (about 300 words: the passages are short)."""
+
+LLM_MAX_CALLS = 50
+"""Model calls per conversation (a `rolebot chat` session, a web page's session); later answers are quoted."""
+
+LLM_CALLS_PER_MINUTE = 60
+"""Model calls per minute for the whole server, all visitors together: a cap on what a public page can spend."""
+
+
+def llm_model() -> str | None:
+    """The model that writes answers (ROLEBOT_LLM_MODEL), or None: answers are quoted, no model is called."""
+    return os.environ.get("ROLEBOT_LLM_MODEL", "").strip() or None
+
+
+def llm_url() -> str | None:
+    """The OpenAI-compatible server (ROLEBOT_LLM_URL, e.g. http://localhost:11434/v1 for Ollama), or None
+    for Hugging Face's Inference Providers router."""
+    return os.environ.get("ROLEBOT_LLM_URL", "").strip() or None
+
+
+def llm_token(url: str) -> str | None:
+    """The key sent to ``url``: HF_TOKEN to Hugging Face's own hosts (the router, Inference Endpoints) and
+    only there, so a Hugging Face token never reaches a third-party or local server; OPENAI_API_KEY to any
+    other server (what the openai client does with OPENAI_BASE_URL), None when it is not set."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    hf_host = host == "huggingface.co" or host.endswith((".huggingface.co", ".huggingface.cloud", ".hf.space"))
+    openai_key = os.environ.get("OPENAI_API_KEY", "").strip()
+    hf_token = os.environ.get("HF_TOKEN", "").strip()
+    return (hf_token if hf_host else openai_key) or None
+
+
+def llm_max_calls() -> int:
+    return _env_int("ROLEBOT_LLM_MAX_CALLS", LLM_MAX_CALLS)
+
+
+def llm_calls_per_minute() -> int:
+    return _env_int("ROLEBOT_LLM_CALLS_PER_MINUTE", LLM_CALLS_PER_MINUTE)
+
+
+def llm_max_tokens() -> int:
+    return _env_int("ROLEBOT_LLM_MAX_TOKENS", LLM_MAX_TOKENS)
+
+
+def mcp_enabled() -> bool:
+    """Serve the ``ask`` tool over MCP from the web server (ROLEBOT_MCP=1)."""
+    return os.environ.get("ROLEBOT_MCP", "").strip().lower() in ("1", "true", "yes", "on")

@@ -38,6 +38,11 @@ class ServerError(RolebotError):
     """The web server cannot start (e.g. its port is taken)."""
 
 
+class LLMError(RolebotError):
+    """A language model could not write an answer: unreachable, too slow, refused or garbled. The writer
+    catches it and shows the quoted answer; its message never holds a token."""
+
+
 # A readable public name; the trailing underscore only avoids shadowing the builtin inside this module.
 IndexLoadError = IndexError_
 del IndexError_

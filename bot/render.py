@@ -377,11 +377,12 @@ def answer_html(turn: dict, article: Article) -> str:
     blocks = []
     for part in turn.get("parts", []):
         kind = part["kind"]
-        if kind == "quote":
+        if kind in ("quote", "written"):  # "written": a language model's sentence (escaped by bot/writer.py)
             marks = "".join(
                 _marker(n, hrefs[n - 1], labels[n - 1]) for n in part.get("sources", []) if 0 < n <= len(sources)
             )
-            blocks.append(f'<div class="rb-quote">{markdown_html(part["text"], marks)}</div>')
+            css = "rb-quote" if kind == "quote" else "rb-quote rb-written"
+            blocks.append(f'<div class="{css}">{markdown_html(part["text"], marks)}</div>')
         elif kind == "offer":
             lead = part["text"].split("\n", 1)[0]
             text = lead if turn.get("suggestions") else part["text"]

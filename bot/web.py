@@ -86,6 +86,15 @@ LAUNCH_OPTIONS: dict[str, Any] = {
 
 FRIENDLY_ERROR = "Sorry, something went wrong while answering (reference `{ref}`). Please try again."
 
+ASK_DESCRIPTION = (
+    "Answer one question about the article this server holds, from the article only. Returns answer "
+    "(Markdown), in_scope (false when the article does not cover the question) and, where the engine gives it, "
+    "outcome ('answered', 'partial' or 'declined'), sources (the passages behind the answer: section and text), "
+    "suggestions (questions it can answer, offered with a refusal) and, only when a language model wrote the "
+    "answer from the passages, written_by (its name)."
+)
+"""The ``ask`` endpoint's description: in the API docs and, with ROLEBOT_MCP=1, the MCP tool's."""
+
 log = logging.getLogger(__name__)
 
 # Markdown punctuation that could turn user text into formatting or links; "<", ">" and "&" become entities.
@@ -226,9 +235,14 @@ class WebChat:
 
     # ---- handlers
 
-    def reply(self, message: str, turns: list[dict]) -> dict:
-        """One engine call with the conversation so far; failures are logged and become a friendly turn."""
+    def reply(self, message: str, turns: list[dict], session: str | None = None) -> dict:
+        """One engine call with the conversation so far; failures are logged and become a friendly turn.
+        ``session`` (the page's session) is what a language model's calls count against (bot/writer.py)."""
         try:
+            if session and getattr(self.bot, "writer", None) is not None:
+                from .writer import session_key
+
+                session_key.set(session)  # this worker thread's context only, for this call
             return _turn(self.bot.ask(message, history(turns)))
         except EmptyQuestionError:
             raise  # the caller shows it as a warning: not a failure
@@ -237,7 +251,7 @@ class WebChat:
             log.exception("answering failed [ref %s] question=%r", ref, message[:500])
             return _error_turn(message, ref)
 
-    def respond(self, message: str, turns: list[dict] | None):
+    def respond(self, message: str, turns: list[dict] | None, request: gr.Request | None = None):
         """Answer ``message`` in the context of ``turns``: (chat, question box, turns, How it works).
 
         The page's script has already shown the question and emptied the box, so on success the box is
@@ -249,7 +263,8 @@ class WebChat:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
             # The engine decides what is empty: zero-width and control characters count as nothing.
-            turn = self.reply(message if isinstance(message, str) else "", turns)
+            session = getattr(request, "session_hash", None)
+            turn = self.reply(message if isinstance(message, str) else "", turns, session)
         except EmptyQuestionError as exc:
             gr.Warning(str(exc))
             return self._page(turns, message)
@@ -464,7 +479,7 @@ def build_app(
         chatbot.undo(web.undo, [turns], outputs, api_visibility="private", queue=False)
         new.click(web.new_chat, None, outputs, api_visibility="private", queue=False)
         chatbot.like(web.like, [turns], None, api_name="feedback", api_visibility="undocumented", queue=False)
-        gr.api(web.ask, api_name="ask")
+        gr.api(web.ask, api_name="ask", api_description=ASK_DESCRIPTION)
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.
     app.queue(
         default_concurrency_limit=concurrency_limit or config.web_concurrency(),
@@ -492,10 +507,21 @@ def one_blas_thread_per_worker() -> None:
 
 
 def launch(
-    host: str | None = None, port: int | None = None, *, bot: Chatbot | None = None, block: bool = True
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    bot: Chatbot | None = None,
+    block: bool = True,
+    llm: str | None = None,
+    llm_url: str | None = None,
+    mcp: bool | None = None,
 ) -> gr.Blocks:
     """Load the index and model once, then serve the chat and the JSON API on one port (blocks until Ctrl+C
     unless ``block=False``).
+
+    ``llm`` / ``llm_url`` (default ROLEBOT_LLM_MODEL / ROLEBOT_LLM_URL): a language model writes the answers
+    (bot/writer.py); it is attached after the warm-up, which so never calls it. ``mcp`` (default ROLEBOT_MCP)
+    also serves the ``ask`` tool over MCP at /gradio_api/mcp/.
 
     ``python app.py`` and ``rolebot serve`` call this. No error details reach the browser (show_error=False);
     server.py adds the JSON API and decides what else the server takes and serves.
@@ -507,6 +533,11 @@ def launch(
         bot = Chatbot.load()
     one_blas_thread_per_worker()
     bot.warm_up()  # the first visitor should not wait for the model
+    if llm or config.llm_model():
+        from .writer import Writer
+
+        bot.writer = Writer.from_settings(bot.embedder.encode, llm, llm_url)
+        log.info("answers are written by %s at %s", bot.writer.model, bot.writer.client.where)
     engine = server.SharedEngine(bot)  # one limit on questions answered at once, page and API together
     app = build_app(engine)
     name, number = server_address(host, port)
@@ -515,6 +546,7 @@ def launch(
             server_name=name,
             server_port=number,
             prevent_thread_lock=not block,
+            mcp_server=config.mcp_enabled() if mcp is None else mcp,
             **LAUNCH_OPTIONS,
             **server.launch_options(engine),
         )
