@@ -511,6 +511,7 @@ def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json
     another one in tests/fixtures/). Those files are part of a checkout of the rolebot repository, not of
     an installed package: run it from the repository folder. With FILE (JSON Lines): that file on the
     current corpus, from anywhere.
+
     Answer, refusal and follow-up accuracy, each with passed/asked (--json adds the 95 % Wilson interval);
     with gold units, first-unit accuracy, unit precision and recall.
     The format is in tests/eval/README.md.
