@@ -68,7 +68,7 @@ def space_files(root: Path = config.PROJECT_ROOT) -> list[SpaceFile]:
     return sorted(files, key=lambda f: f.path)
 
 
-_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)\n?")
+_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)\n?|<img\s[^>]*?src=\"([^\"]+)\"[^>]*>\n?")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 
@@ -88,7 +88,7 @@ def space_readme(readme: str, uploaded: set[str] = frozenset()) -> str:
     def kept(target: str) -> bool:
         return "://" in target or target.startswith("mailto:") or target.split("#", 1)[0] in uploaded
 
-    intro = _IMAGE.sub(lambda m: m.group(0) if kept(m.group(1)) else "", intro)
+    intro = _IMAGE.sub(lambda m: m.group(0) if kept(m.group(1) or m.group(2)) else "", intro)
     intro = _LINK.sub(lambda m: m.group(0) if kept(m.group(2)) else m.group(1), intro)
     return f"{front}\n{intro.strip()}\n\nPublished with `rolebot deploy`.\n"
 
