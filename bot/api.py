@@ -86,6 +86,10 @@ class ReplyModel(BaseModel):
     question: str = Field(description="The question as answered: cleaned, cut at the length limit.")
     answer: str = Field(description="Markdown: sentences and table rows quoted from the article, or a refusal.")
     in_scope: bool = Field(description="False when the article does not answer the question.")
+    outcome: str = Field(
+        description='"answered"; "partial": the article answers part of the question and a note says what it does '
+        'not cover; "declined": nothing in the article bears on it (in_scope is false only then).'
+    )
     sources: list[SourceModel] = Field(description="The passages the answer quotes, in order, then one see-also.")
     suggestions: list[str] = Field(description="Questions the article answers (offered with a refusal).")
     parts: list[PartModel] = Field(description="The answer block by block; answer is their texts joined.")

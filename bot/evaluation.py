@@ -58,7 +58,7 @@ class EvalSet:
     file: Path
     split: str  # "train" (tune freely) | "heldout" (never tuned on)
     corpus: Path | None = None  # None: the bot's own corpus
-    scope_fit: bool = True  # a training set scripts/fit_scope.py learns from (see tests/eval/sets.toml)
+    scope_fit: bool = True  # a training set the (removed) fitted scope model learnt from; kept as sets.toml says
 
     @property
     def article(self) -> str:

@@ -402,7 +402,7 @@ def answer_html(turn: dict, article: Article) -> str:
             )
         blocks.append(f'<div class="rb-sources"><p class="rb-sources-title">Sources</p><ul>{"".join(items)}</ul></div>')
     kind = (
-        "rb-answer"
+        ("rb-answer rb-partial" if turn.get("outcome") == "partial" else "rb-answer")
         if turn.get("in_scope")
         else ("rb-answer rb-declined" if turn.get("ok", True) else "rb-answer rb-error")
     )
