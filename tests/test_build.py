@@ -41,7 +41,7 @@ def test_fresh_build(spy: HashEmbedder, corpus: Path, folder: Path) -> None:
     assert "manifest.json is missing" in loaded.reason
     index = loaded.index
     assert spy.texts == len(index.chunks) + len(index.units) + len(index.vocabulary) + len(index.probes)
-    assert {p["kind"] for p in index.probes} == {"topic", "exemplar"}  # the scope check's probes, embedded once
+    assert {p["kind"] for p in index.probes} == {"topic"}  # the scope check's probes, embedded once
     assert stale_reason(folder, corpus, spy.model_id) is None
     assert stale_reason(folder, corpus) is None  # the patched resolve_model agrees
     manifest = json.loads((folder / MANIFEST).read_text())
