@@ -55,9 +55,3 @@ def serve_site(bot, **build_options):
     )
     return app, url
 
-
-def set_bot(bot, name: str):
-    """The bot an eval set of tests/eval/sets.toml is asked: ``bot`` itself, or one on the set's own corpus."""
-    from bot.evaluation import bot_for, load_sets
-
-    return bot_for(next(s for s in load_sets() if s.name == name), bot)

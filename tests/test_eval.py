@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from bot.evaluation import bot_for, gold_units, load_cases, load_sets, run
+from bot.evaluation import gold_units, load_cases, load_sets, run
 
 FLOORS = {
     # set: (answer, refusal, follow-up) accuracy floors
@@ -40,8 +40,8 @@ SETS = {s.name: s for s in load_sets()}
 
 
 @pytest.fixture(scope="module")
-def reports(bot):
-    return {name: run(bot_for(SETS[name], bot), load_cases(SETS[name].file)) for name in FLOORS}
+def reports(article_bot):
+    return {name: run(article_bot(name), load_cases(SETS[name].file)) for name in FLOORS}
 
 
 def test_sets_are_split_and_big_enough():
@@ -76,9 +76,9 @@ def test_train_and_heldout_share_no_question():
         assert not first_turns & heldout  # later turns share phrasings like "tell me more", as follow-ups do
 
 
-def test_every_gold_fragment_names_exactly_one_unit(bot):
+def test_every_gold_fragment_names_exactly_one_unit(article_bot):
     for name, eval_set in SETS.items():
-        units = bot_for(eval_set, bot).index.units
+        units = article_bot(name).index.units
         for case in load_cases(eval_set.file):
             for turn in case.turns:
                 for fragment in turn.gold:
