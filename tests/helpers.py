@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import socket
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -13,6 +17,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def bench_load() -> ModuleType:
+    """bench/load.py, imported once (bench/ holds scripts, not a package): its server helpers (start, wait until
+    up, stop) serve the tests that start a server in a subprocess."""
+    if "bench_load" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bench_load", Path(__file__).parent.parent / "bench" / "load.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_load"] = module  # before running it: its dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules["bench_load"]
 
 
 class HashEmbedder:
@@ -54,4 +69,3 @@ def serve_site(bot, **build_options):
         **options,
     )
     return app, url
-
