@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import socket
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 def free_port() -> int:
@@ -17,6 +21,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def in_ci() -> bool:
+    """CI sets CI=true; there a missing tool is a failure, not a reason to skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(what: str) -> None:
+    """A test cannot run for lack of ``what`` (with how to get it): it skips locally and fails in CI, where a skip
+    would pass a run that checked nothing."""
+    if in_ci():
+        pytest.fail(what)
+    pytest.skip(what)
 
 
 def bench_load() -> ModuleType:
