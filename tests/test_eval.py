@@ -76,6 +76,7 @@ def test_train_and_heldout_share_no_question():
         assert not first_turns & heldout  # later turns share phrasings like "tell me more", as follow-ups do
 
 
+@pytest.mark.eval
 def test_every_gold_fragment_names_exactly_one_unit(article_bot):
     for name, eval_set in SETS.items():
         units = article_bot(name).index.units
@@ -88,6 +89,7 @@ def test_every_gold_fragment_names_exactly_one_unit(article_bot):
                     assert len(gold_units([fragment], units)) == 1
 
 
+@pytest.mark.eval
 @pytest.mark.parametrize("name", FLOORS)
 def test_accuracy_stays_above_its_floor(reports, name):
     report = reports[name]
