@@ -82,8 +82,6 @@ def start_server(
     log_path: Path, env: dict[str, str] | None = None, timeout: float = 180
 ) -> tuple[subprocess.Popen, str]:
     """`rolebot serve` on a free loopback port; returns the process and its URL once it answers HTTP."""
-    import httpx
-
     port = free_port()
     log = log_path.open("w")
     server = subprocess.Popen(
@@ -94,18 +92,34 @@ def start_server(
         env=dict(os.environ, **(env or {})),
     )
     url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url, server, log_path, timeout)
+    except RuntimeError:
+        stop_server(server)
+        raise
+    return server, url
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 180) -> None:
+    """Return once ``url`` answers HTTP 200; raise RuntimeError, with the end of the process's log, when the
+    process exits first or ``timeout`` seconds pass. (tests/test_spaces.py waits for its app.py with it too.)"""
+    import httpx
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}: {log_path.read_text()[-2000:]}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{log_path.name}: the server exited with {process.returncode}: {_tail(log_path)}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
-                return server, url
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    stop_server(server)
-    raise RuntimeError(f"the server did not answer within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
+    raise RuntimeError(f"{log_path.name}: the server did not answer on {url} within {timeout:.0f} s: {_tail(log_path)}")
+
+
+def _tail(log_path: Path) -> str:
+    return log_path.read_text(errors="replace")[-2000:]
 
 
 def stop_server(server: subprocess.Popen) -> None:

@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from llm_server import ScriptedServer, answer  # the tests' scripted server
+from llm_server import ScriptedServer, answer  # noqa: E402 - the tests' scripted server, on the path above
 
-from bot import Chatbot
-from bot.llm import ChatClient, Limits
-from bot.writer import Budget, Writer, prompt
+from bot import Chatbot  # noqa: E402
+from bot.llm import ChatClient, Limits  # noqa: E402
+from bot.writer import Budget, Writer, prompt  # noqa: E402
 
 CASES = {
     "What tools do ML engineers use?": "ML Engineers use TensorFlow, PyTorch, Scikit-learn and XGBoost [1]. "

@@ -1,4 +1,4 @@
-"""Shared fixtures: offline Hub, per-test data folders, and one real Chatbot per session."""
+"""Shared fixtures: offline Hub, per-test data folders, and one real Chatbot per article per session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,37 @@ def bot(tmp_path_factory) -> Chatbot:
     chatbot = Chatbot.load(index=index)
     chatbot.warm_up()
     return chatbot
+
+
+@pytest.fixture(scope="session")
+def index_cache(request, tmp_path_factory) -> Path:
+    """Where the fixture articles' indexes are built, kept between sessions in pytest's cache folder.
+
+    Building one takes 10-25 s of sentence-transformers on 2 cores, and the per-test ROLEBOT_CACHE above used
+    to rebuild it in every test that asked that article. Keeping them is safe: loading checks each index's
+    manifest (model, chunker version, scope data, corpus fingerprint, file checksums) and rebuilds a stale one.
+    ``pytest --cache-clear`` starts from nothing; with ``-p no:cacheprovider`` they last one session.
+    """
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("indexes")
+    return Path(cache.mkdir("rolebot-indexes"))
+
+
+@pytest.fixture(scope="session")
+def article_bot(bot, index_cache) -> Callable[[str], Chatbot]:
+    """``article_bot(name)``: the bot an eval set of tests/eval/sets.toml is asked (``bot`` itself, or one on the
+    set's own corpus), loaded once per session through ``bot_for``, as `rolebot eval` loads it."""
+    from bot.evaluation import bot_for, load_sets
+
+    sets = {s.name: s for s in load_sets()}
+    bots: dict[str, Chatbot] = {}
+
+    def get(name: str) -> Chatbot:
+        if name not in bots:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("ROLEBOT_CACHE", str(index_cache))
+                bots[name] = bot_for(sets[name], bot)
+        return bots[name]
+
+    return get

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
 import socket
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 def free_port() -> int:
@@ -13,6 +21,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def in_ci() -> bool:
+    """CI sets CI=true; there a missing tool is a failure, not a reason to skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(what: str) -> None:
+    """A test cannot run for lack of ``what`` (with how to get it): it skips locally and fails in CI, where a skip
+    would pass a run that checked nothing."""
+    if in_ci():
+        pytest.fail(what)
+    pytest.skip(what)
+
+
+def bench_load() -> ModuleType:
+    """bench/load.py, imported once (bench/ holds scripts, not a package): its server helpers (start, wait until
+    up, stop) serve the tests that start a server in a subprocess."""
+    if "bench_load" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bench_load", Path(__file__).parent.parent / "bench" / "load.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_load"] = module  # before running it: its dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules["bench_load"]
 
 
 class HashEmbedder:
@@ -54,10 +86,3 @@ def serve_site(bot, **build_options):
         **options,
     )
     return app, url
-
-
-def set_bot(bot, name: str):
-    """The bot an eval set of tests/eval/sets.toml is asked: ``bot`` itself, or one on the set's own corpus."""
-    from bot.evaluation import bot_for, load_sets
-
-    return bot_for(next(s for s in load_sets() if s.name == name), bot)

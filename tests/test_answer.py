@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import set_bot
 
 from bot.answer import MAX_ANSWER_CHARS
 from bot.chunking import split_sentences
@@ -145,10 +144,10 @@ def test_two_part_questions_get_both_parts_in_order(bot):
         ),
     ],
 )
-def test_a_comparison_opens_with_the_contrast_beside_the_table(bot, name, question, opening):
+def test_a_comparison_opens_with_the_contrast_beside_the_table(article_bot, name, question, opening):
     """The article sums up its entities' contrast beside its comparison table; a contrast in the introduction or
     the conclusion ("UX Designers make products understandable…, while UI Designers…") comes after it."""
-    assert set_bot(bot, name).ask(question).answer.startswith(opening)
+    assert article_bot(name).ask(question).answer.startswith(opening)
 
 
 @pytest.mark.parametrize(
@@ -157,25 +156,25 @@ def test_a_comparison_opens_with_the_contrast_beside_the_table(bot, name, questi
         ("fifth-article", "what happens after a round of usability testing", "After each round", "the practice of"),
     ],
 )
-def test_the_answer_opens_with_its_best_sentence_not_the_one_before_it(bot, name, question, opening, setup):
+def test_the_answer_opens_with_its_best_sentence_not_the_one_before_it(article_bot, name, question, opening, setup):
     """A weaker sentence before the best one in its section set the scene; quoted in the article's order it
     opened the answer."""
-    answer = set_bot(bot, name).ask(question).answer
+    answer = article_bot(name).ask(question).answer
     assert answer.startswith(opening) and setup not in answer
 
 
-def test_an_entity_word_does_not_stand_for_longer_article_words(bot):
+def test_an_entity_word_does_not_stand_for_longer_article_words(article_bot):
     """ "data" names the Data Analyst; read as the start of "databases" it gave "who do data analysts work with?"
     the weight of every sentence about databases. A topic word still does ("math" → "mathematics")."""
-    composer = set_bot(bot, "sixth-article").composer
+    composer = article_bot("sixth-article").composer
     assert "databas" not in composer.query_stems("who do data analysts work with?")
     assert composer.query_stems("do they need stat?") >= {"statist"}
 
 
-def test_a_follow_ups_topic_in_brackets_is_no_second_part(bot):
+def test_a_follow_ups_topic_in_brackets_is_no_second_part(article_bot):
     """ "how do they check if a change worked?" resolves to "… worked? (check change worked)": the bracket is the
     last question's topic, part of the one question, not a second question answered on its own."""
-    sixth = set_bot(bot, "sixth-article")
+    sixth = article_bot("sixth-article")
     question = "which one should i learn first? (skills Data Analysts need)"
     vector = sixth.embedder.encode([question])[0]
     calls = []
@@ -197,10 +196,10 @@ def test_table_questions_get_their_row(bot, question, row, cell):
     assert cell in answer
 
 
-def test_a_comparison_gets_the_row_of_the_aspect_it_names_even_when_another_row_is_closer(bot):
+def test_a_comparison_gets_the_row_of_the_aspect_it_names_even_when_another_row_is_closer(article_bot):
     """ "do UX designers and UI designers use the same tools?": the Key Tools row answers it. The Research row
     scored higher by cosine, so the answer was the summary contrast and the first row instead."""
-    answer = set_bot(bot, "fifth-article").ask("do ux designers and ui designers use the same tools?").answer
+    answer = article_bot("fifth-article").ask("do ux designers and ui designers use the same tools?").answer
     assert "gives Key Tools as:" in answer and "Research" not in answer
 
 
@@ -360,11 +359,11 @@ def test_sentences_about_the_document_are_told_from_sentences_about_the_role():
     assert not asks_about_document("what is an AI engineer?", set())
 
 
-def test_a_heading_qualifier_does_not_hide_its_section(bot):
+def test_a_heading_qualifier_does_not_hide_its_section(article_bot):
     """ "Key Skills of a Product Manager" is named by "what skills does a product manager need?": "key"
     qualifies the topic (bot/data/heading_qualifiers.txt), it is not part of it."""
 
-    third = set_bot(bot, "third-article")
+    third = article_bot("third-article")
     named = third.composer._named_section("what skills does a product manager need?")
     assert named == "Key Skills of a Product Manager"
     assert (
@@ -373,13 +372,13 @@ def test_a_heading_qualifier_does_not_hide_its_section(bot):
     )
 
 
-def test_a_named_section_is_quoted_whole_only_when_the_fit_says_so(bot):
+def test_a_named_section_is_quoted_whole_only_when_the_fit_says_so(article_bot):
     """ "which analytics tools do product managers use?" names the "Tools Product Managers Use" section. Quoted
     whole, it opens with the section's lead ("Product Managers rely on tools for…"); with ``whole_section``
     off (the fitted choice, bot/data/answer_params.json) it opens with the sentence that answers. (A request for
     the conclusion gets the whole last section either way: see the conclusion test below.)"""
 
-    third = set_bot(bot, "third-article")
+    third = article_bot("third-article")
     composer = third.composer
     fitted = composer.params
     question = "which analytics tools do product managers use?"
@@ -394,23 +393,23 @@ def test_a_named_section_is_quoted_whole_only_when_the_fit_says_so(bot):
         composer.params = fitted
 
 
-def test_a_heading_that_only_asks_what_an_entity_does_is_no_topic(bot):
+def test_a_heading_that_only_asks_what_an_entity_does_is_no_topic(article_bot):
     """ "What Does a UX Designer Do?" names no topic besides the entity: "what does a UX designer do?" is a
     definition question, answered with the article's "A UX Designer is a designer who…"."""
 
-    fifth = set_bot(bot, "fifth-article")
+    fifth = article_bot("fifth-article")
     assert fifth.composer._named_section("what does a UX designer do?") is None
     assert fifth.ask("what does a UX designer do?").answer.startswith("A UX Designer is a designer who studies")
 
 
-def test_a_yes_no_question_naming_one_item_gets_that_item(bot):
+def test_a_yes_no_question_naming_one_item_gets_that_item(bot, article_bot):
     """ "Do I need Git?" asks about one item of the "how to become" list (by a word only that item uses), so the
     item answers it; "what skills do I need?" still gets the whole list."""
     reply = bot.ask("do I need to know machine learning to be an AI engineer")
     assert reply.answer.startswith("Understanding ML algorithms, neural networks")
     assert bot.ask("what skills do I need to become an AI engineer?").answer.startswith("To become an AI Engineer")
 
-    fourth = set_bot(bot, "fourth-article")
+    fourth = article_bot("fourth-article")
     assert fourth.ask("do i need to learn git to be a frontend developer").answer.startswith("Git and GitHub")
 
 
@@ -459,14 +458,14 @@ def test_the_question_adapter_carries_over_to_articles_it_never_saw():
         ("sixth-article", "what statistics do data analysts use", "With clean data in hand"),
     ],
 )
-def test_the_unit_that_answers_opens_the_answer(bot, name, question, opening):
-    assert set_bot(bot, name).ask(question).answer.startswith(opening)
+def test_the_unit_that_answers_opens_the_answer(article_bot, name, question, opening):
+    assert article_bot(name).ask(question).answer.startswith(opening)
 
 
-def test_a_pronoun_whose_own_main_clause_names_it_brings_no_sentence_before(bot):
+def test_a_pronoun_whose_own_main_clause_names_it_brings_no_sentence_before(article_bot):
     """ "When they draft a how-to guide, Technical Writers:" says who "they" are; the sentence before it ("This is the
     part most people picture.") would open the answer with a pronoun of its own."""
-    composer = set_bot(bot, "ninth-article").composer
+    composer = article_bot("ninth-article").composer
     unit = next(u for u in composer.index.units if u.text.startswith("When they draft a how-to guide"))
     assert composer._with_antecedents([unit]) == [unit]
     needs_one = next(u for u in composer.index.units if u.text.startswith("They interview engineers"))

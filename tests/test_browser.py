@@ -17,14 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from helpers import free_port
+from helpers import CHROMIUM, free_port, unavailable
 
 from bot import config, feedback, render, web
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -44,12 +43,6 @@ TABLE = "What tools and frameworks do ML Engineers use?"  # answered with a comp
 REFUSED = "What is the salary of an AI engineer?"
 
 
-def missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(what)
-    pytest.skip(what)
-
-
 @pytest.fixture(scope="module")
 def url(bot):
     app = web.build_app(bot)
@@ -63,7 +56,7 @@ def url(bot):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} is missing: `make browser` (as root) or `apt-get install chromium` installs it")
+        unavailable(f"{CHROMIUM} is missing: `sudo apt-get install chromium` installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -139,7 +132,7 @@ def screenshot(page, name: str, docs: str | None = None) -> Path:
 def axe(page, view: str) -> None:
     """axe-core finds no serious or critical violation (WCAG contrast, names, roles) in the current view."""
     if not AXE.exists():
-        missing(f"axe-core is missing: `make browser` installs it under {AXE.parent}")
+        unavailable(f"axe-core is missing: `make browser` installs it under {AXE.parent} (with npm)")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     found = page.evaluate(

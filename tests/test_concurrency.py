@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.evaluation import load_cases, load_sets
 
 THREADS = 8
+SAMPLE = 24  # questions of each kind (standalone, conversation turn): 48 of the ~500 eval turns
 
 
 def calls() -> list[tuple[str, list[tuple[str, str]] | None]]:
@@ -19,10 +20,22 @@ def calls() -> list[tuple[str, list[tuple[str, str]] | None]]:
     return out
 
 
+def sample(plan: list, size: int = SAMPLE, seed: int = 5) -> list:
+    """``size`` standalone questions and ``size`` conversation turns, drawn the same way every run."""
+    rng = random.Random(seed)
+    standalone = [c for c in plan if c[1] is None]
+    turns = [c for c in plan if c[1] is not None]
+    return rng.sample(standalone, min(size, len(standalone))) + rng.sample(turns, min(size, len(turns)))
+
+
 def test_eight_threads_give_the_sequential_answers(bot):
+    """A sample, not every eval question: a data race shows on any question the threads interleave, and asking
+    all of them (~500, 3 times each: ~150 s on 2 cores) proved nothing more. 24 standalone questions and 24
+    conversation turns (with the real answers before them as history), each asked twice on 8 threads in a
+    shuffled order."""
     # Histories hold the real earlier answers, as a chat would: build them sequentially first.
     plan = []
-    for question, earlier in calls():
+    for question, earlier in sample(calls()):
         history = None
         if earlier is not None:
             history = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import set_bot
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -294,21 +293,21 @@ def test_more_examples_it_and_other_titles(previous: str, question: str, expecte
     assert followups.resolve(question, [previous]) == expected
 
 
-def test_a_title_the_article_does_not_discuss_is_declined_after_an_answer(bot) -> None:
+def test_a_title_the_article_does_not_discuss_is_declined_after_an_answer(article_bot) -> None:
     """ "what about a data engineer?" after a question about one entity asks about another title: declined by
     name, not answered about the last entity."""
 
-    second = set_bot(bot, "second-article")
+    second = article_bot("second-article")
     first = "What does an SRE do?"
     reply = second.ask("what about a platform engineer?", [(first, second.ask(first).answer)])
     assert not reply.in_scope and "platform engineer" in reply.answer
 
 
-def test_the_other_entity_gets_the_same_table_rows(bot) -> None:
+def test_the_other_entity_gets_the_same_table_rows(article_bot) -> None:
     """ "and a UX designer?" after "what does a UI designer focus on?" was answered from the comparison table:
     the same row, the other entity's column (the UX Designer's own sections do not answer what it focuses on)."""
 
-    fifth = set_bot(bot, "fifth-article")
+    fifth = article_bot("fifth-article")
     first = fifth.ask("what does a UI designer focus on?")
     assert first.trace.quoted_units and all(fifth.index.units[u].kind == "row" for u in first.trace.quoted_units)
     second = fifth.ask("and a UX designer?", [("what does a UI designer focus on?", first.answer)])
@@ -316,10 +315,10 @@ def test_the_other_entity_gets_the_same_table_rows(bot) -> None:
     assert "For UX Designers, the article's comparison" in second.answer and "UI Designer" not in second.answer
 
 
-def test_what_that_means_is_a_term_the_last_answer_names(bot) -> None:
+def test_what_that_means_is_a_term_the_last_answer_names(article_bot) -> None:
     """ "what's that?" after an answer saying "…they sometimes run A/B tests…" asks what an A/B test is, a term
     the article defines ("An A/B test compares…"); the answer is that definition, not a refusal."""
-    sixth = set_bot(bot, "sixth-article")
+    sixth = article_bot("sixth-article")
     first = sixth.ask("how do data analysts check if a change worked?")
     assert "A/B tests" in first.answer and "An A/B test compares" not in first.answer
     reply = sixth.ask("what's that?", [(first.question, first.answer)])
@@ -381,17 +380,17 @@ def test_which_one_after_a_list_is_one_of_its_items(question: str, expected: str
     assert followups.resolve(question, ["what skills do SREs have?"], "SREs write code.") == question
 
 
-def test_which_one_after_a_list_answers_from_the_list(bot) -> None:
-    sixth = set_bot(bot, "sixth-article")
+def test_which_one_after_a_list_answers_from_the_list(article_bot) -> None:
+    sixth = article_bot("sixth-article")
     first = sixth.ask("what skills does a data analyst need")
     reply = sixth.ask("which one should i learn first?", [(first.question, first.answer)])
     assert "before anything else" in reply.answer and "| Aspect |" not in reply.answer
 
 
-def test_a_follow_up_that_would_get_the_same_row_again_is_answered_from_prose(bot) -> None:
+def test_a_follow_up_that_would_get_the_same_row_again_is_answered_from_prose(article_bot) -> None:
     """ "how do they fix it?" after an answer that was the table's "Performance Concerns" row: the row again says
     nothing new; the article's prose on fixing it does."""
-    fourth = set_bot(bot, "fourth-article")
+    fourth = article_bot("fourth-article")
     history = []
     for question in ("what are frontend developers' performance concerns?", "how do they fix it?"):
         reply = fourth.ask(question, history)
@@ -400,10 +399,10 @@ def test_a_follow_up_that_would_get_the_same_row_again_is_answered_from_prose(bo
     assert "lazy-load images" in reply.answer and "Performance Concerns" not in reply.answer
 
 
-def test_tell_me_more_after_a_term_goes_on_from_the_terms_definition(bot) -> None:
+def test_tell_me_more_after_a_term_goes_on_from_the_terms_definition(article_bot) -> None:
     """ "what's that?" resolved to a term asks something new, so a "tell me more" after it continues that
     definition's passage from its start, as after any new question."""
-    sixth = set_bot(bot, "sixth-article")
+    sixth = article_bot("sixth-article")
     history: list[tuple[str, str]] = []
     for question in ("how do data analysts check if a change worked?", "what's that?"):
         history.append((question, sixth.ask(question, history).answer))

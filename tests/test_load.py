@@ -3,26 +3,19 @@ and what a user sees, and the server logs, when answering fails."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 import shutil
-import sys
-from pathlib import Path
 
 import gradio as gr
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from helpers import free_port
+from helpers import bench_load, free_port
 
 from bot import web
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "load.py"
-spec = importlib.util.spec_from_file_location("bench_load", BENCH)
-load = importlib.util.module_from_spec(spec)
-sys.modules["bench_load"] = load
-spec.loader.exec_module(load)
+load = bench_load()
 
 
 @pytest.fixture(scope="module")

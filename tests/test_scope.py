@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import set_bot
 
 
 @pytest.mark.parametrize(
@@ -142,13 +139,11 @@ def test_a_title_compared_with_an_entity_needs_a_passage_that_contrasts_them(bot
     assert bot.ask(question).outcome == ("partial" if others else "answered")
 
 
-def test_an_entitys_own_words_do_not_count_as_another_title(tmp_path):
+def test_an_entitys_own_words_do_not_count_as_another_title(article_bot):
     """ "engineering manager" must be found as a phrase beside the entities, not pieced together from "Project
-    Managers" and a stray "engineering"."""
-    from bot import Chatbot
-
-    corpus = Path(__file__).resolve().parent / "fixtures" / "pm-vs-projm" / "corpus"
-    bot = Chatbot.load(corpus=corpus, index=tmp_path / "index")
+    Managers" and a stray "engineering" (tests/fixtures/pm-vs-projm, the third article)."""
+    bot = article_bot("third-article")
+    assert bot.loaded.corpus.parent.name == "pm-vs-projm"
     assert bot.scope.other_entities("is an engineering manager the same as a project manager?") == [
         "engineering manager"
     ]
@@ -228,14 +223,14 @@ def test_a_bold_list_head_defines_its_term():
         "what is meant by technical literacy?",
     ],
 )
-def test_what_do_you_mean_by_asks_for_a_definition(bot, question):
-    reply = set_bot(bot, "third-article").ask(question)
+def test_what_do_you_mean_by_asks_for_a_definition(article_bot, question):
+    reply = article_bot("third-article").ask(question)
     assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
     assert "Knowing enough about software architecture and APIs" in reply.answer
 
 
-def test_a_term_defined_by_what_it_does_is_answered(bot):
-    reply = set_bot(bot, "sixth-article").ask("what are A/B tests?")
+def test_a_term_defined_by_what_it_does_is_answered(article_bot):
+    reply = article_bot("sixth-article").ask("what are A/B tests?")
     assert reply.in_scope and reply.trace.scope_reason == "the article defines what is asked about"
     assert reply.answer.startswith("An A/B test compares two versions of something")
 
@@ -248,11 +243,11 @@ def test_a_definition_the_article_gives_is_answered(bot):
     assert "cutting-edge" not in reply.answer
 
 
-def test_a_title_named_only_in_a_table_cell_is_not_discussed(bot):
+def test_a_title_named_only_in_a_table_cell_is_not_discussed(article_bot):
     """ "Works Closely With: Data engineers, …" lists collaborators; it does not compare data engineers with
     data analysts, so "data engineer vs data analyst" is declined by name."""
 
-    sixth = set_bot(bot, "sixth-article")
+    sixth = article_bot("sixth-article")
     assert sixth.scope.other_entities("data engineer vs data analyst whats the difference") == ["data engineer"]
     # The question names one of the sixth article's entities: its part is answered, the other title named.
     reply = sixth.ask("business analyst vs project manager")

@@ -14,7 +14,7 @@ import gradio as gr
 import httpx
 import pytest
 from gradio_client import Client
-from helpers import serve_site
+from helpers import CHROMIUM, serve_site, unavailable
 
 from bot import server, web
 
@@ -262,18 +262,13 @@ def test_shared_engine_bounds_questions_across_threads(bot):
 # --- the page in a browser, under the policy --------------------------------------------------------------
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.mark.browser
 def test_the_page_needs_none_of_the_refused_routes(site, cache):
     """The chat works in a real browser with uploads, files and deep links refused: no request the page makes
     gets a 4xx or 5xx, and nothing lands in Gradio's cache. (Selectors stay generic: the UI is redesigned
     apart from this policy.)"""
     if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: `make browser` installs it")
-        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs it")
+        unavailable(f"{CHROMIUM} is missing: `sudo apt-get install chromium` installs it")
     from playwright.sync_api import sync_playwright
 
     failed: list[str] = []

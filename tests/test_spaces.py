@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from gradio_client import Client
-from helpers import free_port
+from helpers import bench_load, free_port
 from test_packaging import pinned, requirements_txt
 
 from bot.deploy import space_files, stage
@@ -48,20 +47,6 @@ def test_readme_front_matter_is_valid_spaces_config():
 def test_front_matter_parser_rejects_a_readme_without_it():
     with pytest.raises(AssertionError):
         front_matter("# rolebot\n")
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"app.py exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"app.py did not answer on {url} within {timeout:.0f} s")
 
 
 @pytest.mark.slow
@@ -108,7 +93,7 @@ def test_the_deployed_files_alone_run_app_py_as_spaces_would(tmp_path, bot):
     )
     try:
         url = f"http://127.0.0.1:{port}/"
-        wait_until_up(url, process)
+        bench_load().wait_until_up(url, process, tmp_path / "app.log")
         question = "How is an AI Engineer different from an ML Engineer?"
         result = Client(url, verbose=False).predict(question, api_name="/ask")
         assert result == bot.ask(question, []).to_dict()  # same answer as the Python API in the dev venv
