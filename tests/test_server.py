@@ -16,7 +16,7 @@ import pytest
 from gradio_client import Client
 from helpers import serve_site
 
-from bot import config, server, web
+from bot import config, feedback, server, web
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Who do AI Engineers work with?"
@@ -215,7 +215,10 @@ def test_launch_serves_page_and_api_through_one_engine_limit(bot, monkeypatch):
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(web, "one_blas_thread_per_worker", lambda: None)
+    synced = threading.Event()
+    monkeypatch.setattr(feedback, "start_hub_sync", synced.set)
     web.launch("127.0.0.1", 7999, bot=bot, block=False)
+    assert synced.wait(5)  # votes go to ROLEBOT_FEEDBACK_REPO too, when it is set
     assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7999
     assert seen["max_file_size"] == 0 and seen["enable_monitoring"] is False
     assert seen["app_kwargs"]["openapi_url"] is None
