@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,9 @@ def history(turns: list[dict]) -> list[tuple[str, str]]:
     return [(t["question"], t["answer"]) for t in turns if t["ok"]]
 
 
+RENDERED_TURNS = 2000
+"""Answers kept rendered (~5 KB each, so ~10 MB at most): the kept turns of the ~100 most recent sessions."""
+
 KEPT_TURNS = config.MAX_HISTORY_TURNS
 """Turns a session keeps and the page shows: the engine reads no more than these, and each answer re-sends the
 whole conversation, so a 400-turn session costs what a 20-turn one does (older turns leave the page)."""
@@ -199,6 +203,7 @@ class WebChat:
     def __init__(self, bot: Chatbot, article: render.Article | None = None) -> None:
         self.bot = bot
         self.votes = feedback.VoteLimiter()
+        self._rendered: OrderedDict[str, str] = OrderedDict()  # turn id -> answer HTML, newest last
         loaded = getattr(bot, "loaded", None)
         if article is None:
             article = render.render_article(load_corpus(loaded.corpus)) if loaded else render.Article("")
@@ -218,11 +223,25 @@ class WebChat:
         out: list[dict] = []
         for i, turn in enumerate(turns):
             out.append({"role": "user", "content": as_text(turn["question"])})
-            reply: dict[str, Any] = {"role": "assistant", "content": render.answer_html(turn, self.article)}
+            reply: dict[str, Any] = {"role": "assistant", "content": self._answer_html(turn)}
             if i == len(turns) - 1 and turn.get("suggestions"):
                 reply["options"] = [{"value": q} for q in turn["suggestions"]]
             out.append(reply)
         return out
+
+    def _answer_html(self, turn: dict) -> str:
+        """A turn's answer as HTML, rendered once: every response re-sends the kept turns, and rendering them
+        all again cost as much as answering."""
+        key = turn.get("id")
+        if key is None:
+            return render.answer_html(turn, self.article)
+        if key in self._rendered:
+            self._rendered.move_to_end(key)
+            return self._rendered[key]
+        html_ = self._rendered[key] = render.answer_html(turn, self.article)
+        if len(self._rendered) > RENDERED_TURNS:
+            self._rendered.popitem(last=False)
+        return html_
 
     def how(self, turns: list[dict]) -> str:
         return render.how_html(turns, self.article, self.model, self.dimension)

@@ -325,6 +325,38 @@ def test_a_long_conversation_keeps_only_the_turns_the_engine_reads(bot):
     assert len({t["id"] for t in turns}) == len(turns)
 
 
+def test_turn_400_of_one_conversation_costs_what_turn_10_does(bot):
+    """Each answer re-sends the conversation: kept to KEPT_TURNS turns, turn 400's response stays under 100 KB
+    and takes no longer than turn 10's. The engine's replies are memoised: the page's own cost is measured."""
+    import json
+    import statistics
+
+    replies: dict[str, object] = {}
+
+    class Memo:
+        def __getattr__(self, name):
+            return getattr(bot, name)
+
+        def ask(self, question, history=None, top_k=3):
+            if question not in replies:
+                replies[question] = bot.ask(question, history, top_k)
+            return replies[question]
+
+    chat = web.WebChat(Memo())
+    questions = QUESTIONS[:4]  # long answers: lists and table rows
+    turns: list[dict] = []
+    sizes, times = {}, {}
+    for n in range(1, 401):
+        started = time.perf_counter()
+        messages, _, turns, how = chat.respond(questions[n % len(questions)], turns)
+        elapsed = time.perf_counter() - started
+        if n in range(5, 16) or n > 390:
+            times.setdefault(10 if n < 100 else 400, []).append(elapsed)
+            sizes[10 if n < 100 else 400] = len(json.dumps([messages, how]).encode())
+    assert sizes[400] <= 100_000, sizes
+    assert statistics.median(times[400]) <= statistics.median(times[10]) * 1.2 + 0.002, times
+
+
 def test_the_page_cuts_a_huge_question_before_anything_keeps_it(bot):
     seen = []
 
