@@ -19,11 +19,11 @@ from typing import Any, Protocol
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 from starlette.exceptions import HTTPException
 
-from . import chat, config
+from . import api_docs, chat, config
 from .errors import EmptyQuestionError
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ def create_api(
             f"{asker.concurrency} are answered (the web page's questions count too). Errors are JSON: "
             '`{"error": code, "message": text}`.'
         ),
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's Swagger UI page loads its script from a CDN: see api_docs.py
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -285,6 +285,11 @@ def create_api(
 
     async def ask(request: Request) -> JSONResponse:
         return await asker(request)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """This API's documentation, self-contained (works offline, runs no script)."""
+        return HTMLResponse(api_docs.docs_page(app.openapi()))
 
     app.add_api_route(
         "/ask",

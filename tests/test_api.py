@@ -5,6 +5,7 @@ engine work off the event loop and within the shared limit, and its OpenAPI page
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import os
@@ -365,7 +366,13 @@ def test_openapi_documents_request_response_errors_and_examples(site, bot):
     assert "65,536" in spec["info"]["description"]
 
 
-def test_docs_page_shows_the_schema(site):
+def test_docs_page_shows_the_schema_offline(site, bot):
+    """No CDN: the page is self-contained HTML (no script, nothing from elsewhere) built from the OpenAPI."""
     page = httpx.get(f"{site}api/docs", timeout=10)
-    assert page.status_code == 200 and "swagger" in page.text.lower()
-    assert "/api/openapi.json" in page.text
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "<script" not in text.lower() and "cdn" not in text.lower()
+    assert not re.search(r"(src|href)=['\"](https?:)?//", text)  # nothing loaded from another host
+    assert "POST /api/ask" in text and "/api/openapi.json" in text
+    for words in ("question", "history", "in_scope", "body_too_large", "Retry-After", bot.profile.examples[0]):
+        assert html.escape(words) in text, words
