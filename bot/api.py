@@ -19,11 +19,11 @@ from typing import Any, Protocol
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 from starlette.exceptions import HTTPException
 
-from . import chat, config
+from . import api_docs, chat, config
 from .errors import EmptyQuestionError
 
 log = logging.getLogger(__name__)
@@ -146,12 +146,18 @@ def parse_request(body: bytes) -> AskRequest:
         data = json.loads(body)
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
         raise ApiError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:  # [[[[… a thousand deep: Python's parser gives up; the caller's mistake, not ours
+        raise ApiError(400, "invalid_json", 'The body is nested too deeply: send {"question": "..."}.') from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_request", 'The body must be a JSON object such as {"question": "..."}.')
     try:
         return AskRequest.model_validate(data)
     except ValidationError as exc:
         raise ApiError(422, "invalid_request", explain(exc.errors())) from None
+
+
+MAX_NAMED_ITEMS = 5
+"""An error message names at most this many malformed history items: a 64 KB body can hold thousands."""
 
 
 def explain(errors: list[Any]) -> str:
@@ -169,8 +175,9 @@ def explain(errors: list[Any]) -> str:
         else:
             turns[str(where[1]) if len(where) > 1 else ""] = None
     if turns:
-        items = ", ".join(t for t in turns if t)
-        check = f" (check item {items})" if items else ""
+        named = [t for t in turns if t]
+        items = ", ".join(named[:MAX_NAMED_ITEMS]) + (", …" if len(named) > MAX_NAMED_ITEMS else "")
+        check = f" (check item {items})" if named else ""
         sentences[f'"history" must be a list of [your message, bot answer] pairs of strings{check}.'] = None
     return " ".join(sentences)
 
@@ -188,7 +195,12 @@ class Asker:
     async def __call__(self, request: Request) -> JSONResponse:
         if not _is_json(request.headers.get("content-type", "")):
             raise ApiError(415, "unsupported_media_type", 'Send JSON with the header "Content-Type: application/json".')
-        ask = parse_request(await read_body(request, self.max_body))
+        try:
+            ask = parse_request(await read_body(request, self.max_body))
+        except ApiError:
+            raise
+        except Exception:  # a bug in reading a request is still answered in JSON, under a reference
+            raise internal_error("API request failed", f"path={request.url.path[:LOGGED_CHARS]!r}") from None
         if self.pending >= self.capacity:
             raise ApiError(503, "busy", "Too many questions are waiting. Please try again in a moment.")
         self.pending += 1
@@ -207,14 +219,23 @@ class Asker:
         except EmptyQuestionError as exc:
             raise ApiError(422, "empty_question", str(exc)) from None
         except Exception:  # the edge: logged in full under a reference, the caller gets only the reference
-            ref = uuid.uuid4().hex[:8]
-            log.exception("API answer failed [ref %s] question=%r", ref, ask.question[:500])
-            message = f"Sorry, something went wrong while answering (reference {ref}). Please try again."
-            raise ApiError(500, "internal_error", message, reference=ref) from None
+            raise internal_error("API answer failed", f"question={ask.question[:LOGGED_CHARS]!r}") from None
+
+
+LOGGED_CHARS = 500
+"""What a log line quotes of a request (question, path) at most: a line per bad request stays small."""
+
+
+def internal_error(what: str, detail: str) -> ApiError:
+    """A 500 whose reference the log holds beside the traceback of the exception being handled."""
+    ref = uuid.uuid4().hex[:8]
+    log.exception("%s [ref %s] %s", what, ref, detail)
+    message = f"Sorry, something went wrong while answering (reference {ref}). Please try again."
+    return ApiError(500, "internal_error", message, reference=ref)
 
 
 ERRORS: dict[int, str] = {
-    400: "The body is empty or not valid JSON (`invalid_json`).",
+    400: "The body is empty, not valid JSON or nested too deeply (`invalid_json`).",
     413: "The body is over the size limit (`body_too_large`).",
     415: "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`).",
     422: "Valid JSON of the wrong shape (`invalid_request`: missing or non-string question, malformed history, "
@@ -247,14 +268,16 @@ def create_api(
             f"{asker.concurrency} are answered (the web page's questions count too). Errors are JSON: "
             '`{"error": code, "message": text}`.'
         ),
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's Swagger UI page loads its script from a CDN: see api_docs.py
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.asker = asker
 
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.status < 500:  # one short line per refused request; 500s were logged in full already
+            log.info("refused %s %s: %d %s", request.method, request.url.path[:LOGGED_CHARS], exc.status, exc.code)
         return exc.response()
 
     @app.exception_handler(HTTPException)
@@ -270,6 +293,12 @@ def create_api(
     from .openai_api import add_routes  # /v1/models and /v1/chat/completions: rolebot as an OpenAI-compatible model
 
     add_routes(app, asker)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """This API's documentation, self-contained (works offline, runs no script)."""
+        return HTMLResponse(api_docs.docs_page(app.openapi()))
+
     app.add_api_route(
         "/ask",
         ask,

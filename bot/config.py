@@ -50,6 +50,48 @@ API_MAX_BODY_BYTES = 64 * 1024
 turns are read, so 64 KB leaves room for a long history of long answers and refuses a megabyte at once (413)."""
 
 
+MAX_BODY_BYTES = 64 * 1024
+"""Largest request body on any route (the page's calls included), refused (413) before it is read: a page call
+carries one question (the page sends at most QUESTION_SEND_FACTOR x MAX_QUESTION_CHARS characters of it) and
+nothing else, so 64 KB is room to spare, and a 20 MB "question" never reaches Gradio, which keeps every
+input it receives in the session's state."""
+
+QUESTION_SEND_FACTOR = 4
+"""The page sends and the server keeps at most this many times MAX_QUESTION_CHARS of a typed question: the
+engine folds white space and drops invisible characters before cutting at MAX_QUESTION_CHARS (with a notice),
+so the raw text may be somewhat longer than what is read."""
+
+MAX_SESSIONS = 1000
+"""Browser sessions whose conversation the server keeps (Gradio's default is 10,000); the least recently used
+goes first. Each holds at most MAX_HISTORY_TURNS turns and one question of at most MAX_BODY_BYTES."""
+
+SESSION_IDLE_MINUTES = 60
+"""A session unused this long is forgotten (its conversation and last inputs), so memory follows active visitors."""
+
+VOTES_PER_SESSION_PER_MINUTE = 10
+"""Feedback votes one browser session may cast per minute: more than anyone clicks by hand."""
+
+VOTES_PER_MINUTE = 60
+"""Feedback votes the whole server takes per minute, every session together: with entries of at most
+FEEDBACK_ENTRY_BYTES that caps the log's growth at ~0.5 MB a minute however many sessions a script opens."""
+
+FEEDBACK_ENTRY_BYTES = 8 * 1024
+"""Largest feedback line: the question (already cut at MAX_QUESTION_CHARS) and the answer are cut to fit."""
+
+FEEDBACK_MAX_BYTES = 5 * 1024 * 1024
+"""feedback.jsonl is rotated (renamed with a time stamp) when a vote would take it past this size."""
+
+FEEDBACK_KEEP_FILES = 3
+"""Rotated feedback files kept beside feedback.jsonl; older ones are deleted (so at most 4 x 5 MB on disk)."""
+
+FEEDBACK_PUSH_MINUTES = 5.0
+"""With ROLEBOT_FEEDBACK_REPO set: minutes between two pushes of the feedback files to the Hub dataset."""
+
+FRAME_ANCESTORS = "'self' https://huggingface.co https://*.hf.space"
+"""Pages that may show the app in a frame (CSP frame-ancestors): the app itself and Hugging Face, whose Space
+page shows the app in an iframe. ROLEBOT_FRAME_ANCESTORS="*" allows any site (e.g. an embed on a blog)."""
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser() if value else default
@@ -181,3 +223,53 @@ def llm_max_tokens() -> int:
 def mcp_enabled() -> bool:
     """Serve the ``ask`` tool over MCP from the web server (ROLEBOT_MCP=1)."""
     return os.environ.get("ROLEBOT_MCP", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def max_body_bytes() -> int:
+    """Largest request body on any route, in bytes (ROLEBOT_MAX_BODY)."""
+    return _env_int("ROLEBOT_MAX_BODY", MAX_BODY_BYTES)
+
+
+def max_sessions() -> int:
+    """Browser sessions kept in memory (ROLEBOT_MAX_SESSIONS)."""
+    return _env_int("ROLEBOT_MAX_SESSIONS", MAX_SESSIONS)
+
+
+def session_idle_seconds() -> int:
+    """Seconds after which an unused session is forgotten (ROLEBOT_SESSION_IDLE_MINUTES, in minutes)."""
+    return 60 * _env_int("ROLEBOT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
+
+
+def votes_per_session_per_minute() -> int:
+    return _env_int("ROLEBOT_VOTES_PER_SESSION", VOTES_PER_SESSION_PER_MINUTE)
+
+
+def votes_per_minute() -> int:
+    return _env_int("ROLEBOT_VOTES_PER_MINUTE", VOTES_PER_MINUTE)
+
+
+def feedback_max_bytes() -> int:
+    """Size at which feedback.jsonl is rotated (ROLEBOT_FEEDBACK_MAX_BYTES)."""
+    return _env_int("ROLEBOT_FEEDBACK_MAX_BYTES", FEEDBACK_MAX_BYTES)
+
+
+def feedback_repo() -> str | None:
+    """A Hub dataset ("owner/name") the feedback files are also pushed to (ROLEBOT_FEEDBACK_REPO), else None."""
+    value = os.environ.get("ROLEBOT_FEEDBACK_REPO", "").strip()
+    return value or None
+
+
+def feedback_push_minutes() -> float:
+    """Minutes between two pushes to ROLEBOT_FEEDBACK_REPO (ROLEBOT_FEEDBACK_EVERY)."""
+    value = os.environ.get("ROLEBOT_FEEDBACK_EVERY", "").strip()
+    try:
+        minutes = float(value)
+    except ValueError:
+        return FEEDBACK_PUSH_MINUTES
+    return minutes if minutes > 0 else FEEDBACK_PUSH_MINUTES
+
+
+def frame_ancestors() -> str:
+    """Who may frame the page, as a CSP source list (ROLEBOT_FRAME_ANCESTORS)."""
+    value = " ".join(os.environ.get("ROLEBOT_FRAME_ANCESTORS", "").split())
+    return value if value and not any(c in value for c in ";,") else FRAME_ANCESTORS

@@ -34,6 +34,10 @@ class DeployError(RolebotError):
     """Publishing to a Hugging Face Space failed (no token, Hub unreachable, access refused, stale index)."""
 
 
+class VoteRefused(RolebotError, ValueError):
+    """A feedback vote that breaks a rule (unknown vote, unknown answer, too many votes): nothing was written."""
+
+
 class ServerError(RolebotError):
     """The web server cannot start (e.g. its port is taken)."""
 

@@ -12,7 +12,9 @@ import html
 import logging
 import os
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import gradio as gr
 from . import config, feedback, render, server
 from .chat import Chatbot, Reply
 from .corpus import load_corpus
-from .errors import EmptyQuestionError, ServerError
+from .errors import EmptyQuestionError, ServerError, VoteRefused
 
 TITLE = "rolebot"
 
@@ -117,7 +119,7 @@ ECHO_JS = """
     .replace(/([\\\\`*_{}\\[\\]()#+\\-.!|~$=])/g, "\\\\$1")
     .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const echo = {role: "user", content: [{type: "text", text: shown}], metadata: null, options: null};
-  return [[...chat, echo], "", question];
+  return [[...chat, echo], "", question.slice(0, SEND)];
 }
 """
 
@@ -150,6 +152,7 @@ def _turn(reply: Reply) -> dict:
     trace = reply.trace
     return {
         **data,
+        "id": _turn_id(),
         "ok": True,
         "trace": None
         if trace is None
@@ -165,10 +168,16 @@ def _turn(reply: Reply) -> dict:
     }
 
 
+def _turn_id() -> str:
+    """The server's own name for a turn: a vote names the turn it is about, never its text."""
+    return uuid.uuid4().hex[:12]
+
+
 def _error_turn(question: str, ref: str) -> dict:
     limit = config.max_question_chars()
     text = FRIENDLY_ERROR.format(ref=ref)
     return {
+        "id": _turn_id(),
         "question": question[:limit],
         "answer": text,
         "in_scope": False,
@@ -185,12 +194,12 @@ def history(turns: list[dict]) -> list[tuple[str, str]]:
     return [(t["question"], t["answer"]) for t in turns if t["ok"]]
 
 
-def _vote(liked: bool | str) -> str:
-    if liked is True:
-        return "like"
-    if liked is False:
-        return "dislike"
-    return str(liked).lower() or "cleared"  # the frontend sends "" when a vote is taken back
+RENDERED_TURNS = 2000
+"""Answers kept rendered (~5 KB each, so ~10 MB at most): the kept turns of the ~100 most recent sessions."""
+
+KEPT_TURNS = config.MAX_HISTORY_TURNS
+"""Turns a session keeps and the page shows: the engine reads no more than these, and each answer re-sends the
+whole conversation, so a 400-turn session costs what a 20-turn one does (older turns leave the page)."""
 
 
 class WebChat:
@@ -202,6 +211,8 @@ class WebChat:
 
     def __init__(self, bot: Chatbot, article: render.Article | None = None) -> None:
         self.bot = bot
+        self.votes = feedback.VoteLimiter()
+        self._rendered: OrderedDict[str, str] = OrderedDict()  # turn id -> answer HTML, newest last
         loaded = getattr(bot, "loaded", None)
         if article is None:
             article = render.render_article(load_corpus(loaded.corpus)) if loaded else render.Article("")
@@ -221,11 +232,25 @@ class WebChat:
         out: list[dict] = []
         for i, turn in enumerate(turns):
             out.append({"role": "user", "content": as_text(turn["question"])})
-            reply: dict[str, Any] = {"role": "assistant", "content": render.answer_html(turn, self.article)}
+            reply: dict[str, Any] = {"role": "assistant", "content": self._answer_html(turn)}
             if i == len(turns) - 1 and turn.get("suggestions"):
                 reply["options"] = [{"value": q} for q in turn["suggestions"]]
             out.append(reply)
         return out
+
+    def _answer_html(self, turn: dict) -> str:
+        """A turn's answer as HTML, rendered once: every response re-sends the kept turns, and rendering them
+        all again cost as much as answering."""
+        key = turn.get("id")
+        if key is None:
+            return render.answer_html(turn, self.article)
+        if key in self._rendered:
+            self._rendered.move_to_end(key)
+            return self._rendered[key]
+        html_ = self._rendered[key] = render.answer_html(turn, self.article)
+        if len(self._rendered) > RENDERED_TURNS:
+            self._rendered.popitem(last=False)
+        return html_
 
     def how(self, turns: list[dict]) -> str:
         return render.how_html(turns, self.article, self.model, self.dimension)
@@ -261,15 +286,18 @@ class WebChat:
         turns = list(turns or [])
         if message == "":
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        message = (
+            message[: config.max_question_chars() * config.QUESTION_SEND_FACTOR] if isinstance(message, str) else ""
+        )
         try:
             # The engine decides what is empty: zero-width and control characters count as nothing.
             session = getattr(request, "session_hash", None)
-            turn = self.reply(message if isinstance(message, str) else "", turns, session)
+            turn = self.reply(message, turns, session)
         except EmptyQuestionError as exc:
             gr.Warning(str(exc))
             return self._page(turns, message)
         # Only the last turn's trace is shown; dropping older ones keeps a long session's state small.
-        turns = [{**t, "trace": None} for t in turns] + [turn]
+        turns = [{**t, "trace": None} for t in turns[-(KEPT_TURNS - 1) :]] + [turn]
         return self._page(turns, gr.skip())
 
     def example(self, turns: list[dict] | None, selected: gr.SelectData):
@@ -299,20 +327,28 @@ class WebChat:
     def new_chat(self):
         return self._page([], "")
 
-    def like(self, turns: list[dict] | None, data: gr.LikeData) -> None:
-        """Append a vote to the feedback log; a bad index or a write error is logged, never shown."""
+    def like(self, turns: list[dict] | None, data: gr.LikeData, request: gr.Request | None = None) -> None:
+        """Append a vote on one of this session's answers to the feedback log. The entry is the server's own
+        turn (its id, question, answer, sources), found by the message's position; the client only says which
+        message and which vote. A vote that breaks a rule is refused with a message and writes nothing."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         turns = turns or []
         if not isinstance(index, int) or index % 2 != 1 or not 0 <= index // 2 < len(turns):
-            log.warning("feedback for unknown message index %r ignored", data.index)
-            return
+            log.info("feedback for unknown message index %.40r refused", data.index)
+            raise gr.Error("That message is not one of this conversation's answers; nothing was recorded.")
         turn = turns[index // 2]
+        try:
+            vote = feedback.vote_of(data.liked)
+            self.votes.take(getattr(request, "session_hash", None) or "local")
+        except VoteRefused as refused:
+            raise gr.Error(str(refused), print_exception=False) from None
         feedback.record(
             turn["question"],
             turn["answer"],
             [s["chunk_id"] for s in turn["sources"]],
-            _vote(data.liked),
+            vote,
             in_scope=turn["in_scope"],
+            turn_id=turn.get("id"),
         )
 
     def ask(self, question: str) -> dict:
@@ -469,7 +505,7 @@ def build_app(
                     js_on_load=None,
                 )
         outputs = [chatbot, box, turns, how]
-        echo = ECHO_JS.replace("LIMIT", str(limit))
+        echo = ECHO_JS.replace("LIMIT", str(limit)).replace("SEND", str(limit * config.QUESTION_SEND_FACTOR))
         asked = box.submit(None, [box, chatbot], [chatbot, box, pending], js=echo, queue=False)
         answered = asked.then(web.respond, [pending, turns], outputs, api_name="chat", api_visibility="undocumented")
         answered.failure(None, [chatbot, pending], [chatbot, box], js=UNECHO_JS, queue=False)
@@ -478,6 +514,8 @@ def build_app(
         chatbot.retry(web.retry, [turns], outputs, api_visibility="private")
         chatbot.undo(web.undo, [turns], outputs, api_visibility="private", queue=False)
         new.click(web.new_chat, None, outputs, api_visibility="private", queue=False)
+        # Outside the queue, so a vote never waits behind questions; its own limits (feedback.VoteLimiter, the
+        # body limit, sizes bounded) replace the queue's.
         chatbot.like(web.like, [turns], None, api_name="feedback", api_visibility="undocumented", queue=False)
         gr.api(web.ask, api_name="ask", api_description=ASK_DESCRIPTION)
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.
@@ -538,6 +576,8 @@ def launch(
 
         bot.writer = Writer.from_settings(bot.embedder.encode, llm, llm_url)
         log.info("answers are written by %s at %s", bot.writer.model, bot.writer.client.where)
+    # Votes also go to ROLEBOT_FEEDBACK_REPO when set; reaching the Hub must not hold up the first visitor.
+    threading.Thread(target=feedback.start_hub_sync, name="feedback-hub", daemon=True).start()
     engine = server.SharedEngine(bot)  # one limit on questions answered at once, page and API together
     app = build_app(engine)
     name, number = server_address(host, port)

@@ -5,6 +5,7 @@ engine work off the event loop and within the shared limit, and its OpenAPI page
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import os
@@ -164,6 +165,33 @@ def test_bad_requests_get_a_json_error_with_a_4xx_code(site, body, status, code,
     assert "Traceback" not in response.text and "pydantic" not in response.text.lower()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 1000 + b"]" * 1000, b'{"question": "q", "history": ' + b"[" * 1000 + b"]" * 1000 + b"}"],
+    ids=["array", "in-history"],
+)
+def test_json_nested_a_thousand_deep_is_a_400_not_a_traceback(site, body, caplog):
+    with caplog.at_level(logging.INFO):
+        response = post(site, body)
+    assert response.status_code == 400 and response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "error": "invalid_json",
+        "message": 'The body is nested too deeply: send {"question": "..."}.',
+    }
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+    assert post(site, {"question": QUESTIONS[1]}).status_code == 200  # the server goes on
+
+
+def test_thousands_of_bad_history_items_give_a_short_message(site, caplog):
+    with caplog.at_level(logging.INFO, logger="bot.api"):
+        response = post(site, {"question": "q", "history": [[1, 2]] * 5000})
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert "check item 0, 1, 2, 3, 4, …" in message and len(message) < 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.api"]  # one short line per refusal
+    assert line == "refused POST /api/ask: 422 invalid_request"
+
+
 def test_a_body_at_the_limit_is_read(site):
     body = json.dumps({"question": "What is MLOps?", "history": [["x" * 100, "y"]]})
     padded = body[:-1] + " " * (config.API_MAX_BODY_BYTES - len(body)) + "}"
@@ -231,6 +259,20 @@ def test_an_engine_failure_is_a_500_with_a_reference_in_the_log(bot, caplog):
         logged = [r for r in caplog.records if error["reference"] in r.getMessage()]
         assert logged and "what makes it go boom?" in logged[0].getMessage() and logged[0].exc_info
         assert post(url, {"question": QUESTIONS[1]}).status_code == 200  # the server goes on
+    finally:
+        app.close()
+
+
+def test_a_failure_while_reading_a_request_is_a_json_500_with_a_reference(bot, caplog, monkeypatch):
+    app, url = serve_site(bot)
+    try:
+        monkeypatch.setattr(api, "parse_request", lambda body: 1 / 0)
+        with caplog.at_level(logging.ERROR):
+            response = post(url, {"question": QUESTIONS[1]})
+        assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+        error = response.json()
+        assert error["error"] == "internal_error" and error["reference"] in caplog.text
+        assert "ZeroDivisionError" not in response.text
     finally:
         app.close()
 
@@ -324,7 +366,13 @@ def test_openapi_documents_request_response_errors_and_examples(site, bot):
     assert "65,536" in spec["info"]["description"]
 
 
-def test_docs_page_shows_the_schema(site):
+def test_docs_page_shows_the_schema_offline(site, bot):
+    """No CDN: the page is self-contained HTML (no script, nothing from elsewhere) built from the OpenAPI."""
     page = httpx.get(f"{site}api/docs", timeout=10)
-    assert page.status_code == 200 and "swagger" in page.text.lower()
-    assert "/api/openapi.json" in page.text
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "<script" not in text.lower() and "cdn" not in text.lower()
+    assert not re.search(r"(src|href)=['\"](https?:)?//", text)  # nothing loaded from another host
+    assert "POST /api/ask" in text and "/api/openapi.json" in text
+    for words in ("question", "history", "in_scope", "body_too_large", "Retry-After", bot.profile.examples[0]):
+        assert html.escape(words) in text, words

@@ -456,3 +456,58 @@ def test_an_empty_message_is_not_sent(page):
     page.get_by_text("The question is empty").first.wait_for(timeout=5000)  # a warning toast, not a message
     assert bot_messages(page).count() == 0
     assert user_messages(page).count() == 0
+
+
+# --- framed on Hugging Face (issue 26) ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(bot):
+    """The page wired as ``web.launch()`` wires it, security headers included (``url`` above has Gradio's own)."""
+    from helpers import serve_site
+
+    app, address = serve_site(bot)
+    yield address
+    app.close()
+
+
+def framed(browser, site: str, outer: str):
+    """A page at ``outer`` (served by the test, never fetched) that shows ``site`` in an iframe, as a Space's
+    page on huggingface.co does; requests anywhere else are refused."""
+    context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
+    page = context.new_page()
+    frame_html = (
+        f'<!doctype html><title>Space</title><iframe id="space" src="{site}" width="1200" height="760"></iframe>'
+    )
+
+    def serve(route):
+        if route.request.url == outer:
+            route.fulfill(status=200, content_type="text/html", body=frame_html)
+        elif route.request.url.startswith(site.rstrip("/")):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", serve)
+    page.goto(outer, wait_until="load")
+    return context, page
+
+
+def test_the_page_works_inside_a_hugging_face_iframe_and_no_other_site_frames_it(browser, site):
+    context, page = framed(browser, site, "https://huggingface.co/spaces/someone/rolebot")
+    try:
+        space = page.frame_locator("#space")
+        box = space.locator("#question textarea")
+        box.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        box.fill("Who do AI Engineers work with?")
+        box.press("Enter")
+        space.get_by_text("Data Scientists").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    finally:
+        context.close()
+    context, page = framed(browser, site, "https://elsewhere.example/")
+    try:
+        time.sleep(2)
+        [frame] = [f for f in page.frames if f != page.main_frame]
+        assert frame.url.startswith("chrome-error://") or frame.locator("#question").count() == 0
+    finally:
+        context.close()

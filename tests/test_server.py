@@ -16,7 +16,7 @@ import pytest
 from gradio_client import Client
 from helpers import CHROMIUM, serve_site, unavailable
 
-from bot import server, web
+from bot import config, feedback, server, web
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Who do AI Engineers work with?"
@@ -215,7 +215,10 @@ def test_launch_serves_page_and_api_through_one_engine_limit(bot, monkeypatch):
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
     monkeypatch.setattr(web, "one_blas_thread_per_worker", lambda: None)
+    synced = threading.Event()
+    monkeypatch.setattr(feedback, "start_hub_sync", synced.set)
     web.launch("127.0.0.1", 7999, bot=bot, block=False)
+    assert synced.wait(5)  # votes go to ROLEBOT_FEEDBACK_REPO too, when it is set
     assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7999
     assert seen["max_file_size"] == 0 and seen["enable_monitoring"] is False
     assert seen["app_kwargs"]["openapi_url"] is None
@@ -287,3 +290,105 @@ def test_the_page_needs_none_of_the_refused_routes(site, cache):
             browser.close()
     assert failed == []
     assert stored_files(cache) == []
+
+
+# --- every request: body size, headers, CORS, sessions (issue 26) ----------------------------------------
+
+
+ROUTES_TAKING_BODIES = ["gradio_api/queue/join", "gradio_api/run/feedback", "gradio_api/call/ask", "api/ask", "x"]
+
+
+@pytest.mark.parametrize("route", ROUTES_TAKING_BODIES)
+def test_a_body_over_the_limit_is_refused_before_it_is_read(site, route):
+    """Ten megabytes declared: the 413 comes back before the body is sent (the client still sends it here)."""
+    big = b"x" * (10 * 1024 * 1024)
+    started = time.perf_counter()
+    response = httpx.post(f"{site}{route}", content=big, headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 413, response.text
+    assert response.json() == {"error": "body_too_large", "message": "The request body is over the 65,536-byte limit."}
+    assert time.perf_counter() - started < 5
+
+
+def test_a_chunked_body_over_the_limit_is_refused_and_one_under_it_is_handed_on(site):
+    def chunks(total: int):
+        sent = 0
+        while sent < total:
+            size = min(8192, total - sent)
+            sent += size
+            yield b" " * size
+
+    response = httpx.post(f"{site}gradio_api/queue/join", content=chunks(config.MAX_BODY_BYTES + 1), timeout=30)
+    assert response.status_code == 413 and response.json()["error"] == "body_too_large"
+    body = b'{"question": "Who do AI Engineers work with?"}'
+    response = httpx.post(
+        f"{site}api/ask", content=iter([body[:10], body[10:]]), timeout=30, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200 and response.json()["in_scope"] is True
+
+
+def test_every_response_carries_the_security_headers_and_allows_hugging_face_frames(site):
+    for method, route in [
+        ("GET", ""),
+        ("GET", "config"),
+        ("POST", "api/ask"),
+        ("GET", "api/docs"),
+        ("GET", "nothing-here"),
+        ("POST", "gradio_api/upload"),
+        ("GET", "gradio_api/info"),
+    ]:
+        response = httpx.request(method, f"{site}{route}", json={"question": QUESTION}, timeout=30)
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", route
+        assert headers["referrer-policy"] == "same-origin", route
+        assert "x-frame-options" not in headers, route  # a Space is shown in an iframe on huggingface.co
+        csp = headers["content-security-policy"]
+        assert csp.startswith("frame-ancestors ") and "https://huggingface.co" in csp and "'self'" in csp, route
+        assert "https://*.hf.space" in csp
+
+
+def test_the_frame_ancestors_come_from_config(monkeypatch):
+    from bot import config as settings
+
+    monkeypatch.setenv("ROLEBOT_FRAME_ANCESTORS", "*")
+    assert server.security_headers()["Content-Security-Policy"] == "frame-ancestors *"
+    monkeypatch.setenv("ROLEBOT_FRAME_ANCESTORS", "'self'; script-src *")  # one directive only
+    assert server.security_headers()["Content-Security-Policy"] == f"frame-ancestors {settings.FRAME_ANCESTORS}"
+
+
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [("http://localhost:9999", None), ("https://evil.example", "rolebot.hf.space"), ("null", None)],
+)
+def test_no_cross_origin_access_with_credentials_for_other_origins(site, origin, host):
+    """Gradio's own CORS middleware reflects localhost origins (and, on a public host, any origin) with
+    credentials allowed; the server sends no CORS headers at all: the page only calls its own origin."""
+    headers = {"Origin": origin, **({"Host": host} if host else {})}
+    for method, route in [("GET", "config"), ("GET", "gradio_api/info"), ("POST", "api/ask")]:
+        response = httpx.request(method, f"{site}{route}", headers=headers, json={"question": QUESTION}, timeout=30)
+        assert "access-control-allow-origin" not in response.headers, (route, response.headers)
+        assert "access-control-allow-credentials" not in response.headers, route
+    preflight = httpx.options(
+        f"{site}gradio_api/queue/join",
+        headers={**headers, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+        timeout=10,
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-credentials" not in preflight.headers
+
+
+def test_idle_sessions_are_forgotten_and_a_new_visit_starts_afresh(served):
+    app, url = served
+    client = Client(url, verbose=False)
+    client.predict(QUESTION, api_name="/chat")
+    holder = app.app.state_holder
+    assert client.session_hash in holder
+    assert server.forget_idle_sessions(holder, idle_seconds=3600) == 0  # in use: kept
+    assert server.forget_idle_sessions(holder, idle_seconds=0) >= 1
+    assert client.session_hash not in holder
+    chat, *_ = client.predict(QUESTION, api_name="/chat")
+    assert len(chat) == 2  # the same browser, a fresh conversation
+
+
+def test_sessions_kept_are_bounded(served):
+    app, _ = served
+    assert app.state_session_capacity == config.MAX_SESSIONS == 1000

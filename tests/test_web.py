@@ -197,7 +197,8 @@ def test_like_is_appended_to_the_feedback_log(url, client):
     assert entry["in_scope"] is True
     assert entry["source_ids"] and all(isinstance(i, int) for i in entry["source_ids"])
     assert entry["answer"] == client.predict(question, api_name="/ask")["answer"]  # the engine's text, not the HTML
-    assert set(entry) == {"time", "question", "answer", "source_ids", "vote", "in_scope"}
+    assert set(entry) == {"time", "turn_id", "question", "answer", "source_ids", "vote", "in_scope"}
+    assert re.fullmatch(r"[0-9a-f]{12}", entry["turn_id"])  # the server's name for the turn voted on
 
 
 def test_the_served_page_carries_its_own_link_preview_and_icon(url, bot):
@@ -300,14 +301,81 @@ def test_undo_takes_back_the_last_turn_and_returns_its_question(bot):
     assert len(messages) == 2 and again[0]["question"] == "Who do AI Engineers work with?" and again[0]["trace"]
 
 
-def test_a_like_on_a_user_message_or_a_bad_index_is_ignored(bot):
+def test_a_like_on_a_user_message_or_a_bad_index_is_refused_and_writes_nothing(bot):
     chat = web.WebChat(bot)
     _, _, turns, *_ = chat.respond("Who do AI Engineers work with?", [])
     for index in (0, 3, -1, "x"):
-        chat.like(turns, gr.LikeData(None, {"index": index, "value": "", "liked": True}))
+        with pytest.raises(gr.Error, match="not one of this conversation's answers"):
+            chat.like(turns, gr.LikeData(None, {"index": index, "value": "", "liked": True}))
+    for liked in ("x" * 10_000, "LIKE", 1, {"a": 1}):
+        with pytest.raises(gr.Error, match="like, dislike or cleared"):
+            chat.like(turns, gr.LikeData(None, {"index": 1, "value": "", "liked": liked}))
     assert feedback.read() == []
     chat.like(turns, gr.LikeData(None, {"index": 1, "value": "", "liked": False}))
     assert [e["vote"] for e in feedback.read()] == ["dislike"]
+
+
+def test_a_long_conversation_keeps_only_the_turns_the_engine_reads(bot):
+    chat = web.WebChat(bot)
+    turns: list[dict] = []
+    for i in range(web.KEPT_TURNS + 5):
+        messages, _, turns, _ = chat.respond(f"Who do AI Engineers work with? ({i})", turns)
+    assert len(turns) == web.KEPT_TURNS == 20 and len(messages) == 2 * web.KEPT_TURNS
+    assert turns[-1]["question"].endswith("(24)") and turns[0]["question"].endswith("(5)")
+    assert len({t["id"] for t in turns}) == len(turns)
+
+
+def test_turn_400_of_one_conversation_costs_what_turn_10_does(bot):
+    """Each answer re-sends the conversation: kept to KEPT_TURNS turns, turn 400's response stays under 100 KB
+    and takes no longer than turn 10's. The engine's replies are memoised: the page's own cost is measured."""
+    import json
+    import statistics
+
+    replies: dict[str, object] = {}
+
+    class Memo:
+        def __getattr__(self, name):
+            return getattr(bot, name)
+
+        def ask(self, question, history=None, top_k=3):
+            if question not in replies:
+                replies[question] = bot.ask(question, history, top_k)
+            return replies[question]
+
+    chat = web.WebChat(Memo())
+    questions = QUESTIONS[:4]  # long answers: lists and table rows
+    turns: list[dict] = []
+    at: dict[int, list[dict]] = {}
+    for n in range(1, 400):
+        _, _, turns, _ = chat.respond(questions[n % len(questions)], turns)
+        if n in (9, 399):
+            at[n + 1] = turns  # the conversation before turn 10 and before turn 400
+    sizes, times = {}, {10: [], 400: []}
+    for _ in range(15):  # interleaved, so a busy moment on a shared machine hits both alike
+        for n in (10, 400):
+            started = time.perf_counter()
+            messages, _, _, how = chat.respond(questions[0], at[n])
+            times[n].append(time.perf_counter() - started)
+            sizes[n] = len(json.dumps([messages, how]).encode())
+    assert sizes[400] <= 100_000, sizes
+    assert statistics.median(times[400]) <= statistics.median(times[10]) * 1.25 + 0.003, times
+
+
+def test_the_page_cuts_a_huge_question_before_anything_keeps_it(bot):
+    seen = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(bot, name)
+
+        def ask(self, question, history=None, top_k=3):
+            seen.append(question)
+            return bot.ask(question, history, top_k)
+
+    chat = web.WebChat(Recording())
+    _, _, turns, _ = chat.respond("What tools do ML Engineers use? " + "x" * 1_000_000, [])
+    assert len(seen[0]) == 4 * 2000 and len(turns[0]["question"]) <= 2000
+    assert "cut to its first 2,000 characters" in turns[0]["answer"]
 
 
 def test_server_address_follows_gradio_and_spaces_conventions(monkeypatch):
