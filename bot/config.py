@@ -39,6 +39,12 @@ TOP_K_SOURCES = 3
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al. 2009); 60 is the customary value."""
 
+THREADS = 1
+"""BLAS (and OpenMP) threads per process. One question is a few small matrix products: a second thread saves
+little when the machine is idle and, beside any busy process, makes one 0.2 ms product take 20 ms while the two
+threads wait for each other; an idle BLAS thread also spins after each question. Servers get their parallelism
+from answering several questions at once (WEB_CONCURRENCY), one thread each."""
+
 WEB_CONCURRENCY = 2
 """Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
 
@@ -91,6 +97,11 @@ def _env_int(name: str, default: int) -> int:
 
 def max_question_chars() -> int:
     return _env_int("ROLEBOT_MAX_QUESTION_CHARS", MAX_QUESTION_CHARS)
+
+
+def threads() -> int:
+    """BLAS and OpenMP threads per process (ROLEBOT_THREADS)."""
+    return _env_int("ROLEBOT_THREADS", THREADS)
 
 
 def web_concurrency() -> int:

@@ -132,6 +132,24 @@ class FastEmbedder:
 
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
+_threads: int | None = None  # the thread limit last applied to this process
+
+
+def limit_threads() -> None:
+    """Cap BLAS and OpenMP at ``config.threads()`` threads (once per process and value: it costs ~3 ms).
+
+    Every path that answers (CLI, web page, JSON API, Python API) and the index build get their embedder from
+    ``get_embedder``, before any matrix product of a question, so the cap is set here. NumPy's OpenBLAS takes
+    the limit process-wide, so it also holds in the web server's worker threads. (An OpenMP limit holds only
+    in the thread that set it; FAISS, the one OpenMP user here, searches a single query on one thread anyway.)
+    """
+    global _threads
+    wanted = config.threads()
+    if _threads != wanted:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(wanted)
+        _threads = wanted
 
 
 def get_embedder(purpose: str = "query") -> Embedder:
@@ -142,6 +160,7 @@ def get_embedder(purpose: str = "query") -> Embedder:
     """
     from .minilm import is_supported
 
+    limit_threads()
     spec = resolve_model()
     choice = os.environ.get("ROLEBOT_ENCODER", "auto").strip().lower()
     fast = purpose == "query" and choice != "sentence-transformers" and is_supported(Path(spec.location))

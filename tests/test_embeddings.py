@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -179,3 +180,55 @@ def test_without_sentence_transformers_the_build_model_says_what_to_install(monk
     with pytest.raises(MissingDependencyError, match=r"pip install -e '\.\[build\]'"):
         get_embedder("build")
     assert isinstance(get_embedder("query"), FastEmbedder)  # answering still works
+
+
+BLAS_THREADS_PROBE = """
+import json, shutil, sys, tempfile, threading
+from pathlib import Path
+from threadpoolctl import threadpool_info
+from bot import Chatbot, config, minilm
+
+seen = []
+forward = minilm.NumpyMiniLM._forward
+
+def spy(self, *args):
+    # NumPy's own BLAS: the one the forward pass runs on. (FAISS's OpenBLAS, with an OpenMP threading layer,
+    # takes limits per thread, and FAISS searches one query on one thread anyway.)
+    pools = [p for p in threadpool_info() if p["user_api"] == "blas" and "numpy" in Path(p["filepath"]).parent.name]
+    seen.append(sorted({p["num_threads"] for p in pools}))
+    return forward(self, *args)
+
+minilm.NumpyMiniLM._forward = spy
+index = Path(tempfile.mkdtemp()) / "index"
+shutil.copytree(config.index_dir(), index)
+bot = Chatbot.load(index=index)
+worker = threading.Thread(target=bot.ask, args=("What does an AI engineer do?",))  # as the web server asks
+worker.start()
+worker.join()
+bot.ask("What tools do they use?")  # as the CLI and the Python API ask
+shutil.rmtree(index.parent)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("setting, expected", [(None, 1), ("2", 2)], ids=["default", "ROLEBOT_THREADS=2"])
+def test_questions_are_answered_with_the_configured_blas_threads(setting, expected) -> None:
+    # A fresh process: NumPy's BLAS starts with one thread per core, and this one must not inherit the suite's cap.
+    import os
+    import subprocess
+
+    if expected > (os.cpu_count() or 1):
+        pytest.skip("OpenBLAS never runs more threads than the machine has cores")
+    env = {k: v for k, v in os.environ.items() if k != "ROLEBOT_THREADS"}
+    if setting is not None:
+        env["ROLEBOT_THREADS"] = setting
+    out = subprocess.run(
+        [sys.executable, "-c", BLAS_THREADS_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=config.PROJECT_ROOT,
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen and all(threads == [expected] for threads in seen), seen
