@@ -3,8 +3,9 @@
 Why: importing sentence-transformers costs about 5 s here (torch, transformers, scikit-learn),
 which is most of a one-shot ``rolebot ask``. A query is one short sequence through six small
 layers, which NumPy computes in a few milliseconds from the same ``model.safetensors`` and
-``tokenizer.json``. The index itself is always built by sentence-transformers; the test suite
-checks that both give the same vectors (cosine > 0.9999) on the article's own text.
+``tokenizer.json``. The index is built with it too (the same code embeds index and questions);
+sentence-transformers stays the reference: the test suite checks that both give the same vectors
+(cosine > 0.9999) on the article's own text.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ ODD_INPUTS = [
 
 @pytest.fixture(scope="module")
 def reference() -> SentenceTransformerEmbedder:
-    embedder = get_embedder("build")
+    embedder = get_embedder("reference")
     assert isinstance(embedder, SentenceTransformerEmbedder)
     return embedder
 
