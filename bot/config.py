@@ -48,6 +48,10 @@ from answering several questions at once (WEB_CONCURRENCY), one thread each."""
 WEB_CONCURRENCY = 2
 """Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
 
+ANSWER_CACHE = 512
+"""Replies the server keeps for repeated questions (the example buttons); 0 turns the cache off. A reply is a
+few KB, so this is at most a few MB."""
+
 WEB_QUEUE = 64
 """Requests allowed to wait for an answer (per path: the page's queue, the JSON API); past it: "busy, try again"."""
 
@@ -107,6 +111,12 @@ def threads() -> int:
 def web_concurrency() -> int:
     """Questions answered at once by the server (ROLEBOT_WEB_CONCURRENCY)."""
     return _env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
+
+
+def answer_cache_size() -> int:
+    """Replies the server keeps for repeated questions (ROLEBOT_ANSWER_CACHE; 0 turns the cache off)."""
+    value = os.environ.get("ROLEBOT_ANSWER_CACHE", "").strip()
+    return int(value) if value.isdigit() else ANSWER_CACHE
 
 
 def web_queue() -> int:
