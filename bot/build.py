@@ -22,6 +22,7 @@ from .index import KnowledgeIndex, read_manifest, read_verified
 from .profile import load_profile
 from .scope import probes_fingerprint, probes_for
 from .text import STOPWORDS, tokens
+from .vectorcache import VectorCache, text_hash
 
 log = logging.getLogger("rolebot")
 
@@ -113,15 +114,28 @@ def build_index(
     report("loading model", 0.1)
     embedder = embedder or get_embedder("build")
     texts = [c.embed_text for c in chunks] + [u.embed_text for u in units] + words + [p.text for p in probes]
+    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    # Texts embedded by a previous build with the same encoder are not embedded again (see vectorcache.py).
+    key = getattr(embedder, "cache_key", None)
+    cache = VectorCache(key) if isinstance(key, str) else None
+    known = cache.load() if cache else {}
+    missing = []
+    for i, text in enumerate(texts):
+        vector = known.get(text_hash(text))
+        if vector is not None and vector.shape == (embedder.dimension,):
+            matrix[i] = vector
+        else:
+            missing.append(i)
     # Batches of texts of similar length: a batch is padded to its longest text, so one passage among
     # sixty short probes would make them all cost a passage.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    order = sorted(missing, key=lambda i: len(texts[i]))
     batch = 64
-    for start in range(0, len(texts), batch):
-        report("embedding", 0.2 + 0.75 * start / len(texts))
+    for start in range(0, len(order), batch):
+        report("embedding", 0.2 + 0.75 * start / len(order))
         chosen = order[start : start + batch]
         matrix[chosen] = embedder.encode([texts[i] for i in chosen])
+    if cache and missing:
+        cache.save(texts, matrix)
     ends = np.cumsum([len(chunks), len(units), len(words)])
     index = KnowledgeIndex(
         chunks,
@@ -207,11 +221,11 @@ def load_or_build(
                     return loaded
             reasons.append(why)
         reason = reasons[0]  # the index folder's own problem is the one worth telling
-    if not can_build():  # a serving-only install answers from a current index but cannot make one
+    if not can_build():  # a model only sentence-transformers runs, and this install lacks it
         why = "" if rebuild else f" ({reason})"
         raise MissingDependencyError(
-            f"Cannot build the index in {folder}{why}: building needs sentence-transformers and torch, which "
-            f"this install lacks; install them with {config.BUILD_INSTALL}"
+            f"Cannot build the index in {folder}{why}: building with this model needs sentence-transformers and "
+            f"torch, which this install lacks; install them with {config.BUILD_INSTALL}"
         )
     if not rebuild:
         log.warning("Rebuilding the index: %s", reason)

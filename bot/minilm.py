@@ -3,8 +3,9 @@
 Why: importing sentence-transformers costs about 5 s here (torch, transformers, scikit-learn),
 which is most of a one-shot ``rolebot ask``. A query is one short sequence through six small
 layers, which NumPy computes in a few milliseconds from the same ``model.safetensors`` and
-``tokenizer.json``. The index itself is always built by sentence-transformers; the test suite
-checks that both give the same vectors (cosine > 0.9999) on the article's own text.
+``tokenizer.json``. The index is built with it too (the same code embeds index and questions);
+sentence-transformers stays the reference: the test suite checks that both give the same vectors
+(cosine > 0.9999) on the article's own text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors", "modules
 # Texts are embedded packed into sequences of about this many tokens: attention is computed over the whole
 # pack, so its cost grows with the square of this number, while each pass has a fixed cost in NumPy calls.
 PACK_TOKENS = 256
+SAFETENSORS_DTYPES = {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2",
+    "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?",
+}  # fmt: skip
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -77,11 +82,44 @@ def is_supported(folder: Path) -> bool:
     )
 
 
+class SafetensorsFile:
+    """Reads one tensor at a time from a ``.safetensors`` file into its own array.
+
+    Why not ``safetensors.numpy.load_file``: it holds every tensor at once, and memory-mapping the file keeps
+    its pages in the process's memory beside the float32 copies, so a serving process held the model twice.
+    The format is an 8-byte little-endian header size, a JSON header (dtype, shape, byte offsets), then data.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.handle = path.open("rb")
+        size = int.from_bytes(self.handle.read(8), "little")
+        self.header: dict = json.loads(self.handle.read(size))
+        self.header.pop("__metadata__", None)
+        self.start = 8 + size
+
+    def read(self, name: str) -> np.ndarray:
+        info = self.header[name]
+        dtype = SAFETENSORS_DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise ValueError(f"tensor {name!r} has dtype {info['dtype']}, which this encoder does not read")
+        begin, end = info["data_offsets"]
+        array = np.empty(info["shape"], dtype=dtype)
+        self.handle.seek(self.start + begin)
+        if self.handle.readinto(memoryview(array).cast("B")) != end - begin or array.nbytes != end - begin:
+            raise ValueError(f"tensor {name!r} is truncated")
+        return array
+
+    def __enter__(self) -> SafetensorsFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+
 class NumpyMiniLM:
     """Mean-pooled, L2-normalised BERT embeddings computed with NumPy (thread-safe: no shared state per call)."""
 
     def __init__(self, folder: Path) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text())
@@ -96,28 +134,51 @@ class NumpyMiniLM:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_len)
         self.tokenizer.no_padding()
-        w = load_file(str(folder / "model.safetensors"))
-        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
-        self.w = {k[len(prefix) :]: v.astype(np.float32) for k, v in w.items() if k.startswith(prefix)}
-        # Pre-transpose the dense weights once so each call is a plain x @ W.
-        for key in [
-            k
-            for k in self.w
-            if k.endswith("dense.weight") or k.endswith(("query.weight", "key.weight", "value.weight"))
-        ]:
-            self.w[key] = np.ascontiguousarray(self.w[key].T)
-        # One matmul for query, key and value; the attention scale 1/sqrt(head size) is folded into the query.
-        scale = np.float32(1.0 / np.sqrt(self.dimension // self.heads))
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}.attention.self."
-            self.w[p + "qkv.weight"] = np.ascontiguousarray(
-                np.concatenate(
-                    [self.w[p + "query.weight"] * scale, self.w[p + "key.weight"], self.w[p + "value.weight"]], 1
+        # Tensor by tensor, only those the forward pass uses (not the pooler), each in its final form before the
+        # next is read: peak memory stays near the model's size instead of twice it.
+        with SafetensorsFile(folder / "model.safetensors") as weights:
+            prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights.header else ""
+
+            def tensor(name: str, transpose: bool = False) -> np.ndarray:
+                value = weights.read(prefix + name).astype(np.float32, copy=False)
+                # Dense weights are stored (out, in); transposed once here, each call is a plain x @ W.
+                return np.ascontiguousarray(value.T) if transpose else value
+
+            self.w = {
+                name: tensor(name)
+                for name in (
+                    "embeddings.word_embeddings.weight",
+                    "embeddings.position_embeddings.weight",
+                    "embeddings.token_type_embeddings.weight",
+                    "embeddings.LayerNorm.weight",
+                    "embeddings.LayerNorm.bias",
                 )
-            )
-            self.w[p + "qkv.bias"] = np.concatenate(
-                [self.w[p + "query.bias"] * scale, self.w[p + "key.bias"], self.w[p + "value.bias"]]
-            )
+            }
+            # One matmul for query, key and value (the three are not kept apart); the attention scale
+            # 1/sqrt(head size) is folded into the query.
+            scale = np.float32(1.0 / np.sqrt(self.dimension // self.heads))
+            for i in range(self.layers):
+                p = f"encoder.layer.{i}."
+                a = p + "attention.self."
+                self.w[a + "qkv.weight"] = np.ascontiguousarray(
+                    np.concatenate(
+                        [
+                            tensor(a + "query.weight", True) * scale,
+                            tensor(a + "key.weight", True),
+                            tensor(a + "value.weight", True),
+                        ],
+                        1,
+                    )
+                )
+                self.w[a + "qkv.bias"] = np.concatenate(
+                    [tensor(a + "query.bias") * scale, tensor(a + "key.bias"), tensor(a + "value.bias")]
+                )
+                for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
+                    self.w[p + name + ".weight"] = tensor(p + name + ".weight", True)
+                    self.w[p + name + ".bias"] = tensor(p + name + ".bias")
+                for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+                    self.w[p + name + ".weight"] = tensor(p + name + ".weight")
+                    self.w[p + name + ".bias"] = tensor(p + name + ".bias")
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

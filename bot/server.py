@@ -29,7 +29,9 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import api, config
+from .answercache import AnswerCache
 from .chat import Chatbot, History, Reply
+from .errors import EmptyQuestionError
 
 NO_FILES = "This app takes no files: uploads are turned off."
 
@@ -189,12 +191,25 @@ class SharedEngine:
     in total: Gradio's queue bounds the page's own work, this bounds both paths together, so API calls
     cannot take the cores the page's queue counts on (the engine is CPU-bound)."""
 
-    def __init__(self, bot: Chatbot, limit: int | None = None) -> None:
+    def __init__(self, bot: Chatbot, limit: int | None = None, cache_size: int | None = None) -> None:
         self.bot = bot
         self.limit = limit or config.web_concurrency()
         self._slots = threading.BoundedSemaphore(self.limit)
+        size = config.answer_cache_size() if cache_size is None else cache_size
+        self.answers = AnswerCache(size, config.max_question_chars()) if size > 0 else None
 
     def ask(self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES) -> Reply:
+        try:
+            key = self.answers.key(question, history, top_k) if self.answers is not None else None
+        except EmptyQuestionError:
+            key = None  # the engine says what an empty question gets
+        if key is None:
+            return self._answer(question, history, top_k)
+        # The replies belong to the index they came from: another index (a reload) empties the cache.
+        owner = getattr(self.bot, "index", self.bot)
+        return self.answers.get_or_answer(owner, key, lambda: self._answer(question, history, top_k))
+
+    def _answer(self, question: str, history: History | None, top_k: int) -> Reply:
         with self._slots:
             return self.bot.ask(question, history, top_k)
 

@@ -538,10 +538,11 @@ def server_address(host: str | None = None, port: int | None = None) -> tuple[st
 def one_blas_thread_per_worker() -> None:
     """The server answers CONCURRENCY_LIMIT questions at once, each on its own core; BLAS threads inside
     one query's matrix products would only fight the other worker for the same cores (warm asks were
-    measured ~7x slower that way on a busy 2-core machine). A one-user CLI keeps NumPy's default."""
-    from threadpoolctl import threadpool_limits
+    measured ~7x slower that way on a busy 2-core machine). The embedder sets the same cap for every path
+    (ROLEBOT_THREADS, default 1); this applies it before the first question too."""
+    from .embeddings import limit_threads
 
-    threadpool_limits(1, user_api="blas")
+    limit_threads()
 
 
 def launch(

@@ -325,3 +325,63 @@ def test_texts_are_embedded_in_batches_of_similar_length(corpus: Path) -> None:
     alone = HashEmbedder()
     np.testing.assert_array_equal(index.chunk_vectors, alone.encode([c.embed_text for c in index.chunks]))
     np.testing.assert_array_equal(index.probe_vectors, alone.encode([p["text"] for p in index.probes]))
+
+
+# --- the vector cache (bot/vectorcache.py) ------------------------------------------------------------------
+
+
+class CachedHashEmbedder(HashEmbedder):
+    cache_key = "tests/hash-embedder v1"
+
+
+def test_a_build_embeds_only_texts_no_earlier_build_embedded(corpus: Path) -> None:
+    embedder = CachedHashEmbedder(16)
+    first, _ = build_index(corpus, embedder=embedder)
+    total = embedder.texts
+    assert total == len(first.chunks) + len(first.units) + len(first.vocabulary) + len(first.probes)
+    embedder.texts = 0
+    again, _ = build_index(corpus, embedder=embedder)
+    assert embedder.texts == 0  # everything came from the cache...
+    np.testing.assert_array_equal(again.probe_vectors, first.probe_vectors)  # ... with the same vectors
+    np.testing.assert_array_equal(again.vocabulary_vectors, first.vocabulary_vectors)
+    article = corpus / "ai-engineer-vs-ml-engineer.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n## Extra\n\nAI Engineers write runbooks.\n")
+    embedder.texts = 0
+    edited, _ = build_index(corpus, embedder=embedder)
+    assert 0 < embedder.texts < total / 10  # the new section, its units and new words; not the probes
+    fresh, _ = build_index(corpus, embedder=HashEmbedder(16))
+    np.testing.assert_array_equal(edited.chunk_vectors, fresh.chunk_vectors)
+    np.testing.assert_array_equal(edited.probe_vectors, fresh.probe_vectors)
+
+
+def test_another_encoder_does_not_reuse_the_cache(corpus: Path) -> None:
+    build_index(corpus, embedder=CachedHashEmbedder(16))
+    other = CachedHashEmbedder(16)
+    other.cache_key = "tests/hash-embedder v2"
+    built, _ = build_index(corpus, embedder=other)
+    assert other.texts == len(built.chunks) + len(built.units) + len(built.vocabulary) + len(built.probes)
+
+
+def test_a_damaged_cache_is_ignored(corpus: Path) -> None:
+    from bot.vectorcache import VectorCache
+
+    embedder = CachedHashEmbedder(16)
+    build_index(corpus, embedder=embedder)
+    (VectorCache(embedder.cache_key).folder / "vectors.npy").write_bytes(b"not numpy")
+    embedder.texts = 0
+    built, _ = build_index(corpus, embedder=embedder)
+    assert embedder.texts == len(built.chunks) + len(built.units) + len(built.vocabulary) + len(built.probes)
+
+
+@pytest.mark.slow
+def test_the_index_built_without_torch_matches_the_reference_encoder(corpus: Path) -> None:
+    """The NumPy encoder builds the index; sentence-transformers, the reference, gives the same vectors."""
+    from bot.embeddings import FastEmbedder, get_embedder
+
+    assert isinstance(get_embedder("build"), FastEmbedder)
+    built, _ = build_index(corpus)
+    texts = [c.embed_text for c in built.chunks] + built.vocabulary[:200] + [p["text"] for p in built.probes[:200]]
+    vectors = np.concatenate([built.chunk_vectors, built.vocabulary_vectors[:200], built.probe_vectors[:200]])
+    reference = get_embedder("reference").encode(texts)
+    assert ((vectors * reference).sum(1)).min() > 0.9999
+    assert np.abs(vectors - reference).max() < build.VECTOR_TOLERANCE  # so a rebuild keeps the committed files

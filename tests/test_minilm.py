@@ -33,7 +33,7 @@ ODD_INPUTS = [
 
 @pytest.fixture(scope="module")
 def reference() -> SentenceTransformerEmbedder:
-    embedder = get_embedder("build")
+    embedder = get_embedder("reference")
     assert isinstance(embedder, SentenceTransformerEmbedder)
     return embedder
 
@@ -152,3 +152,29 @@ def test_models_it_cannot_reproduce_are_not_supported(tmp_path: Path, damage) ->
     copy = _model_copy(tmp_path)
     damage(copy)
     assert not is_supported(copy)
+
+
+def test_tensors_read_one_by_one_equal_safetensors_own_reader() -> None:
+    from safetensors.numpy import load_file
+
+    from bot.minilm import SafetensorsFile
+
+    path = Path(resolve_model().location) / "model.safetensors"
+    expected = load_file(str(path))
+    with SafetensorsFile(path) as weights:
+        assert set(weights.header) == set(expected)
+        for name, value in expected.items():
+            got = weights.read(name)
+            assert got.dtype == value.dtype and got.shape == value.shape, name
+            np.testing.assert_array_equal(got, value, err_msg=name)
+
+
+def test_a_truncated_weights_file_is_refused(tmp_path: Path) -> None:
+    from bot.minilm import SafetensorsFile
+
+    source = Path(resolve_model().location) / "model.safetensors"
+    cut = tmp_path / "model.safetensors"
+    cut.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    with SafetensorsFile(cut) as weights, pytest.raises(ValueError, match="truncated"):
+        for name in weights.header:
+            weights.read(name)

@@ -114,3 +114,39 @@ def test_fusion_of_two_agreeing_rankings(bot) -> None:
     hits = retriever.search("Keras", vector, k=len(bot.index.chunks))
     assert hits[0].fused == pytest.approx(1.0)
     assert all(h.fused < 0.75 for h in hits if h.bm25 == 0)
+
+
+def test_bm25_scores_equal_those_of_bm25s_with_scipy(bot) -> None:
+    # rolebot imports bm25s without SciPy and uses its NumPy backend; SciPy's is the one bm25s picks by default.
+    import bm25s
+    import scipy.sparse
+
+    from bot.text import stems
+
+    reference = bm25s.BM25(csc_backend="numpy")
+    reference.csc_backend = "scipy"  # set after __init__, which refuses it when bm25s was imported without SciPy
+    bm25s_sp, bm25s.sp = getattr(bm25s, "sp", None), scipy.sparse
+    try:
+        reference.index([stems(c.embed_text) or ["_"] for c in bot.index.chunks], show_progress=False)
+    finally:
+        bm25s.sp = bm25s_sp
+    for query in ["XGBoost and Keras", "what does an AI engineer do", "R R Python", "linear algebra probability"]:
+        terms = [t for t in stems(query) if t in bot.retriever.known_stems]
+        assert terms
+        np.testing.assert_array_equal(bot.retriever.bm25_scores(query), reference.get_scores(terms))
+
+
+def test_answering_imports_neither_scipy_nor_torch() -> None:
+    import subprocess
+    import sys
+
+    from bot import config
+
+    script = (
+        "import sys; from bot import Chatbot; Chatbot.load().ask('What does an AI engineer do?'); "
+        "print(sorted(m for m in ('scipy', 'torch', 'sentence_transformers') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
