@@ -312,7 +312,7 @@ def ask(
       rolebot ask "What tools does each role use?"
       rolebot ask -k 5 --json "Who do they work with?"
       echo "How do the two roles differ?" | rolebot ask -
-      rolebot ask --llm llama3.2 --llm-url http://localhost:11434/v1 "Who do AI engineers work with?"
+      rolebot ask --llm llama3.2 --llm-url http://localhost:11434/v1 "Who do they work with?"
     """
     text = _read_question(question)
     chatbot = _load(ctx)

@@ -6,6 +6,7 @@ BM25 finds exact terms that a small embedding model blurs ("XGBoost", "R", "Kera
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 
@@ -30,13 +31,15 @@ def _import_bm25s():  # -> the bm25s module
     a sparse-matrix backend; its NumPy backend, which rolebot asks for, builds the same arrays."""
     if "scipy.sparse" in sys.modules:
         import bm25s
-
-        return bm25s
-    sys.modules["scipy.sparse"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` fail inside bm25s
-    try:
-        import bm25s
-    finally:
-        del sys.modules["scipy.sparse"]  # any later import of SciPy works as usual
+    else:
+        sys.modules["scipy.sparse"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` fail in bm25s
+        try:
+            import bm25s
+        finally:
+            del sys.modules["scipy.sparse"]  # any later import of SciPy works as usual
+    # bm25s sets its own logger to DEBUG when imported ("Building index from tokens" on every start): let it
+    # inherit the application's level instead.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
     return bm25s
 
 

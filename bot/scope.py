@@ -543,7 +543,7 @@ class ScopeJudge:
 
     def fields_in(self, question: str) -> list[str]:
         """The fields the entities work in that the question names without naming an entity: an entity name
-        without its head noun ("machine learning", "AI" for the ML and AI Engineer)."""
+        without its head noun ("site reliability" for a Site Reliability Engineer, "UX" for a UX Designer)."""
         heads = {name.split()[-1].lower() for e in self.profile.entities for name in e.names if len(name.split()) > 1}
         found: list[str] = []
         for entity in self.profile.entities:

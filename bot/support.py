@@ -7,13 +7,13 @@ Three tests, all cheap and all run with what rolebot already has:
    SUPPORT_THRESHOLD. It catches a sentence about something else: an invented topic, an injected poem.
 2. **Names and numbers**: every specific term of the sentence (a number, a capitalised word inside the
    sentence, a word with a digit or a "+" in it) must occur in those passages or in the question. It catches
-   the invented detail on the right topic ("ML Engineers use Go and Scala"), which embeddings score high.
+   the invented detail on the right topic ("SREs use Go and Scala"), which embeddings score high.
 3. **New words**: at most NEW_WORDS_MAX of the sentence's content words (stopwords aside, compared by stem)
    may be absent from those passages and the question. It catches the claim added in ordinary words
    ("responsible for hiring the software developers", cosine 0.81 with the passage it misquotes).
 
-What neither catches: a sentence that recombines the passage's own words into a false claim ("AI Engineers
-use XGBoost", where the passage gives XGBoost to ML Engineers). The writer's prompt and the citation shown
+What neither catches: a sentence that recombines the passage's own words into a false claim ("UX Designers
+use Sketch", where the passage gives Sketch to UI Designers). The writer's prompt and the citation shown
 beside each sentence are the remaining defence; docs/llm.md says so.
 """
 
@@ -58,8 +58,8 @@ _COMMON_CAPITALS = frozenset(
 
 def segments(passage: str) -> list[str]:
     """The pieces of a passage a sentence may rest on: its sentences and list items, and for a Markdown table
-    each row as one sentence ("Tech Stack: AI Engineer: Python, Java, C++. ML Engineer: Python, R.") and each
-    cell with its row and column ("ML Engineer Tech Stack: Python, R")."""
+    each row as one sentence ("Key Tools: UX Designer: Figma, Miro. UI Designer: Figma, Sketch.") and each
+    cell with its row and column ("UI Designer Key Tools: Figma, Sketch")."""
     out: list[str] = []
     header: list[str] = []
     for line in passage.splitlines():

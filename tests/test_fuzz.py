@@ -172,7 +172,7 @@ def test_cli_ask_any_text(bot, question, as_json):
     result = cli_ask(bot, args)
     if as_json and result.exit_code == 0:
         reply = json.loads(result.stdout)
-        assert set(reply) == {"question", "answer", "in_scope", "sources", "suggestions", "parts"}
+        assert set(reply) == {"question", "answer", "in_scope", "outcome", "sources", "suggestions", "parts"}
     if result.exit_code == 2 and as_json:
         assert invisible(question)  # after "--" only the empty-question error is a usage error
 

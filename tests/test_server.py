@@ -135,6 +135,7 @@ def test_every_route_that_takes_data_is_known(served):
         "/login",  # no auth configured: nothing to log in to
         "/login/",
         "/api/ask",  # the JSON API
+        "/api/v1/chat/completions",  # the OpenAI-compatible route: same limits and errors as /api/ask
     }
     app, _ = served
     posts = {path for methods, path in routes(app.app.routes) if methods & {"POST", "PUT", "PATCH", "DELETE"}}
