@@ -44,7 +44,17 @@ from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
 from .scope import definition_pattern
-from .text import CONTRAST, STOPWORDS, asks_about_document, describes_document, stem, stems, tokens, word_list
+from .text import (
+    COMPARING,
+    CONTRAST,
+    STOPWORDS,
+    asks_about_document,
+    describes_document,
+    stem,
+    stems,
+    tokens,
+    word_list,
+)
 
 PARAMS_FILE = DATA_DIR / "answer_params.json"
 ADAPTER_FILE = DATA_DIR / "query_adapter.json"
@@ -56,9 +66,7 @@ MAX_ANSWER_CHARS = 480
 MAX_ROWS = 2
 """A comparison quotes at most this many table rows beside its contrast sentence."""
 
-_COMPARE = re.compile(
-    r"\b(differ\w*|difference\w*|vs\.?|versus|compar\w*|contrast\w*|distinguish\w*|distinct|similar\w*|same as)\b", re.I
-)
+_COMPARE = COMPARING
 # "who uses XGBoost?" asks which entity; "who are product managers?" does not.
 _WHICH = re.compile(
     r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I

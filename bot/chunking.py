@@ -16,7 +16,8 @@ CHUNKER_VERSION = "3"  # bump when chunks, units or their tokens change: the ind
 MAX_CHUNK_CHARS = 700
 PATH_SEPARATOR = " › "
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
+"""A Markdown ATX heading line: its level (the hashes) and its text; the one pattern for headings."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*)$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A sentence ends at . ! ? (optionally closed by a quote or bracket) before white space and a capital,
@@ -117,7 +118,7 @@ def _parse(doc: Document) -> list[tuple[list[str], _Block]]:
 
     for raw in doc.text.split("\n"):
         line = raw.strip()
-        heading = _HEADING.match(line) if markdown else None
+        heading = HEADING.match(line) if markdown else None
         if not line:
             if current is not None and current.kind == "paragraph":
                 close()

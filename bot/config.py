@@ -135,24 +135,24 @@ def model_name() -> str | None:
     return value or None
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     """A positive integer from the environment, else ``default`` (a typo must not stop a server)."""
     value = os.environ.get(name, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else default
 
 
 def max_question_chars() -> int:
-    return _env_int("ROLEBOT_MAX_QUESTION_CHARS", MAX_QUESTION_CHARS)
+    return env_int("ROLEBOT_MAX_QUESTION_CHARS", MAX_QUESTION_CHARS)
 
 
 def threads() -> int:
     """BLAS and OpenMP threads per process (ROLEBOT_THREADS)."""
-    return _env_int("ROLEBOT_THREADS", THREADS)
+    return env_int("ROLEBOT_THREADS", THREADS)
 
 
 def web_concurrency() -> int:
     """Questions answered at once by the server (ROLEBOT_WEB_CONCURRENCY)."""
-    return _env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
+    return env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
 
 
 def answer_cache_size() -> int:
@@ -163,12 +163,12 @@ def answer_cache_size() -> int:
 
 def web_queue() -> int:
     """Requests allowed to wait, per path (ROLEBOT_WEB_QUEUE)."""
-    return _env_int("ROLEBOT_WEB_QUEUE", WEB_QUEUE)
+    return env_int("ROLEBOT_WEB_QUEUE", WEB_QUEUE)
 
 
 def api_max_body_bytes() -> int:
     """Largest JSON API request body in bytes (ROLEBOT_API_MAX_BODY)."""
-    return _env_int("ROLEBOT_API_MAX_BODY", API_MAX_BODY_BYTES)
+    return env_int("ROLEBOT_API_MAX_BODY", API_MAX_BODY_BYTES)
 
 
 # ---------------------------------------------------------------- a language model that writes the answer (opt-in)
@@ -230,15 +230,15 @@ def llm_token(url: str) -> str | None:
 
 
 def llm_max_calls() -> int:
-    return _env_int("ROLEBOT_LLM_MAX_CALLS", LLM_MAX_CALLS)
+    return env_int("ROLEBOT_LLM_MAX_CALLS", LLM_MAX_CALLS)
 
 
 def llm_calls_per_minute() -> int:
-    return _env_int("ROLEBOT_LLM_CALLS_PER_MINUTE", LLM_CALLS_PER_MINUTE)
+    return env_int("ROLEBOT_LLM_CALLS_PER_MINUTE", LLM_CALLS_PER_MINUTE)
 
 
 def llm_max_tokens() -> int:
-    return _env_int("ROLEBOT_LLM_MAX_TOKENS", LLM_MAX_TOKENS)
+    return env_int("ROLEBOT_LLM_MAX_TOKENS", LLM_MAX_TOKENS)
 
 
 def mcp_enabled() -> bool:
@@ -248,30 +248,30 @@ def mcp_enabled() -> bool:
 
 def max_body_bytes() -> int:
     """Largest request body on any route, in bytes (ROLEBOT_MAX_BODY)."""
-    return _env_int("ROLEBOT_MAX_BODY", MAX_BODY_BYTES)
+    return env_int("ROLEBOT_MAX_BODY", MAX_BODY_BYTES)
 
 
 def max_sessions() -> int:
     """Browser sessions kept in memory (ROLEBOT_MAX_SESSIONS)."""
-    return _env_int("ROLEBOT_MAX_SESSIONS", MAX_SESSIONS)
+    return env_int("ROLEBOT_MAX_SESSIONS", MAX_SESSIONS)
 
 
 def session_idle_seconds() -> int:
     """Seconds after which an unused session is forgotten (ROLEBOT_SESSION_IDLE_MINUTES, in minutes)."""
-    return 60 * _env_int("ROLEBOT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
+    return 60 * env_int("ROLEBOT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
 
 
 def votes_per_session_per_minute() -> int:
-    return _env_int("ROLEBOT_VOTES_PER_SESSION", VOTES_PER_SESSION_PER_MINUTE)
+    return env_int("ROLEBOT_VOTES_PER_SESSION", VOTES_PER_SESSION_PER_MINUTE)
 
 
 def votes_per_minute() -> int:
-    return _env_int("ROLEBOT_VOTES_PER_MINUTE", VOTES_PER_MINUTE)
+    return env_int("ROLEBOT_VOTES_PER_MINUTE", VOTES_PER_MINUTE)
 
 
 def feedback_max_bytes() -> int:
     """Size at which feedback.jsonl is rotated (ROLEBOT_FEEDBACK_MAX_BYTES)."""
-    return _env_int("ROLEBOT_FEEDBACK_MAX_BYTES", FEEDBACK_MAX_BYTES)
+    return env_int("ROLEBOT_FEEDBACK_MAX_BYTES", FEEDBACK_MAX_BYTES)
 
 
 def feedback_repo() -> str | None:

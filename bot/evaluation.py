@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,11 +23,7 @@ from . import config
 from .chat import Chatbot, Reply
 from .chunking import Unit
 from .errors import RolebotError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from .profile import tomllib
 
 EVAL_DIR = config.PROJECT_ROOT / "tests" / "eval"
 SETS_FILE = EVAL_DIR / "sets.toml"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from .profile import Entity, Profile
 from .scope import Term
-from .text import STOPWORDS
+from .text import COMPARING, STOPWORDS
 
 _PRONOUN = re.compile(r"\b(they|them|their|theirs|he|she|his|her|those|these guys|such people)\b", re.I)
 _POSSESSIVE = ("their", "theirs", "his", "her")
@@ -73,7 +73,6 @@ _WHICH_ITEM = re.compile(
     re.I,
 )
 _LIST_LINE = re.compile(r"^\s*(?:[-*]|\d+\.|\|)\s+\S", re.M)  # a list's line or a table's row
-_COMPARING = re.compile(r"\b(?:vs\.?|versus|differ\w*|difference\w*|compar\w*|contrast\w*)", re.I)
 # "how do I become one?": "one" stands for the entity talked about.
 _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
 
@@ -232,7 +231,7 @@ class FollowUps:
             # "how do UX designers use it?" after "what is information architecture?": "it" is that topic.
             return self._with_topic(question, last) if entity else question
         named_last = [e for e in self.entities if e.mentioned_in(last)]
-        if named_last and len(self.entities) == 2 and _COMPARING.search(last):
+        if named_last and len(self.entities) == 2 and COMPARING.search(last):
             named_last = self.entities  # "UX vs UI designers" compares the pair
         if len(named_last) >= 2 and _WHICH_ONE.match(rest):
             return f"{question} ({' or '.join(e.plural for e in named_last)})"

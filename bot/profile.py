@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from .chunking import HEADING
 from .corpus import PROFILE_FILE, Document
 from .errors import CorpusError
 from .text import STOPWORDS, word_list
@@ -28,7 +29,6 @@ else:  # pragma: no cover - Python 3.10
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_EXAMPLES = 6
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
 # "Machine Learning (ML)", "Site Reliability Engineering (SRE)": a capitalised phrase and its abbreviation.
 _ABBREVIATION = re.compile(r"\b((?:[A-Z][\w-]*\s+){0,4}[A-Z][\w-]*)\s+\(([A-Z][A-Za-z]{1,7})\)")
 
@@ -303,7 +303,7 @@ def load_profile(folder: Path, docs: list[Document]) -> Profile:
 
 def derive_title(docs: list[Document]) -> str:
     for doc in docs:
-        match = _HEADING.search(doc.text)
+        match = HEADING.search(doc.text)
         if match and len(match.group(1)) == 1:
             return match.group(2)
     first = docs[0].text.strip().splitlines() if docs else []
@@ -327,7 +327,7 @@ def derive_examples(text: str, entities: list[Entity], wording: dict[str, str]) 
     examples = []
     if len(entities) >= 2:
         examples.append(wording["compare_example"].format(a=entities[0].plural, b=entities[1].plural))
-    for _, heading in _HEADING.findall(text):
+    for _, heading in HEADING.findall(text):
         heading = re.sub(r"^\d+[.)]\s*", "", heading).strip()
         if heading.endswith("?") and heading not in examples:
             examples.append(heading)

@@ -29,7 +29,6 @@ HOW_HITS = 5
 """Passages "How it works" shows as text for the last question (the trace keeps a few more)."""
 
 _md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
-_HEADING_LINE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 

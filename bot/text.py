@@ -22,6 +22,9 @@ def word_list(name: str) -> frozenset[str]:
     return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and w[0] != "#")
 
 
+# Words asking how the compared entities differ (bot/data/comparison_words.txt): one pattern for every stage.
+COMPARING = re.compile(r"\b(?:" + "|".join(sorted(word_list("comparison_words.txt"))) + r")\b", re.I)
+
 # A maintained English stopword list (provenance in the file's first line).
 STOPWORDS = word_list("stopwords.txt")
 

@@ -136,11 +136,6 @@ UNECHO_JS = """
 """
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else default
-
-
 def as_text(text: str) -> str:
     """Markdown that renders ``text`` literally: ``<img src=x onerror=…>`` shows as those characters, runs nothing."""
     return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
@@ -532,7 +527,7 @@ def server_address(host: str | None = None, port: int | None = None) -> tuple[st
     (SPACE_ID set) or 127.0.0.1 locally, port 7860."""
     env_host = os.environ.get("GRADIO_SERVER_NAME", "").strip()
     default_host = SPACES_HOST if os.environ.get("SPACE_ID") else DEFAULT_HOST
-    return host or env_host or default_host, port or _env_int("GRADIO_SERVER_PORT", DEFAULT_PORT)
+    return host or env_host or default_host, port or config.env_int("GRADIO_SERVER_PORT", DEFAULT_PORT)
 
 
 def one_blas_thread_per_worker() -> None:

@@ -32,6 +32,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # The iframe test stands a page "on huggingface.co" in front of rolebot on 127.0.0.1. Chromium's Local Network
+    # Access checks block a public page from framing a loopback address at all (chrome-error), which says nothing
+    # about rolebot's own headers: a real Space is served from a public address. Only those checks are turned off;
+    # the frame-ancestors CSP is still enforced (the same test checks that another site cannot frame the page).
+    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,"
+    "PrivateNetworkAccessRespectPreflightResults,PrivateNetworkAccessSendPreflights",
 ]
 AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "artifacts"
@@ -39,7 +45,7 @@ ANSWER_TIMEOUT_MS = 30_000
 PHONE = (390, 844)
 DESKTOP = (1280, 800)
 LONG = "What are the key responsibilities of an AI Engineer?"  # a long list: taller than a phone screen
-TABLE = "What tools and frameworks do ML Engineers use?"  # answered with a comparison-table row
+TABLE = "How is an AI Engineer different from an ML Engineer?"  # the contrast, then the whole comparison table
 REFUSED = "What is the salary of an AI engineer?"
 
 
@@ -277,7 +283,7 @@ def test_copy_gives_the_answer_and_its_sources_as_plain_text(browser, url, bot):
                 assert markup not in text, (markup, text)
             if question == TABLE:  # a table comes out as "Aspect: Role: cell" lines, as render.copy_text makes them
                 first_line = render.copy_text(bot.ask(TABLE).to_dict()).splitlines()[0]
-                assert text.startswith(first_line) and ": ML Engineer: " in first_line
+                assert text.startswith(first_line) and "Tech Stack: AI Engineer: Python, Java, C++; ML Engineer: Python, R" in text
             if question != REFUSED:
                 assert "\n\nSources:\n[1] " in text
         typed = "Do AI Engineers use C++ (or R) & <TensorFlow>?"  # stored escaped (web.as_text), copied as typed
