@@ -283,7 +283,10 @@ def test_copy_gives_the_answer_and_its_sources_as_plain_text(browser, url, bot):
                 assert markup not in text, (markup, text)
             if question == TABLE:  # a table comes out as "Aspect: Role: cell" lines, as render.copy_text makes them
                 first_line = render.copy_text(bot.ask(TABLE).to_dict()).splitlines()[0]
-                assert text.startswith(first_line) and "Tech Stack: AI Engineer: Python, Java, C++; ML Engineer: Python, R" in text
+                assert (
+                    text.startswith(first_line)
+                    and "Tech Stack: AI Engineer: Python, Java, C++; ML Engineer: Python, R" in text
+                )
             if question != REFUSED:
                 assert "\n\nSources:\n[1] " in text
         typed = "Do AI Engineers use C++ (or R) & <TensorFlow>?"  # stored escaped (web.as_text), copied as typed
