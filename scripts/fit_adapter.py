@@ -36,7 +36,7 @@ from fitting import write_json
 
 from bot import Chatbot
 from bot.answer import ADAPTER_FILE, ADAPTER_WEIGHTS, QueryAdapter
-from bot.evaluation import asked, gold_units, load_sets
+from bot.evaluation import asked, gold_units, library_versions, load_sets, training_fingerprint
 
 GRID = (0.01, 0.003, 0.001, 0.0003, 0.0001)  # l2
 EPOCHS = 30  # full-batch Adam steps
@@ -177,6 +177,8 @@ def main() -> None:
             "provenance": {
                 "command": "python scripts/fit_adapter.py",
                 "trained_on": sorted({e.set_name for e in train}),
+                "training_fingerprint": training_fingerprint(sorted({e.set_name for e in train})),
+                "versions": library_versions(),
                 "training_turns": len(train),
                 "epochs": EPOCHS,
                 "learning_rate": LEARNING_RATE,

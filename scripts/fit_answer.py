@@ -33,7 +33,17 @@ from fitting import write_json
 
 from bot import Chatbot
 from bot.answer import PARAMS_FILE, AnswerParams, QueryAdapter
-from bot.evaluation import asked, bot_for, gold_units, load_cases, load_sets, missing_facts, run
+from bot.evaluation import (
+    asked,
+    bot_for,
+    gold_units,
+    library_versions,
+    load_cases,
+    load_sets,
+    missing_facts,
+    run,
+    training_fingerprint,
+)
 
 GRID = {
     "lexical_weight": (0.1, 0.25, 0.4),
@@ -189,6 +199,8 @@ def main() -> None:
                 "provenance": {
                     "command": "python scripts/fit_answer.py",
                     "trained_on": [s.name for s in train],
+                    "training_fingerprint": training_fingerprint([s.name for s in train]),
+                    "versions": library_versions(),
                     "training_turns": len(turns),
                     "training_score": round(best_score, 4),
                     # The training articles' figures (score and gold_figures) are out-of-sample for the adapter.
