@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -433,9 +433,15 @@ class ScopeJudge:
         typo of a common English word ("salry")."""
         if rarity(term) < NAMEABLE_RARITY or not term.isalpha() or len(term) < 3:
             return False
+        if len(term) >= 4 and any(term in word for word in self._by_length_over(len(term))):
+            return False  # "torch": the article writes "PyTorch", so "never mentions “torch”" would be false
         if not re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question, re.I):
             return False
         return term in self._english or not self._english_typo(term)
+
+    def _by_length_over(self, length: int) -> Iterator[str]:
+        """The article's words longer than ``length`` letters."""
+        return (w for n, words in self._by_length.items() if n > length for w in words)
 
     @lru_cache(maxsize=256)  # noqa: B019 - one judge per loaded index; the cache holds words, not the judge's state
     def _english_typo(self, term: str) -> bool:
@@ -534,6 +540,13 @@ class ScopeJudge:
             # "What is TensorFlow?": the article uses the term but never says what it is.
             note = self.profile.say("partial_undefined", term=term)
             return decision("partial", f"the article uses {term!r} without defining it", note)
+        unsaid = [t for t in uncovered if rarity(t) >= INFORMATIVE_RARITY]
+        if not keyword and unsaid and not covered:
+            # Only the roles meet: what the question asks about ("a Master's", "a degree", "on a daily basis") is
+            # no word of the article's, nor a synonym of one, though too common a word to name ("Who can get a
+            # Master's in AI?"). The nearest passage is about the roles, not about that: say so.
+            note = self.profile.say("partial_unsaid")
+            return decision("partial", f"only the roles are covered, not {', '.join(unsaid)}", note)
         if not keyword and features["unit"] < BEARS_COSINE and covered:
             # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
             # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.

@@ -334,6 +334,23 @@ def test_filler_words_typos_and_labels_are_never_named_as_missing(bot, question)
         assert f"“{word}”" not in reply.answer
 
 
+def test_a_word_inside_an_article_word_is_never_named_as_missing(bot):
+    """ "torch": the article writes "PyTorch", so "it never mentions “torch”" would be false."""
+    assert not bot.scope.nameable("torch", "what projects can I build with torch?")
+    assert bot.scope.nameable("langchain", "do they use langchain?")
+    for question in ("What projects can I build with torch?", "Do ML engineers use torch?"):
+        assert "“torch”" not in bot.ask(question).answer
+
+
+def test_a_question_whose_subject_is_not_in_the_article_is_not_passed_off_as_answered(bot):
+    """Only the role is the article's: the word that says what is asked ("torch", too short a part of "PyTorch" to
+    be found) is no word of the article's nor a synonym, so the nearest passage is given as the nearest, not as the
+    answer."""
+    reply = bot.ask("Do ML engineers use torch?")
+    assert reply.outcome == "partial" and reply.parts[0].kind == "quote"
+    assert reply.parts[-1].text == bot.profile.say("partial_unsaid")
+
+
 def test_a_typo_of_an_english_word_is_not_nameable(bot):
     assert not bot.scope.nameable("salry", "what is the salry")
     assert bot.scope.nameable("kubernetes", "do they use kubernetes")
