@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .errors import CorpusError, EmptyQuestionError, IndexLoadError, ModelError, RolebotError
 
 if TYPE_CHECKING:
-    from .chat import Chatbot, Part, Reply, Source
+    from .chat import Chatbot, Part, Question, Reply, Source
 
 __all__ = [
     "Chatbot",
@@ -16,6 +16,7 @@ __all__ = [
     "IndexLoadError",
     "ModelError",
     "Part",
+    "Question",
     "Reply",
     "RolebotError",
     "Source",
@@ -24,7 +25,7 @@ __all__ = [
 
 def __getattr__(name: str):
     """PEP 562 lazy attributes: `import bot.cli` (for `rolebot --help`) need not load NumPy, FAISS and bm25s."""
-    if name in ("Chatbot", "Part", "Reply", "Source"):
+    if name in ("Chatbot", "Part", "Question", "Reply", "Source"):
         from . import chat
 
         return getattr(chat, name)

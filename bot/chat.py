@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -15,14 +14,15 @@ from .build import LoadedIndex, Progress, load_or_build
 from .chunking import PATH_SEPARATOR, Unit
 from .corpus import load_corpus
 from .embeddings import Embedder, get_embedder
-from .errors import EmptyQuestionError, ModelError
+from .errors import ModelError
 from .followup import FollowUps
 from .profile import Profile, load_profile
+from .question import History, Question, QuestionReader
 from .retrieval import Hit, Retriever
 from .scope import ScopeDecision, ScopeJudge
-from .text import clean_question, prepare_question, without_expansions
+from .text import clean_question
 
-History = Sequence[tuple[str, str]]
+__all__ = ["Chatbot", "History", "Part", "Question", "Reply", "Source", "Trace"]
 
 TRACE_HITS = 8
 """How many ranked passages a reply's trace keeps (for "How it works" and the CLI)."""
@@ -94,20 +94,36 @@ class Reply:
 
 
 class Chatbot:
-    """Thread-safe: the index is read-only after loading and the embedder serialises its tokenizer."""
+    """Thread-safe: the index is read-only after loading and the embedder serialises its tokenizer.
+
+    The stages are components passed in: the retriever, the scope judge (answered, partial or declined), the
+    composer (the answer from the article's units), the follow-up resolver and the writer (a language model that
+    writes the answer; None: quoted). Each left out is the default one built on ``loaded``; a caller swaps one by
+    passing its own.
+    """
 
     def __init__(
-        self, loaded: LoadedIndex, embedder: Embedder | None = None, profile: Profile | None = None, writer=None
+        self,
+        loaded: LoadedIndex,
+        embedder: Embedder | None = None,
+        profile: Profile | None = None,
+        writer=None,
+        *,
+        retriever: Retriever | None = None,
+        scope: ScopeJudge | None = None,
+        composer: Composer | None = None,
+        followups: FollowUps | None = None,
     ) -> None:
         self.loaded = loaded
         self.writer = writer  # bot.writer.Writer: a language model writes answers the engine did not decline
         self.index = loaded.index
         self._embedder = embedder
         self.profile = profile or load_profile(loaded.corpus, load_corpus(loaded.corpus))
-        self.retriever = Retriever(self.index)
-        self.scope = ScopeJudge(self.index, self.profile)
-        self.composer = Composer(self.index, self.profile)
-        self.followups = FollowUps(self.profile, self.scope.terms)
+        self.retriever = retriever or Retriever(self.index)
+        self.scope = scope or ScopeJudge(self.index, self.profile)
+        self.composer = composer or Composer(self.index, self.profile)
+        self.followups = followups or FollowUps(self.profile, self.scope.terms)
+        self.reader = QuestionReader(self.profile, self.scope, self.followups)
         self._example_vectors: np.ndarray | None = None
 
     @classmethod
@@ -143,20 +159,18 @@ class Chatbot:
         return self.retriever.search(text, self.embedder.encode([text])[0], k)
 
     def ask(self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES) -> Reply:
-        """Answer one question; ``history`` holds earlier (user message, bot answer) pairs, oldest first.
+        """Answer one message; ``history`` holds earlier (user message, bot answer) pairs, oldest first.
 
         Raises EmptyQuestionError for an empty question; anything else gets a string answer.
         """
         started = time.perf_counter()
-        limit = config.max_question_chars()
-        try:
-            text, truncated = prepare_question(question, limit)
-        except EmptyQuestionError:
-            raise EmptyQuestionError(self.profile.empty_question) from None
-        turns = self._previous_questions(history or [], limit)
-        previous = [resolved for _, resolved in turns]
-        last_answer = _answer_of(history[-1]) if history else ""
-        resolved, asked_again = self.followups.resolution(self._standalone(text), previous, last_answer)
+        return self.answer(self.reader.read(question, history), top_k, started)
+
+    def answer(self, question: Question, top_k: int = config.TOP_K_SOURCES, started: float | None = None) -> Reply:
+        """The reply to a question already read (``self.reader.read``): the flow runs one way from here,
+        retrieval, the scope decision, composition, the writer."""
+        started = time.perf_counter() if started is None else started
+        resolved, asked_again, last = question.resolved, question.asked_again, question.last
         t_resolve = time.perf_counter()
 
         # The words the article lacks are embedded with the question, in the same pass (see bot/minilm.py).
@@ -175,12 +189,12 @@ class Chatbot:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
             if asked_again:
                 units = self._same_rows(asked_again) or units
-            elif previous and resolved != previous[-1] and self._repeats_rows(units, previous[-1]):
+            elif last and resolved != last and self._repeats_rows(units, last):
                 units = self.composer.in_prose(resolved, vector) or units
-            if previous and resolved == previous[-1] and self.followups.asks_more(text):
-                units = self._more(units, turns)
+            if question.more:
+                units = self._more(units, question.mores)
             sources, parts = self._quote(units, hits, resolved, top_k)
-            for _title, entity in self.profile.other_names(text)[:1]:
+            if (entity := question.other_name) is not None:
                 # "What does an AI developer do?": answered as the entity the article calls it, saying so.
                 parts.append(Part("note", self.profile.say("other_name", entity=entity.name, plural=entity.plural)))
             if decision.outcome == "partial" and decision.explanation:
@@ -191,13 +205,14 @@ class Chatbot:
             units, sources = [], []
             suggestions = self._closest_examples(vector)
             parts = [Part("note", decision.explanation), self._offer(suggestions)]
-        if truncated:
+        if question.truncated:
+            limit = config.max_question_chars()
             parts.append(Part("note", self.profile.say("truncated", limit=f"{limit:,}")))
         done = time.perf_counter()
 
         trace = Trace(
             resolved_question=resolved,
-            truncated=truncated,
+            truncated=question.truncated,
             hits=[
                 {
                     "chunk_id": h.chunk.id,
@@ -228,7 +243,7 @@ class Chatbot:
             quoted_units=[u.id for u in units],
         )
         answer = "\n\n".join(p.text for p in parts)
-        reply = Reply(text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
+        reply = Reply(question.text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
         if self.writer is not None and reply.outcome != "declined":
             # A language model writes the answer from the passages; a declined question never reaches it.
             reply = self.writer.write(resolved, reply)
@@ -274,18 +289,11 @@ class Chatbot:
             quoted=quoted,
         )
 
-    def _more(self, units: list[Unit], turns: list[tuple[str, str]]) -> list[Unit]:
-        """ "tell me more": the same question composes the same answer, and each "more" in a row goes on
-        with the passage from where the one before stopped. A "more" is a turn asking for more that resolved to
-        the question before it ("what's that?" naming a term asked something new)."""
-        said = 0
-        for j in range(len(turns) - 1, 0, -1):
-            text, resolved = turns[j]
-            if not (self.followups.asks_more(text) and resolved == turns[j - 1][1]):
-                break
-            said += 1
+    def _more(self, units: list[Unit], mores: int) -> list[Unit]:
+        """ "tell me more": the same question composes the same answer, and each "more" in a row (``mores`` came
+        just before) goes on with the passage from where the one before stopped."""
         quoted = list(units)
-        for _ in range(said + 1):
+        for _ in range(mores + 1):
             more = self.composer.continuation(quoted)
             if not more:  # the article ends here: the last part again
                 return quoted[-1:]
@@ -321,32 +329,6 @@ class Chatbot:
         reason = f"the question {earlier!r}, answerable, asked again about another entity"
         return replace(decision, outcome="answered", reason=reason, explanation="")
 
-    def _previous_questions(self, history: History, limit: int) -> list[tuple[str, str]]:
-        """Earlier user messages (cleaned) and each one resolved against those before it, oldest first."""
-        turns: list[tuple[str, str]] = []
-        resolved: list[str] = []
-        last_answer = ""
-        for turn in list(history)[-config.MAX_HISTORY_TURNS :]:
-            user = turn[0] if isinstance(turn, (tuple, list)) and turn else turn
-            if not isinstance(user, str):
-                continue
-            try:
-                cleaned = clean_question(user, limit)
-            except ValueError:
-                continue
-            resolved.append(self.followups.resolve(self._standalone(cleaned), resolved, last_answer))
-            turns.append((cleaned, resolved[-1]))
-            last_answer = _answer_of(turn)
-        return turns
-
-    def _standalone(self, text: str) -> str:
-        """The message with typos of article words fixed, "an SRE (Site Reliability Engineering) team" read as
-        "an SRE team", "data and DevOps engineers" written out in full and a page headline before its question
-        dropped, and another name of an entity ("AI developer") written as the entity's: what follow-up resolution
-        starts from."""
-        text = self.profile.renamed(text)[0]
-        return self.profile.without_headline(self.profile.expand(without_expansions(self.scope.corrected(text))))
-
     def _offer(self, suggestions: list[str]) -> Part:
         lines = [self.profile.say("offer"), *(f"- {q}" for q in suggestions)]
         return Part("offer", "\n".join(lines))
@@ -359,9 +341,3 @@ class Chatbot:
             self._example_vectors = self.embedder.encode(list(examples))
         order = np.argsort(-(self._example_vectors @ vector))
         return [examples[i] for i in order[:n]]
-
-
-def _answer_of(turn: object) -> str:
-    """The bot's answer of a history turn: the second of a (user message, answer) pair; "" for anything else."""
-    answer = turn[1] if isinstance(turn, (tuple, list)) and len(turn) > 1 else ""
-    return answer if isinstance(answer, str) else ""

@@ -135,7 +135,7 @@ def test_a_title_the_article_describes_is_not_refused_as_another_role(bot):
     ],
 )
 def test_a_title_compared_with_an_entity_needs_a_passage_that_contrasts_them(bot, question, others):
-    assert bot.scope.other_entities(bot._standalone(question)) == others
+    assert bot.scope.other_entities(bot.reader.standalone(question)) == others
     assert bot.ask(question).outcome == ("partial" if others else "answered")
 
 
