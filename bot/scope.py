@@ -503,9 +503,15 @@ class ScopeJudge:
             # "What is an error budget?" when the article says "Error budgets, the amount of…".
             return decision("answered", "the article defines what is asked about")
         similarity, label = self.topic_similarity(vector)
-        if label and similarity >= TOPIC_LABEL_MIN and similarity - features["unit"] >= TOPIC_MARGIN:
-            # Closer to what such articles do not discuss (pay, degrees…) than to anything the article says.
-            covered_rest = [t for t in covered if not self._topic_word(t, label)]
+        covered_rest = [t for t in covered if not self._topic_word(t, label)]
+        if (
+            label
+            and similarity >= TOPIC_LABEL_MIN
+            and similarity - features["unit"] >= TOPIC_MARGIN
+            and (not covered_rest or self._asks_of_topic(terms, cover, label))
+        ):
+            # Closer to what such articles do not discuss (pay, degrees…) than to anything the article says, and
+            # asking something of the topic's own when it asks about the article's words too.
             if not covered_rest and not (named and label in self._topic_partly):
                 explanation = self.profile.say("not_covered_topic", label=label)
                 return decision("declined", f"asks about {label} ({similarity:.2f})", explanation)
@@ -578,6 +584,18 @@ class ScopeJudge:
         words = title.split()[-2:]
         phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
         return any(phrase.search(u.text) for u in self.index.units)
+
+    def _asks_of_topic(self, terms: list[str], cover: dict[str, float], label: str) -> bool:
+        """Does a question that uses informative words of the article ask something of the topic's own too, beyond
+        the role names its phrasings share with every question about the roles? A word of the topic's phrasings that is informative or that the article does not
+        use ("earn", "remotely"; "long" in "how long does it take"), or an informative word the article lacks
+        ("PhD"). "What are the responsibilities of an ML Engineer?" and "Does an AI engineer need maths?" ask
+        nothing of the job market or of degrees: every word they ask with is the article's."""
+        return any(
+            (self._topic_word(t, label) and (rarity(t) >= INFORMATIVE_RARITY or not self._present(t)))
+            or (cover[t] < 1.0 and rarity(t) >= INFORMATIVE_RARITY)
+            for t in terms
+        )
 
     def _topic_word(self, term: str, label: str) -> bool:
         """Is the word one the topic's own phrasings use ("salary" for pay)? It does not make the rest covered."""

@@ -334,6 +334,28 @@ def test_filler_words_typos_and_labels_are_never_named_as_missing(bot, question)
         assert f"“{word}”" not in reply.answer
 
 
+@pytest.mark.parametrize(
+    "question", ["What are the duties of an ML Engineer?", "Does an AI engineer need linear algebra?"]
+)
+def test_a_question_asking_only_with_the_articles_words_is_not_taken_for_an_uncovered_topic(bot, question):
+    """Naming a role brings a question near every topic's phrasings ("What is the job outlook for ML Engineers?");
+    one that asks only with the article's own words asks nothing of the topic."""
+    reply = bot.ask(question)
+    assert reply.outcome == "answered", reply.answer
+    assert "doesn't discuss" not in reply.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Is an AI engineer paid more than an ML engineer?", "pay or salaries"),
+        ("How long does it take to become an ML engineer?", "how long it takes"),
+    ],
+)
+def test_a_question_of_the_topics_own_still_gets_the_topic_named(bot, question, topic):
+    assert topic in bot.ask(question).answer
+
+
 def test_a_word_inside_an_article_word_is_never_named_as_missing(bot):
     """ "torch": the article writes "PyTorch", so "it never mentions “torch”" would be false."""
     assert not bot.scope.nameable("torch", "what projects can I build with torch?")
