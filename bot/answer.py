@@ -43,7 +43,7 @@ from .chunking import PATH_SEPARATOR, Unit, markdown_table
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile
 from .retrieval import Hit
-from .scope import definition_pattern
+from .scope import NAMEABLE_RARITY, definition_pattern, rarity
 from .text import (
     COMPARING,
     CONTRAST,
@@ -659,7 +659,10 @@ class Composer:
         for unit in units:
             if unit.kind == "row":
                 if unit is rows[0]:
-                    text = self._table(rows, named) if self.whole_table(rows) else self._row_sentences(rows, named)
+                    if self.whole_table(rows):
+                        text = self._table(rows, named)
+                    else:
+                        text = self._yes_no_rows(rows, named, question) or self._row_sentences(rows, named)
                     blocks.append((text, rows))
                 continue
             if (
@@ -720,6 +723,46 @@ class Composer:
                 )
                 sentences.append(self.profile.say("row_all", aspect=aspect, cells=cells))
         return " ".join(sentences)
+
+    def _yes_no_rows(self, rows: list[Unit], named: list[Entity], question: str) -> str:
+        """ "Do data analysts use R?": when a row's cell for the one role asked about names what the question asks
+        about, the answer says yes before the evidence; when only another role's cell names it, it says whose.
+        "" when the rows do not decide it (the plain row sentences then)."""
+        if len(named) != 1 or not _YES_NO.match(question):
+            return ""
+        asked = [w for w in tokens(question) if w not in STOPWORDS and stem(w) not in self.framing_stems]
+        # What is asked about: a name ("R", "XGBoost", "chatbots"), rarer than the words any answer shares with its
+        # question ("models", "use"), or a one- or two-letter name of a language.
+        asked = [
+            w for w in asked if w not in self.profile.entity_terms() and (rarity(w) >= NAMEABLE_RARITY or len(w) <= 2)
+        ]
+        if not asked:
+            return ""
+
+        def names(cell: str) -> list[str]:
+            """The asked words the cell names, spelt as the cell spells them ("R", "C++")."""
+            found = (re.search(rf"(?<![\w+#]){re.escape(w)}(?![\w+#])", cell, re.I) for w in asked)
+            return [match.group(0) for match in found if match]
+
+        for row in rows:
+            columns = self._columns(row.header, self.entities)[1:]
+            mine = [i for i in columns if named[0].mentioned_in(row.header[i])]
+            others = [i for i in columns if i not in mine]
+            if mine and names(row.cells[mine[0]]):
+                sentence = self._row_sentences([row], named)
+                return self.profile.say("row_yes", sentence=sentence)
+            found = [i for i in others if names(row.cells[i])]
+            if mine and found:
+                other = self._role_of(row.header[found[0]])
+                term = names(row.cells[found[0]])[0]
+                cells = "; ".join(
+                    self.profile.say("row_each", entity=self._role_of(row.header[i]), cell=row.cells[i])
+                    for i in columns
+                )
+                return self.profile.say(
+                    "row_other", term=term, other=other, entity=named[0].plural, aspect=row.cells[0], cells=cells
+                )
+        return ""
 
     def _role_of(self, column: str) -> str:
         """A column's heading as the role's plural when it names an entity ("UX Designer" → "UX Designers")."""

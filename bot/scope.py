@@ -546,13 +546,13 @@ class ScopeJudge:
             # "What is TensorFlow?": the article uses the term but never says what it is.
             note = self.profile.say("partial_undefined", term=term)
             return decision("partial", f"the article uses {term!r} without defining it", note)
-        unsaid = [t for t in uncovered if rarity(t) >= INFORMATIVE_RARITY]
-        if not keyword and unsaid and not covered:
-            # Only the roles meet: what the question asks about ("a Master's", "a degree", "on a daily basis") is
-            # no word of the article's, nor a synonym of one, though too common a word to name ("Who can get a
-            # Master's in AI?"). The nearest passage is about the roles, not about that: say so.
+        unsaid = [t for t in terms if cover[t] < 1.0 and rarity(t) >= INFORMATIVE_RARITY]
+        if not keyword and unsaid and sum(map(rarity, unsaid)) > sum(map(rarity, covered)):
+            # What the question asks with is mostly not the article's, nor a synonym of its words, though too
+            # common a word to name: "Who can get a Master's in AI?" (only the roles meet), "How do you teach a
+            # computer to learn?" ("teach" outweighs "computer"). The nearest passage is not about that: say so.
             note = self.profile.say("partial_unsaid")
-            return decision("partial", f"only the roles are covered, not {', '.join(unsaid)}", note)
+            return decision("partial", f"the article's words are the lesser part: not {', '.join(unsaid)}", note)
         if not keyword and features["unit"] < BEARS_COSINE and covered:
             # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
             # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.
@@ -587,9 +587,9 @@ class ScopeJudge:
 
     def _asks_of_topic(self, terms: list[str], cover: dict[str, float], label: str) -> bool:
         """Does a question that uses informative words of the article ask something of the topic's own too, beyond
-        the role names its phrasings share with every question about the roles? A word of the topic's phrasings that is informative or that the article does not
-        use ("earn", "remotely"; "long" in "how long does it take"), or an informative word the article lacks
-        ("PhD"). "What are the responsibilities of an ML Engineer?" and "Does an AI engineer need maths?" ask
+        the role names its phrasings share with every question about the roles? A word of the topic's phrasings
+        that is informative or that the article does not use ("earn", "remotely"; "long" in "how long does it
+        take"), or an informative word the article lacks ("PhD"). "What are the responsibilities of a UX designer?" and "Does an SRE need maths?" ask
         nothing of the job market or of degrees: every word they ask with is the article's."""
         return any(
             (self._topic_word(t, label) and (rarity(t) >= INFORMATIVE_RARITY or not self._present(t)))

@@ -470,3 +470,26 @@ def test_a_pronoun_whose_own_main_clause_names_it_brings_no_sentence_before(arti
     assert composer._with_antecedents([unit]) == [unit]
     needs_one = next(u for u in composer.index.units if u.text.startswith("They interview engineers"))
     assert composer._with_antecedents([needs_one])[0].text.startswith("Much of the job is research")
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        ("Do ML engineers use R?", "Yes. For ML Engineers, the article's comparison gives Tech Stack as: Python, R."),
+        ("Does an ML engineer use XGBoost?", "Yes. For ML Engineers, the article's comparison gives Frameworks"),
+        ("Do AI engineers use R?", "The article's comparison names R for ML Engineers, not for AI Engineers:"),
+        ("do ml engineers use c++", "The article's comparison names C++ for AI Engineers, not for ML Engineers:"),
+    ],
+)
+def test_a_yes_no_question_a_row_decides_says_which_way_first(bot, question, opening):
+    """ANSWERS.md: a yes/no question gets the evidence that decides it first, worded so the yes or no is plain.
+    The cell is the article's; the "Yes." or whose column names it is the bot's, from wording.toml."""
+    reply = bot.ask(question)
+    assert reply.outcome == "answered" and reply.answer.startswith(opening), reply.answer
+    assert reply.parts[0].sources == [1]
+
+
+def test_a_yes_no_question_the_rows_do_not_decide_gets_no_yes(bot):
+    """No cell of the row names what is asked ("scratch"): no yes, no "names … for", the plain evidence."""
+    answer = bot.ask("Do ML engineers deploy models to production?").answer
+    assert not answer.startswith("Yes") and "names" not in answer.split(":")[0]
