@@ -52,6 +52,7 @@ from .text import (
     describes_document,
     stem,
     stems,
+    title_pattern,
     tokens,
     word_list,
 )
@@ -438,6 +439,14 @@ class Composer:
                 ranked = [s for s in ranked if s.unit.id not in self.table_leads]
             return self._comparison(ranked, named, self.profile.other_titles(question))
         return self._best(ranked, question=question)
+
+    def mentioning(self, titles: list[str], question: str, vector: np.ndarray) -> list[Unit]:
+        """What the article says of job titles it names only in passing: the best units naming one of them ("AI
+        Engineers work closely with: Data Scientists (who analyze data…)"); [] when no unit names them."""
+        patterns = [title_pattern(t) for t in titles]
+        naming = [u.id for u in self.index.units if any(p.search(u.text) for p in patterns)]
+        ranked = self.rank_units(question, vector, naming)
+        return self._with_antecedents([ranked[0].unit]) if ranked else []
 
     def table_of(self, row: Unit) -> list[Unit]:
         """Every row of the table ``row`` belongs to, in the article's order."""

@@ -187,6 +187,9 @@ class Chatbot:
             decision = self._as_answered(decision, asked_again)
         if decision.in_scope:
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
+            if decision.other_entities and not self.composer.entities_in(resolved):
+                # A title the article names only in passing: what it says of that title, not of the roles.
+                units = self.composer.mentioning(decision.other_entities, resolved, vector) or units
             if asked_again:
                 units = self._same_rows(asked_again) or units
             elif last and resolved != last and self._repeats_rows(units, last):

@@ -38,6 +38,7 @@ from .text import (
     describes_document,
     edit_distance_at_most_one,
     stem,
+    title_pattern,
     tokens,
     word_list,
 )
@@ -490,6 +491,13 @@ class ScopeJudge:
                 names = " and ".join(e.plural for e in named)
                 note = self.profile.say("partial_other", others=", ".join(others), entities=names)
             return decision("partial", f"the article does not profile {', '.join(others)}", note, others)
+        passing = [] if named else [t for t in self.profile.other_titles(question) if self._mentions(t)]
+        if passing:
+            # "What are the responsibilities of a data scientist?": the article names data scientists (as the roles'
+            # collaborators) but does not describe the job. What it says of them, and that it says no more.
+            plural = [t if t.lower().endswith("s") else f"{t}s" for t in passing]
+            note = self.profile.say("partial_other_mentioned", others=", ".join(plural))
+            return decision("partial", f"the article names {', '.join(passing)} only in passing", note, passing)
         if set(terms) <= closing_words() and closing_words() & set(tokens(question)):
             # "tldr?", "sum up the article": the article's conclusion answers it (bot/answer.py quotes it).
             return decision("answered", "asks for the article's conclusion")
@@ -581,8 +589,7 @@ class ScopeJudge:
 
     def _mentions(self, title: str) -> bool:
         """Does the article name the job title (its last two words, as a phrase) anywhere?"""
-        words = title.split()[-2:]
-        phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
+        phrase = title_pattern(title)
         return any(phrase.search(u.text) for u in self.index.units)
 
     def _asks_of_topic(self, terms: list[str], cover: dict[str, float], label: str) -> bool:
@@ -626,8 +633,7 @@ class ScopeJudge:
         names, and, for a comparative question, set them apart ("Unlike traditional system administrators,
         SREs…"; "work closely with: Data Scientists (…)" lists, it does not compare)? The entities' own names are
         taken out first: "engineering manager" is not found in "Project Managers work with engineering…"."""
-        words = title.split()[-2:]
-        phrase = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
+        phrase = title_pattern(title)
         named = [e for e in self.profile.entities if e.mentioned_in(question)] or self.profile.entities
         for unit in self.index.units:
             if unit.kind == "row":

@@ -155,3 +155,10 @@ def edit_distance_at_most_one(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     return a[i:] == b[i + 1 :]
+
+
+def title_pattern(title: str) -> re.Pattern[str]:
+    """A job title as a phrase to find in text: its last two words, singular or plural ("data scientist" finds
+    "Data Scientists (who analyze data…)"; "senior data scientist" finds it too)."""
+    words = title.split()[-2:]
+    return re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)

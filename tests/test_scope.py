@@ -398,3 +398,19 @@ def test_another_name_for_a_role_is_answered_as_the_role_the_article_calls_it(bo
 def test_another_job_is_not_taken_for_a_role_the_article_covers(bot, question):
     assert bot.profile.other_names(question) == []
     assert bot.ask(question).outcome == "declined"
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("What are the responsibilities of a data scientist?", "Data Scientists"),
+        ("Who do software engineers work with?", "Software Engineers"),
+    ],
+)
+def test_a_title_the_article_names_only_in_passing_gets_what_it_says_of_it(bot, question, title):
+    """The article lists data scientists and software engineers as collaborators and describes neither: the reply
+    quotes what it says of them, not the roles' own responsibilities, and says it says no more."""
+    reply = bot.ask(question)
+    assert reply.outcome == "partial", reply.answer
+    assert title in reply.parts[0].text
+    assert "only in passing" in reply.parts[-1].text and "s only in passing" in reply.parts[-1].text
