@@ -50,6 +50,7 @@ from .text import (
     STOPWORDS,
     asks_about_document,
     describes_document,
+    question_parts,
     stem,
     stems,
     title_pattern,
@@ -88,9 +89,6 @@ _COPULA = re.compile(r"\s(?:is\s+(?:an?|the)|are)\s", re.I)
 # "do I need Git?", "is maths required?": a yes/no question asks about one thing, not for a list.
 _YES_NO = re.compile(
     r"^\W*(?:so\s+|and\s+|but\s+)?(?:do|does|did|is|are|was|were|can|could|should|must|will|would|have|has)\b", re.I
-)
-_TWO_PARTS = re.compile(
-    r"\?\s+(?=[^\s(])|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
 )
 
 
@@ -382,11 +380,21 @@ class Composer:
         return sorted(scored, key=lambda s: -s.score)
 
     def compose(
-        self, question: str, vector: np.ndarray, hits: list[Hit], encode: Callable[[list[str]], np.ndarray]
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        encode: Callable[[list[str]], np.ndarray],
+        parts: list[str] | None = None,
     ) -> list[Unit]:
         """The units to quote, in the order the answer gives them; a two-part question is answered part by
-        part ("What is X and how does it differ from Y?"), each part embedded on its own."""
-        pieces = [p.strip() for p in _TWO_PARTS.split(question) if len(p.strip().split()) >= 3]
+        part ("What is X and how does it differ from Y?"), each part embedded on its own. ``parts``: the parts
+        to answer, each standalone (``Question.parts``, less those the article does not answer); by default the
+        question's own parts. One part left: the question is answered as that part."""
+        pieces = question_parts(question) if parts is None else parts
+        if len(pieces) == 1 and parts is not None and pieces[0] != question:
+            (vector,) = encode(pieces)
+            return self._compose_one(pieces[0], vector, hits)
         if len(pieces) < 2:
             return self._compose_one(question, vector, hits)
         chosen: list[Unit] = []

@@ -185,8 +185,16 @@ class Chatbot:
         decision = self.scope.decide(resolved, vector, hits, self.embedder, word_vectors)
         if not decision.in_scope and asked_again and not decision.other_entities:
             decision = self._as_answered(decision, asked_again)
+        unanswered = self._unanswered(question.parts) if decision.in_scope else []
+        if decision.outcome == "answered" and unanswered:
+            # "What skills do they need, and how do I get into this field?": the article answers one question of
+            # two. The answer gives that one, and says which it does not answer.
+            asked = " or ".join(f"“{part.rstrip(' ?.!,')}”" for part in unanswered)
+            note = self.profile.say("partial_part", parts=asked)
+            decision = replace(decision, outcome="partial", reason=f"{decision.reason}; not: {asked}", explanation=note)
         if decision.in_scope:
-            units = self.composer.compose(resolved, vector, hits, self.embedder.encode)
+            parts = [part for part in question.parts if part not in unanswered]
+            units = self.composer.compose(resolved, vector, hits, self.embedder.encode, parts)
             if decision.other_entities and not self.composer.entities_in(resolved):
                 # A title the article names only in passing: what it says of that title, not of the roles.
                 units = self.composer.mentioning(decision.other_entities, resolved, vector) or units
@@ -302,6 +310,19 @@ class Chatbot:
                 return quoted[-1:]
             quoted += more
         return more
+
+    def _unanswered(self, parts: tuple[str, ...]) -> list[str]:
+        """The questions of a message asking more than one that the article does not answer at all (each decided
+        as if asked alone)."""
+        if len(parts) < 2:
+            return []
+        vectors = self.embedder.encode(list(parts))
+        unanswered = []
+        for part, vector in zip(parts, vectors, strict=True):
+            hits = self.retriever.search(part, vector, k=len(self.index.chunks))
+            if self.scope.decide(part, vector, hits, self.embedder).outcome == "declined":
+                unanswered.append(part)
+        return unanswered if len(unanswered) < len(parts) else []
 
     def _retrieved(self, question: str) -> tuple[np.ndarray, list[Hit]]:
         """An earlier question's vector and every passage's scores, as ``ask`` computes them."""

@@ -12,7 +12,7 @@ from .errors import EmptyQuestionError
 from .followup import FollowUps
 from .profile import Entity, Profile
 from .scope import ScopeJudge
-from .text import clean_question, prepare_question, without_expansions
+from .text import clean_question, prepare_question, question_parts, without_expansions
 
 History = Sequence[tuple[str, str]]
 """Earlier turns, oldest first: (user message, bot answer) pairs."""
@@ -28,6 +28,9 @@ class Question:
     more: bool = False  # "tell me more": the last question again, going on from where its answer stopped
     mores: int = 0  # how many "more"s in a row came just before this one
     other_name: Entity | None = None  # "AI developer": the entity the article calls the role the message named
+    # A message asking twice ("What does an X do and what tools do they use?"): each question it asks, standalone
+    # ("what tools do Xs use?"), in order; () for a message asking once.
+    parts: tuple[str, ...] = ()
 
     @property
     def last(self) -> str:
@@ -64,6 +67,7 @@ class QuestionReader:
             more=more,
             mores=self._mores(turns) if more else 0,
             other_name=next((entity for _, entity in self.profile.other_names(text)), None),
+            parts=self._parts(resolved),
         )
 
     def standalone(self, text: str) -> str:
@@ -73,6 +77,17 @@ class QuestionReader:
         starts from."""
         text = self.profile.renamed(text)[0]
         return self.profile.without_headline(self.profile.expand(without_expansions(self.scope.corrected(text))))
+
+    def _parts(self, resolved: str) -> tuple[str, ...]:
+        """The questions of a message that asks more than one, each resolved against the one before it as a
+        follow-up is ("they" in the second part is the role the first names)."""
+        pieces = question_parts(resolved)
+        if len(pieces) < 2:
+            return ()
+        parts: list[str] = []
+        for piece in pieces:
+            parts.append(self.followups.resolve(piece, parts) if parts else piece)
+        return tuple(parts)
 
     def _turns(self, history: History, limit: int) -> list[tuple[str, str]]:
         """Earlier user messages (cleaned) and each one resolved against those before it, oldest first."""

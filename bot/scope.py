@@ -436,7 +436,7 @@ class ScopeJudge:
             return False
         if len(term) >= 4 and any(term in word for word in self._by_length_over(len(term))):
             return False  # "torch": the article writes "PyTorch", so "never mentions “torch”" would be false
-        if not re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question, re.I):
+        if not _written(term, question):
             return False
         return term in self._english or not self._english_typo(term)
 
@@ -527,7 +527,9 @@ class ScopeJudge:
             return decision("partial", f"asks about {label} ({similarity:.2f}) and more", note)
         if not bears or (not named and features["missing"] >= MOSTLY_MISSING and gaps):
             if gaps:
-                explanation = self.profile.say("not_covered_terms", terms=_quoted(gaps[:3]))
+                explanation = self.profile.say(
+                    "not_covered_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]])
+                )
             else:
                 explanation = self.profile.say("not_covered")
             reason = (
@@ -537,7 +539,7 @@ class ScopeJudge:
             )
             return decision("declined", reason, explanation)
         if gaps:
-            note = self.profile.say("partial_terms", terms=_quoted(gaps[:3]))
+            note = self.profile.say("partial_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]]))
             return decision("partial", f"the article lacks {', '.join(gaps)}", note)
         fields = [] if named else self.fields_in(question)
         term = defined_term(question)
@@ -564,7 +566,8 @@ class ScopeJudge:
         if not keyword and features["unit"] < BEARS_COSINE and covered:
             # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
             # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.
-            note = self.profile.say("partial_passing", terms=_quoted(covered[:3]))
+            written = [t for t in covered if _written(t, question)] or covered  # "scikit-learn", not "scikitlearn"
+            note = self.profile.say("partial_passing", terms=_quoted([_as_written(t, question) for t in written[:3]]))
             return decision("partial", f"only words in common, best unit {features['unit']:.2f}", note)
         return decision(
             "answered", f"covered: {', '.join(covered) or 'the entities'}; best unit {features['unit']:.2f}"
@@ -694,6 +697,17 @@ def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
         pair = " or ".join(e.plural for e in profile.entities[:2])
         phrasings += [(t["label"], q.format(pair=pair)) for t in topics() for q in t.get("pair_questions", [])]
     return phrasings
+
+
+def _written(term: str, question: str) -> bool:
+    """Is ``term`` a word of the question as the question wrote it ("scikitlearn" is not, from "Scikit-Learn")?"""
+    return bool(re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question, re.I))
+
+
+def _as_written(term: str, question: str) -> str:
+    """The term spelt as the question wrote it ("XGBoost" for "xgboost"), else as it is."""
+    match = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", question, re.I)
+    return match.group(0) if match else term
 
 
 def _quoted(words: list[str]) -> str:

@@ -162,3 +162,14 @@ def title_pattern(title: str) -> re.Pattern[str]:
     "Data Scientists (who analyze data…)"; "senior data scientist" finds it too)."""
     words = title.split()[-2:]
     return re.compile(r"\b" + r"\s+".join(re.escape(w) for w in words) + r"s?\b", re.I)
+
+
+# "What is X, and how does it differ from Y?", "How do I start? What should I learn?": where a question asks twice.
+_TWO_PARTS = re.compile(
+    r"\?\s+(?=[^\s(])|\s+and\s+(?=(?:how|what|why|who|where|which|when|do|does|is|are|can)\b)|;\s*", re.I
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a message asks, in order, each of three words at least: one for most messages."""
+    return [part.strip() for part in _TWO_PARTS.split(question) if len(part.strip().split()) >= 3]

@@ -75,3 +75,27 @@ def test_the_retriever_and_composer_are_components_passed_in(bot):
     assert swapped.retriever is bot.retriever and swapped.composer is bot.composer
     message = "What tools do ML engineers use?"
     assert swapped.ask(message).answer == bot.ask(message).answer
+
+
+def test_a_message_asking_twice_is_read_as_two_standalone_questions(bot):
+    question = bot.reader.read("What does an AI engineer do and what tools do they use?")
+    assert len(question.parts) == 2
+    assert question.parts[0] == "What does an AI engineer do"
+    assert "AI Engineer" in question.parts[1] and "tools" in question.parts[1]  # "they" is the role the first names
+    assert bot.reader.read("What tools do ML engineers use?").parts == ()
+
+
+def test_a_part_the_article_does_not_answer_is_named_and_the_rest_answered(bot):
+    """ANSWERS.md: when the article answers part of a question, give that part and say plainly what it does not
+    cover. The part it answers is answered as if asked alone, with nothing for the other part."""
+    reply = bot.ask("Which tools do ML engineers use, and how do I get into this field?")
+    assert reply.outcome == "partial", reply.answer
+    assert "Scikit-learn" in reply.parts[0].text
+    assert reply.parts[-1].text.startswith("The article doesn't answer “how do I get into this field”")
+    assert len([p for p in reply.parts if p.kind == "quote"]) == 1
+
+
+def test_a_message_whose_parts_are_all_answered_is_answered(bot):
+    reply = bot.ask("What does an AI engineer do and what tools do they use?")
+    assert reply.outcome == "answered"
+    assert "TensorFlow" in reply.answer

@@ -291,7 +291,7 @@ def test_the_synonym_cosines_decide_how_far_an_absent_word_is_present(bot, monke
 @pytest.mark.parametrize(
     ("question", "missing"),
     [
-        ("Do AI engineers use LangChain?", "“langchain”"),
+        ("Do AI engineers use LangChain?", "“LangChain”"),  # as the question spelt it
         ("What skills does an ML engineer need, and how much do they earn?", "pay or salaries"),
         ("Do I need a degree to become an AI engineer?", "degrees or education requirements"),
         ("What does a typical day look like for an ML engineer?", "a typical day"),
