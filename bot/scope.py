@@ -126,6 +126,11 @@ NAMEABLE_RARITY = 1.5
 rarer than Zipf 4.5: never a filler word such as "actually" or "prevent"."""
 
 
+GAP_SPREAD = 0.2
+"""Of the words a reply names as missing, those whose cosine to the question is this close to the most central
+one's: "sourdough", "bread" and "recipe" all are; "coveted" beside "PhD" is not."""
+
+
 OUTCOMES = ("answered", "partial", "declined")
 
 
@@ -464,6 +469,7 @@ class ScopeJudge:
         features, terms, cover = self.features(question, vector, hits, embedder, word_vectors=word_vectors)
         uncovered = [t for t in terms if cover[t] == 0.0]
         gaps = [t for t in terms if cover[t] < 1.0 and self.nameable(t, question)]
+        gaps = self._central(gaps, vector, embedder, word_vectors or {})
         # Informative words of the question that the article uses (or a synonym of them): it bears on the question.
         covered = [t for t in terms if cover[t] == 1.0 and rarity(t) >= INFORMATIVE_RARITY]
         keyword = len(question.split()) <= 3 and bool(terms) and all(cover[t] == 1.0 for t in terms)
@@ -510,7 +516,7 @@ class ScopeJudge:
         if (_DEFINITION.match(question) or _MEANT_BY.match(question)) and self.defines(question):
             # "What is an error budget?" when the article says "Error budgets, the amount of…".
             return decision("answered", "the article defines what is asked about")
-        similarity, label = self.topic_similarity(vector)
+        similarity, label = self.topic_of(vector, terms)
         covered_rest = [t for t in covered if not self._topic_word(t, label)]
         if (
             label
@@ -566,12 +572,27 @@ class ScopeJudge:
         if not keyword and features["unit"] < BEARS_COSINE and covered:
             # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
             # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.
-            written = [t for t in covered if _written(t, question)] or covered  # "scikit-learn", not "scikitlearn"
+            # The question's own names for what the article mentions: "C++", not "uses"; "XGBoost", not "scikitlearn".
+            written = [t for t in covered if _written(t, question)] or covered
+            written = [t for t in written if rarity(t) >= NAMEABLE_RARITY] or written
             note = self.profile.say("partial_passing", terms=_quoted([_as_written(t, question) for t in written[:3]]))
             return decision("partial", f"only words in common, best unit {features['unit']:.2f}", note)
         return decision(
             "answered", f"covered: {', '.join(covered) or 'the entities'}; best unit {features['unit']:.2f}"
         )
+
+    def _central(
+        self, words: list[str], vector: np.ndarray, embedder: Embedder, known: dict[str, np.ndarray]
+    ) -> list[str]:
+        """The words most about what the question asks, most central first: within ``GAP_SPREAD`` of the cosine
+        between the question and its most central word ("PhD" in "Is a PhD really coveted…?", not "coveted")."""
+        if len(words) < 2:
+            return words
+        vectors = np.stack([known[w] for w in words]) if all(w in known for w in words) else embedder.encode(words)
+        cosines = vectors @ vector
+        best = float(cosines.max())
+        order = sorted(range(len(words)), key=lambda i: -cosines[i])
+        return [words[i] for i in order if cosines[i] >= best - GAP_SPREAD]
 
     def fields_in(self, question: str) -> list[str]:
         """The fields the entities work in that the question names without naming an entity: an entity name
@@ -653,6 +674,25 @@ class ScopeJudge:
         return False
 
     # -- out-of-scope topics --------------------------------------------------------------------------
+
+    def topic_of(self, vector: np.ndarray, terms: list[str]) -> tuple[float, str]:
+        """The topic a question is nearest, and its cosine; among topics within ``TOPIC_MARGIN`` of the nearest, one
+        whose own phrasings use an informative word of the question ("PhD": degrees, not the job market)."""
+        if not self._topic_labels:
+            return 0.0, ""
+        scores = self._topic_vectors @ vector
+        best: dict[str, float] = {}
+        for label, score in zip(self._topic_labels, scores, strict=True):
+            best[label] = max(best.get(label, -1.0), float(score))
+        nearest = max(best, key=best.get)
+        worded = [
+            label
+            for label, score in best.items()
+            if score >= best[nearest] - TOPIC_MARGIN
+            and any(self._topic_word(t, label) and rarity(t) >= INFORMATIVE_RARITY for t in terms)
+        ]
+        label = max(worded, key=best.get) if worded else nearest
+        return best[label], label
 
     def topic_similarity(self, vector: np.ndarray) -> tuple[float, str]:
         """The best cosine between the question and the out-of-scope phrasings, and that topic's label."""

@@ -414,3 +414,20 @@ def test_a_title_the_article_names_only_in_passing_gets_what_it_says_of_it(bot, 
     assert reply.outcome == "partial", reply.answer
     assert title in reply.parts[0].text
     assert "only in passing" in reply.parts[-1].text and "s only in passing" in reply.parts[-1].text
+
+
+def test_a_decline_names_the_missing_words_most_about_the_question(bot):
+    """Of the words the article lacks, the reply names those about as central to the question as the most central
+    one: every word of a recipe question, not a stray adjective beside the thing asked about."""
+    words = bot.scope._central(["coveted", "phd"], bot.embedder.encode(["Is a PhD coveted?"])[0], bot.embedder, {})
+    assert words == ["phd"]
+    reply = bot.ask("What is the best sourdough bread recipe?")
+    assert reply.outcome == "declined" and "“sourdough”, “bread” or “recipe”" in reply.answer
+
+
+def test_the_topic_named_is_one_whose_own_words_the_question_uses(bot):
+    """ "PhD" is a word of the degrees topic's phrasings: the reply names degrees, not the job market, even when
+    the question's other words bring it nearer the job market's phrasings."""
+    reply = bot.ask("Is a PhD really coveted for ML engineers?")
+    assert "degrees or education requirements" in reply.answer
+    assert "job market" not in reply.answer
