@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -23,6 +24,9 @@ from .scope import ScopeDecision, ScopeJudge
 from .text import clean_question
 
 __all__ = ["Chatbot", "History", "Part", "Question", "Reply", "Source", "Trace"]
+
+_PLAIN = re.compile(r"[\w\s,.'’?!-]+")
+"""A question part a note may quote back: words and plain punctuation, no markup."""
 
 TRACE_HITS = 8
 """How many ranked passages a reply's trace keeps (for "How it works" and the CLI)."""
@@ -190,7 +194,10 @@ class Chatbot:
             # "What skills do they need, and how do I get into this field?": the article answers one question of
             # two. The answer gives that one, and says which it does not answer.
             asked = " or ".join(f"“{part.rstrip(' ?.!,')}”" for part in unanswered)
-            note = self.profile.say("partial_part", parts=asked)
+            if all(_PLAIN.fullmatch(part) for part in unanswered):
+                note = self.profile.say("partial_part", parts=asked)
+            else:  # the user's own markup is never echoed into an answer (a page renders answers as Markdown)
+                note = self.profile.say("partial_part_unquoted")
             decision = replace(decision, outcome="partial", reason=f"{decision.reason}; not: {asked}", explanation=note)
         if decision.in_scope:
             parts = [part for part in question.parts if part not in unanswered]
