@@ -126,6 +126,10 @@ NAMEABLE_RARITY = 1.5
 rarer than Zipf 4.5: never a filler word such as "actually" or "prevent"."""
 
 
+TYPO_OF_ZIPF = 4.0
+"""An unknown word one letter from an English word this common (Zipf 4: ten per million words) is a typo of it and
+never named as missing ("salry"); one letter from a rarer word ("docker" from "locker") is a word of its own."""
+
 GAP_SPREAD = 0.2
 """Of the words a reply names as missing, those whose cosine to the question is this close to the most central
 one's: "sourdough", "bread" and "recipe" all are; "coveted" beside "PhD" is not."""
@@ -298,9 +302,11 @@ class ScopeJudge:
         self._framing = profile.entity_terms()
         # Words common enough in English (Zipf 3: once per million words) are words, not typos.
         self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
+        # A typo is of a common word (Zipf 4: "salary", "language"): "docker" is one letter from "locker" and no typo.
         self._english_by_length: dict[int, list[str]] = {}
-        for word in self._english:
-            self._english_by_length.setdefault(len(word), []).append(word)
+        for word, zipf in word_frequencies().items():
+            if zipf >= TYPO_OF_ZIPF:
+                self._english_by_length.setdefault(len(word), []).append(word)
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._sentences = [u.text for u in index.units if u.kind != "row"]
         # What the article defines ("An A/B test compares…"): "what's that?" after an answer naming one asks for it.

@@ -377,6 +377,7 @@ def test_a_typo_of_an_english_word_is_not_nameable(bot):
     assert not bot.scope.nameable("salry", "what is the salry")
     assert bot.scope.nameable("kubernetes", "do they use kubernetes")
     assert not bot.scope.nameable("aibased", "AI-based machines")  # not a word the question wrote
+    assert bot.scope.nameable("docker", "do they use docker")  # one letter from "locker", a rarer word: no typo
 
 
 @pytest.mark.parametrize(
