@@ -35,19 +35,20 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .chunking import PATH_SEPARATOR, Unit, markdown_table
 from .index import KnowledgeIndex
-from .profile import DATA_DIR, Entity, Profile
+from .profile import DATA_DIR, Entity, Profile, role_nouns
 from .retrieval import Hit
-from .scope import NAMEABLE_RARITY, definition_pattern, rarity
+from .scope import NAMEABLE_RARITY, RARE_RARITY, definition_pattern, rarity
 from .text import (
     COMPARING,
     CONTRAST,
     STOPWORDS,
+    WHICH_ROLE,
     asks_about_document,
     describes_document,
     question_parts,
@@ -69,10 +70,7 @@ MAX_ROWS = 2
 """A comparison quotes at most this many table rows beside its contrast sentence."""
 
 _COMPARE = COMPARING
-# "who uses XGBoost?" asks which entity; "who are product managers?" does not.
-_WHICH = re.compile(
-    r"^\s*(?:and\s+)?(?:who(?!\s+(?:is|are|was|were)\b)|which (?:role|one|engineer|of them|job|type)s?)\b", re.I
-)
+_WHICH = WHICH_ROLE
 _ANAPHORIC = re.compile(
     r"^(?:(?:While|Although|Because|Since|When|But|And|So)\s+)?(?:They|This|These|It|Those|Their)\b", re.I
 )
@@ -270,7 +268,20 @@ class Composer:
         named = self.entities_in(question)
         if len(named) >= 2:
             return True
-        return bool(self.entities) and bool(_COMPARE.search(question) or (_WHICH.search(question) and not named))
+        if not self.entities:
+            return False
+        if named:  # one role named: "how do SREs differ from sysadmins?"
+            return bool(_COMPARE.search(question))
+        return bool(_COMPARE.search(question) or _WHICH.search(question)) and self._about_roles(question)
+
+    def _about_roles(self, question: str) -> bool:
+        """Is a question naming no role about the roles all the same: a role word ("the two roles", "which job")
+        or a job title's head noun, or a rare word of the comparison table ("who uses XGBoost?")?"""
+        words = set(tokens(question))
+        if words & (word_list("role_words.txt") | role_nouns()) or {f"{w}s" for w in role_nouns()} & words:
+            return True
+        table = set().union(*(self.unit_stems[u.id] for u in self.index.units if u.kind == "row"))
+        return any(stem(w) in table and rarity(w) >= RARE_RARITY for w in words)
 
     def _definition_of(self, entity: Entity) -> Unit | None:
         """The article's first sentence defining ``entity``: its name (and at most a few words) before "is a"."""
@@ -445,7 +456,7 @@ class Composer:
         if self.is_comparison(question) and not self._relation(question, named, ranked):
             if not _SAMENESS.search(question):
                 ranked = [s for s in ranked if s.unit.id not in self.table_leads]
-            return self._comparison(ranked, named, self.profile.other_titles(question))
+            return self._comparison(ranked, named, self.profile.other_titles(question), question)
         return self._best(ranked, question=question)
 
     def mentioning(self, titles: list[str], question: str, vector: np.ndarray) -> list[Unit]:
@@ -551,7 +562,9 @@ class Composer:
         named = [section for section, words in self.item_words[titles.id].items() if asked & words]
         return named[0] if len(named) == 1 else None
 
-    def _comparison(self, ranked: list[ScoredUnit], named: list[Entity], others: list[str]) -> list[Unit]:
+    def _comparison(
+        self, ranked: list[ScoredUnit], named: list[Entity], others: list[str], question: str = ""
+    ) -> list[Unit]:
         """The contrast sentence, then the table rows asked about (at most two).
 
         The contrast sentence names two entities; when the question names one entity and something else
@@ -559,7 +572,11 @@ class Composer:
         lead-in ("…while their work overlaps, they have distinct roles:") may be it; its best row follows.
         """
         # The rows naming an asked aspect first ("…the same tools?": Key Tools), each group best first.
-        rows = sorted((s for s in ranked if s.unit.kind == "row"), key=lambda s: not s.names_aspect)
+        rare = {stem(w) for w in tokens(question) if rarity(w) >= RARE_RARITY}
+        rows = [s for s in ranked if s.unit.kind == "row"]
+        # A row whose cell names a rare word of the question ("who builds chatbots?": Deployment) is asked about.
+        rows = [replace(s, names_aspect=True) if rare & self.unit_stems[s.unit.id] else s for s in rows]
+        rows = sorted(rows, key=lambda s: not s.names_aspect)
         if rows and (rows[0].names_aspect or rows[0] is ranked[0]):
             # A single-aspect comparison ("AI vs ML tech stack", "who uses XGBoost?") is answered by its row alone.
             return [s.unit for s in rows[:MAX_ROWS] if s.names_aspect or s is rows[0]]
@@ -744,8 +761,10 @@ class Composer:
     def _yes_no_rows(self, rows: list[Unit], named: list[Entity], question: str) -> str:
         """ "Do data analysts use R?": when a row's cell for the one role asked about names what the question asks
         about, the answer says yes before the evidence; when only another role's cell names it, it says whose.
+        "Who uses Figma?", naming no role: when one role's cell names it, it says whose.
         "" when the rows do not decide it (the plain row sentences then)."""
-        if len(named) != 1 or not _YES_NO.match(question):
+        which = not named and bool(_WHICH.match(question))  # "who uses OpenCV?": whose cell names it
+        if not which and (len(named) != 1 or not _YES_NO.match(question)):
             return ""
         asked = [w for w in tokens(question) if w not in STOPWORDS and stem(w) not in self.framing_stems]
         # What is asked about: a name ("R", "XGBoost", "chatbots"), rarer than the words any answer shares with its
@@ -763,6 +782,17 @@ class Composer:
 
         for row in rows:
             columns = self._columns(row.header, self.entities)[1:]
+            if which:
+                found = [i for i in columns if names(row.cells[i])]
+                if len(found) == 1:
+                    cells = "; ".join(
+                        self.profile.say("row_each", entity=self._role_of(row.header[i]), cell=row.cells[i])
+                        for i in columns
+                    )
+                    role = self._role_of(row.header[found[0]])
+                    term = names(row.cells[found[0]])[0]
+                    return self.profile.say("row_which", term=term, entity=role, aspect=row.cells[0], cells=cells)
+                continue
             mine = [i for i in columns if named[0].mentioned_in(row.header[i])]
             others = [i for i in columns if i not in mine]
             if mine and names(row.cells[mine[0]]):

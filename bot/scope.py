@@ -34,6 +34,7 @@ from .text import (
     COMPARING,
     CONTRAST,
     STOPWORDS,
+    WHICH_ROLE,
     asks_about_document,
     describes_document,
     edit_distance_at_most_one,
@@ -314,6 +315,7 @@ class ScopeJudge:
         self._roadmap = any(describes_document(text) for text in self._sentences)
         self._entity_stems = {stem(w) for w in profile.entity_terms()}
         self._tables = any(u.kind == "row" for u in index.units)
+        self._row_stems = {stem(t) for u in index.units if u.kind == "row" for t in tokens(u.text)}
         self.use_probes(index.probes, index.probe_vectors)
 
     def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
@@ -513,6 +515,15 @@ class ScopeJudge:
         if set(terms) <= closing_words() and closing_words() & set(tokens(question)):
             # "tldr?", "sum up the article": the article's conclusion answers it (bot/answer.py quotes it).
             return decision("answered", "asks for the article's conclusion")
+        if (
+            self._tables
+            and not named
+            and not uncovered
+            and COMPARING.search(question)
+            and word_list("role_words.txt") & set(tokens(question))
+        ):
+            # "How do the two jobs differ?": the article's comparison of its roles answers it, whole.
+            return decision("answered", "asks how the roles differ")
         if self._tables and word_list("table_words.txt") & set(tokens(question)):
             # "show me the whole comparison table": the article's table answers it (bot/answer.py quotes it whole).
             return decision("answered", "asks for the article's table")
@@ -575,7 +586,8 @@ class ScopeJudge:
             # computer to learn?" ("teach" outweighs "computer"). The nearest passage is not about that: say so.
             note = self.profile.say("partial_unsaid")
             return decision("partial", f"the article's words are the lesser part: not {', '.join(unsaid)}", note)
-        if not keyword and features["unit"] < BEARS_COSINE and covered:
+        whose = not named and WHICH_ROLE.match(question) and any(self._in_table(t) for t in covered)
+        if not keyword and features["unit"] < BEARS_COSINE and covered and not whose:
             # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
             # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.
             # The question's own names for what the article mentions: "C++", not "uses"; "XGBoost", not "scikitlearn".
@@ -633,6 +645,10 @@ class ScopeJudge:
             or (cover[t] < 1.0 and rarity(t) >= INFORMATIVE_RARITY)
             for t in terms
         )
+
+    def _in_table(self, term: str) -> bool:
+        """Is a rare word of the question in the comparison table ("who uses OpenCV?": the table says whose)?"""
+        return rarity(term) >= RARE_RARITY and stem(term) in self._row_stems
 
     def _topic_word(self, term: str, label: str) -> bool:
         """Is the word one the topic's own phrasings use ("salary" for pay)? It does not make the rest covered."""

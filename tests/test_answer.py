@@ -16,10 +16,13 @@ ARTICLE = (Path(__file__).resolve().parent.parent / "corpus" / "ai-engineer-vs-m
 )
 
 
-# A table row written as a sentence (bot/data/wording.toml row_one, row_all, row_more): "For ML Engineers, the
-# article's comparison gives Tech Stack as: Python, R." The aspect and the cells are the article's.
+# A table row written as a sentence (bot/data/wording.toml row_one, row_all, row_more, row_yes, row_other,
+# row_which): "For ML Engineers, the article's comparison gives Tech Stack as: Python, R.", "Yes. For …", "The
+# article's comparison names R for ML Engineers, not for AI Engineers: it gives …". The aspect and cells are the
+# article's.
 _ROW_SENTENCE = re.compile(
-    r"^(?:For (?P<role>[^,]+), the|The) article's comparison gives (?P<aspect>.+?) as: (?P<rest>.+)\.$"
+    r"^(?:Yes\. )?(?:(?:For (?P<role>[^,]+), the|The) article's comparison gives"
+    r"|The article's comparison names .+? for [^:]+: it gives) (?P<aspect>.+?) as: (?P<rest>.+)\.$"
 )
 
 
@@ -192,7 +195,7 @@ def test_a_follow_ups_topic_in_brackets_is_no_second_part(article_bot):
 )
 def test_table_questions_get_their_row(bot, question, row, cell):
     answer = bot.ask(question).answer
-    assert f"comparison gives {row} as: " in answer
+    assert f"gives {row} as: " in answer
     assert cell in answer
 
 
@@ -493,3 +496,32 @@ def test_a_yes_no_question_the_rows_do_not_decide_gets_no_yes(bot):
     """No cell of the row names what is asked ("scratch"): no yes, no "names … for", the plain evidence."""
     answer = bot.ask("Do ML engineers deploy models to production?").answer
     assert not answer.startswith("Yes") and "names" not in answer.split(":")[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        ("Who uses OpenCV?", "The article's comparison names OpenCV for AI Engineers: it gives Frameworks & Tools"),
+        ("which role uses C++?", "The article's comparison names C++ for AI Engineers: it gives Tech Stack"),
+        ("Who builds chatbots?", "The article's comparison names chatbots for AI Engineers: it gives Deployment"),
+    ],
+)
+def test_which_role_a_row_names_is_said_first(bot, question, opening):
+    reply = bot.ask(question)
+    assert reply.outcome == "answered" and reply.answer.startswith(opening), reply.answer
+
+
+@pytest.mark.parametrize("question", ["How do the two jobs differ?", "What's the difference between the two roles?"])
+def test_the_roles_compared_without_their_names_get_the_whole_comparison(bot, question):
+    reply = bot.ask(question)
+    assert reply.outcome == "answered"
+    assert reply.answer.startswith("Essentially, ML Engineers focus on training models")
+    assert reply.answer.count("\n|") >= 6  # the whole table
+
+
+@pytest.mark.parametrize(
+    ("question", "not_said"),
+    [("Who Programs Self-Driving Cars?", "| Aspect |"), ("What's the difference between a CPU and a GPU?", "| Aspect |")],
+)
+def test_a_who_or_versus_question_about_something_else_gets_no_comparison_of_the_roles(bot, question, not_said):
+    assert not_said not in bot.ask(question).answer
