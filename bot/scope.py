@@ -155,6 +155,9 @@ class ScopeDecision:
         return self.outcome != "declined"
 
 
+# "Should I learn PyTorch or TensorFlow?", "which should I learn first, X or Y?": a choice asked of the article.
+_CHOICE = re.compile(r"\bshould\b.*\s(?:or|vs\.?|versus)\s|\s(?:or|vs\.?|versus)\s.*\bshould\b", re.I)
+
 # "what's", "they're": the word before the contraction is the word asked.
 _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|t|m)$")
 
@@ -561,6 +564,15 @@ class ScopeJudge:
                 else f"most of it is not in the article (missing {features['missing']:.2f})"
             )
             return decision("declined", reason, explanation)
+        judged = self.judgement(question)
+        if judged:
+            # "Is Java the best language for AI?": the article lists what each role uses; it ranks nothing.
+            note = (
+                self.profile.say("partial_choice")
+                if judged == "should"
+                else self.profile.say("partial_judgement", word=judged)
+            )
+            return decision("partial", f"asks for a judgement the article does not make ({judged})", note)
         if gaps:
             note = self.profile.say("partial_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]]))
             return decision("partial", f"the article lacks {', '.join(gaps)}", note)
@@ -645,6 +657,16 @@ class ScopeJudge:
             or (cover[t] < 1.0 and rarity(t) >= INFORMATIVE_RARITY)
             for t in terms
         )
+
+    def judgement(self, question: str) -> str:
+        """The word a question asks the article to judge with ("best", "easier"), as the question wrote it, when the
+        article never uses it (nor its stem); "" otherwise. "Should I learn X or Y?" asks to choose: "should"."""
+        for word in tokens(question):
+            if word in word_list("judgement_words.txt") and stem(word) not in self.word_stems:
+                return _as_written(word, question)
+        if _CHOICE.search(question) and "should" not in self.words:
+            return "should"
+        return ""
 
     def _in_table(self, term: str) -> bool:
         """Is a rare word of the question in the comparison table ("who uses OpenCV?": the table says whose)?"""

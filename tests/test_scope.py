@@ -432,3 +432,23 @@ def test_the_topic_named_is_one_whose_own_words_the_question_uses(bot):
     reply = bot.ask("Is a PhD really coveted for ML engineers?")
     assert "degrees or education requirements" in reply.answer
     assert "job market" not in reply.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        ("Is Python the best language for ML engineers?", "The article doesn't say which is “best”"),
+        ("Which is easier, AI or ML engineering?", "The article doesn't say which is “easier”"),
+        ("Should I learn PyTorch or TensorFlow?", "The article doesn't say which to choose"),
+    ],
+)
+def test_a_judgement_the_article_never_makes_is_said_not_made(bot, question, note):
+    """The article lists what each role uses and ranks nothing: what it says about the things judged, and that it
+    does not judge them (bot/data/judgement_words.txt)."""
+    reply = bot.ask(question)
+    assert reply.outcome == "partial" and reply.parts[0].kind == "quote"
+    assert reply.parts[-1].text.startswith(note)
+
+
+def test_should_without_a_choice_asks_for_no_judgement(bot):
+    assert bot.ask("What skills should an AI engineer have?").outcome == "answered"
