@@ -278,10 +278,13 @@ class Composer:
         """Is a question naming no role about the roles all the same: a role word ("the two roles", "which job")
         or a job title's head noun, or a rare word of the comparison table ("who uses XGBoost?")?"""
         words = set(tokens(question))
-        if words & (word_list("role_words.txt") | role_nouns()) or {f"{w}s" for w in role_nouns()} & words:
+        if words & (word_list("role_words.txt") | role_nouns() | self.profile.entity_terms()):
+            return True  # a role word, a title's head noun, or a word of a role's name ("technical documentation")
+        if {f"{w}s" for w in role_nouns()} & words:
             return True
         table = set().union(*(self.unit_stems[u.id] for u in self.index.units if u.kind == "row"))
-        return any(stem(w) in table and rarity(w) >= RARE_RARITY for w in words)
+        terms = self.profile.entity_terms()
+        return any(stem(w) in table and rarity(w) >= RARE_RARITY and w not in terms for w in words)
 
     def _definition_of(self, entity: Entity) -> Unit | None:
         """The article's first sentence defining ``entity``: its name (and at most a few words) before "is a"."""
@@ -572,7 +575,8 @@ class Composer:
         lead-in ("…while their work overlaps, they have distinct roles:") may be it; its best row follows.
         """
         # The rows naming an asked aspect first ("…the same tools?": Key Tools), each group best first.
-        rare = {stem(w) for w in tokens(question) if rarity(w) >= RARE_RARITY}
+        terms = self.profile.entity_terms()  # "devops" names a role, in every row's header
+        rare = {stem(w) for w in tokens(question) if rarity(w) >= RARE_RARITY and w not in terms}
         rows = [s for s in ranked if s.unit.kind == "row"]
         # A row whose cell names a rare word of the question ("who builds chatbots?": Deployment) is asked about.
         rows = [replace(s, names_aspect=True) if rare & self.unit_stems[s.unit.id] else s for s in rows]

@@ -28,6 +28,14 @@ __all__ = ["Chatbot", "History", "Part", "Question", "Reply", "Source", "Trace"]
 _PLAIN = re.compile(r"[\w\s,.'’?!-]+")
 """A question part a note may quote back: words and plain punctuation, no markup."""
 
+_ANAPHORA = re.compile(
+    r"\b(?:it|its|they|them|their)\b"
+    r"|\b(?:does|do|did|is|was|are|were)\s+(?:that|this|these|those)\b|\b(?:that|this|these|those)\s*(?:[?.!,]|$)",
+    re.I,
+)
+"""A pronoun pointing back ("what does that catch?", "why is it used?"; not "this field"): a part of a question
+still holding one after resolution is about the part before it and is not decided on its own."""
+
 TRACE_HITS = 8
 """How many ranked passages a reply's trace keeps (for "How it works" and the CLI)."""
 
@@ -200,7 +208,8 @@ class Chatbot:
                 note = self.profile.say("partial_part_unquoted")
             decision = replace(decision, outcome="partial", reason=f"{decision.reason}; not: {asked}", explanation=note)
         if decision.in_scope:
-            parts = [part for part in question.parts if part not in unanswered]
+            # The parts the article answers, when it leaves one out; else the composer splits the question itself.
+            parts = [part for part in question.parts if part not in unanswered] if unanswered else None
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode, parts)
             if decision.other_entities and not self.composer.entities_in(resolved):
                 # A title the article names only in passing: what it says of that title, not of the roles.
@@ -326,6 +335,8 @@ class Chatbot:
         vectors = self.embedder.encode(list(parts))
         unanswered = []
         for part, vector in zip(parts, vectors, strict=True):
+            if _ANAPHORA.search(part):
+                continue  # "what does that catch?": about the part before it, not a question of its own
             hits = self.retriever.search(part, vector, k=len(self.index.chunks))
             if self.scope.decide(part, vector, hits, self.embedder).outcome == "declined":
                 unanswered.append(part)

@@ -334,7 +334,7 @@ class ScopeJudge:
         self._topic_stems = {
             t["label"]: {
                 stem(w)
-                for q in [*t["questions"], *t.get("pair_questions", [])]
+                for q in [*t["questions"], *t.get("pair_questions", []), *t.get("words", [])]
                 for w in tokens(q)
                 if w not in STOPWORDS
             }

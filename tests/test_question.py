@@ -99,3 +99,9 @@ def test_a_message_whose_parts_are_all_answered_is_answered(bot):
     reply = bot.ask("What does an AI engineer do and what tools do they use?")
     assert reply.outcome == "answered"
     assert "TensorFlow" in reply.answer
+
+
+def test_a_part_pointing_back_at_the_one_before_is_not_declined_on_its_own(bot):
+    """ "… and what does that do?": "that" is the first part's subject; alone, the part asks about nothing."""
+    reply = bot.ask("Who do AI engineers work with, and why does that matter?")
+    assert "doesn't answer “why does that matter”" not in reply.answer
