@@ -197,7 +197,13 @@ class Chatbot:
         decision = self.scope.decide(resolved, vector, hits, self.embedder, word_vectors)
         if not decision.in_scope and asked_again and not decision.other_entities:
             decision = self._as_answered(decision, asked_again)
-        unanswered = self._unanswered(question.parts) if decision.in_scope else []
+        unanswered, part_note = self._unanswered(question.parts) if decision.in_scope else ([], "")
+        if decision.outcome == "answered" and not unanswered and part_note:
+            # "What is machine learning? How does it differ from traditional programming?": one part the article
+            # answers only in part; its note is the answer's.
+            decision = replace(
+                decision, outcome="partial", reason=f"{decision.reason}; a part partly", explanation=part_note
+            )
         if decision.outcome == "answered" and unanswered:
             # "What skills do they need, and how do I get into this field?": the article answers one question of
             # two. The answer gives that one, and says which it does not answer.
@@ -327,20 +333,23 @@ class Chatbot:
             quoted += more
         return more
 
-    def _unanswered(self, parts: tuple[str, ...]) -> list[str]:
+    def _unanswered(self, parts: tuple[str, ...]) -> tuple[list[str], str]:
         """The questions of a message asking more than one that the article does not answer at all (each decided
-        as if asked alone)."""
+        as if asked alone), and the note of the first one it answers only in part ("" if none)."""
         if len(parts) < 2:
-            return []
+            return [], ""
         vectors = self.embedder.encode(list(parts))
-        unanswered = []
+        unanswered, note = [], ""
         for part, vector in zip(parts, vectors, strict=True):
             if _ANAPHORA.search(part):
                 continue  # "what does that catch?": about the part before it, not a question of its own
             hits = self.retriever.search(part, vector, k=len(self.index.chunks))
-            if self.scope.decide(part, vector, hits, self.embedder).outcome == "declined":
+            decided = self.scope.decide(part, vector, hits, self.embedder)
+            if decided.outcome == "declined":
                 unanswered.append(part)
-        return unanswered if len(unanswered) < len(parts) else []
+            elif decided.outcome == "partial" and not note:
+                note = decided.explanation
+        return (unanswered, note) if len(unanswered) < len(parts) else ([], note)
 
     def _retrieved(self, question: str) -> tuple[np.ndarray, list[Hit]]:
         """An earlier question's vector and every passage's scores, as ``ask`` computes them."""

@@ -172,7 +172,8 @@ _TWO_PARTS = re.compile(
 
 def question_parts(question: str) -> list[str]:
     """The questions a message asks, in order, each of three words at least: one for most messages."""
-    return [part.strip() for part in _TWO_PARTS.split(question) if len(part.strip().split()) >= 3]
+    parts = (part.strip().rstrip(",;:").strip() for part in _TWO_PARTS.split(question))
+    return [part for part in parts if len(part.split()) >= 3]
 
 
 # "who uses XGBoost?", "which role deploys chatbots?" asks which role; "who are product managers?" does not.

@@ -105,3 +105,11 @@ def test_a_part_pointing_back_at_the_one_before_is_not_declined_on_its_own(bot):
     """ "… and what does that do?": "that" is the first part's subject; alone, the part asks about nothing."""
     reply = bot.ask("Who do AI engineers work with, and why does that matter?")
     assert "doesn't answer “why does that matter”" not in reply.answer
+
+
+def test_a_part_the_article_answers_only_in_part_lends_the_answer_its_note(bot):
+    """ "What is Keras, and how does it differ from the other frameworks?": the article uses "Keras" and never
+    says what it is; the whole answer is partial, with that part's note."""
+    reply = bot.ask("What is Keras, and how is it different from the other frameworks?")
+    assert reply.outcome == "partial"
+    assert reply.parts[-1].text.startswith("The article uses “Keras” but doesn't say what it is")
