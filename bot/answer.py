@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -462,10 +462,11 @@ class Composer:
             return self._comparison(ranked, named, self.profile.other_titles(question), question)
         return self._best(ranked, question=question)
 
-    def mentioning(self, titles: list[str], question: str, vector: np.ndarray) -> list[Unit]:
+    def mentioning(self, titles: list[str], question: str, vector: np.ndarray, words: Sequence[str] = ()) -> list[Unit]:
         """What the article says of job titles it names only in passing: the best units naming one of them ("AI
-        Engineers work closely with: Data Scientists (who analyze data…)"); [] when no unit names them."""
-        patterns = [title_pattern(t) for t in titles]
+        Engineers work closely with: Data Scientists (who analyze data…)"), or, for titles it never names, one of
+        ``words``, their qualifiers it does use ("robotics"); [] when no unit names any."""
+        patterns = [title_pattern(t) for t in titles] + [re.compile(rf"\b{re.escape(w)}\b", re.I) for w in words]
         naming = [u.id for u in self.index.units if any(p.search(u.text) for p in patterns)]
         ranked = self.rank_units(question, vector, naming)
         return self._with_antecedents([ranked[0].unit]) if ranked else []

@@ -218,8 +218,9 @@ class Chatbot:
             parts = [part for part in question.parts if part not in unanswered] if unanswered else None
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode, parts)
             if decision.other_entities and not self.composer.entities_in(resolved):
-                # A title the article names only in passing: what it says of that title, not of the roles.
-                units = self.composer.mentioning(decision.other_entities, resolved, vector) or units
+                # A title the article names only in passing, or qualifies with its words: what it says there.
+                words = [w for title in decision.other_entities for w in self.scope.qualifiers(title)]
+                units = self.composer.mentioning(decision.other_entities, resolved, vector, words) or units
             if asked_again:
                 units = self._same_rows(asked_again) or units
             elif last and resolved != last and self._repeats_rows(units, last):

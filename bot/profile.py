@@ -38,39 +38,10 @@ _HEADLINE = re.compile(
     r"^\s*([^:?]{3,80}):\s+((?:what|who|how|why|which|where|when|is|are|do|does|can|should)\b.*)$", re.I | re.S
 )
 
-_DETERMINERS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "vs",
-        "vs.",
-        "versus",
-        "of",
-        "to",
-        "from",
-        "with",
-        "between",
-        "than",
-        "compared",
-        "is",
-        "are",
-        "do",
-        "does",
-        "what",
-        "how",
-        "who",
-        "which",
-        "as",
-        "be",
-        "being",
-        "same",
-        "different",
-        "difference",
-    ]
-)
+
+def title_breaks() -> frozenset[str]:
+    """Words that end a job title's qualifiers (bot/data/title_breaks.txt)."""
+    return word_list("title_breaks.txt")
 
 
 def role_synonyms() -> tuple[frozenset[str], frozenset[str]]:
@@ -235,7 +206,7 @@ class Profile:
             # The words right before the noun that qualify it: "data scientist", not "skills do engineers".
             words: list[str] = []
             for word in reversed(match.group(1).split()):
-                if word.lower() in _DETERMINERS or (word.lower() in STOPWORDS and len(word) < 5):
+                if word.lower() in title_breaks() or (word.lower() in STOPWORDS and len(word) < 5):
                     break
                 words.insert(0, word)
             if words:

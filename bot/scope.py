@@ -155,8 +155,13 @@ class ScopeDecision:
         return self.outcome != "declined"
 
 
-# "Should I learn PyTorch or TensorFlow?", "which should I learn first, X or Y?": a choice asked of the article.
-_CHOICE = re.compile(r"\bshould\b.*\s(?:or|vs\.?|versus)\s|\s(?:or|vs\.?|versus)\s.*\bshould\b", re.I)
+# "Should I learn PyTorch or TensorFlow?", "which should I learn first, X or Y?", "Why learn Python over Java?": a
+# choice asked of the article.
+_CHOICE = re.compile(
+    r"\bshould\b.*\s(?:or|vs\.?|versus)\s|\s(?:or|vs\.?|versus)\s.*\bshould\b"
+    r"|\b(?:why|should)\b.*\s(?:over|instead\s+of|rather\s+than)\s",
+    re.I,
+)
 
 # "what's", "they're": the word before the contraction is the word asked.
 _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|t|m)$")
@@ -498,6 +503,14 @@ class ScopeJudge:
         others = self.other_entities(question)
         if others:
             mentioned = [title for title in others if self._mentions(title)]
+            related = [title for title in others if title not in mentioned and self._related(title)]
+            if related and not named and len(mentioned) + len(related) == len(others):
+                # "What does a ChatGPT developer do?": a title the article never names, qualified by something it
+                # does speak of ("AI chatbots … (e.g., ChatGPT…)"): what it says there, and that it has no more.
+                words = [_as_written(" ".join(self.qualifiers(title)), question) for title in related]
+                note = self.profile.say("partial_related", others=", ".join(others), words=_quoted(words))
+                reason = f"the article speaks of {', '.join(related)} only through its words"
+                return decision("partial", reason, note, others)
             if not named and len(mentioned) < len(others):
                 names = " and ".join(e.plural for e in self.profile.entities)
                 explanation = self.profile.say("other_entity", entities=names, others=", ".join(others))
@@ -567,11 +580,10 @@ class ScopeJudge:
         judged = self.judgement(question)
         if judged:
             # "Is Java the best language for AI?": the article lists what each role uses; it ranks nothing.
-            note = (
-                self.profile.say("partial_choice")
-                if judged == "should"
-                else self.profile.say("partial_judgement", word=judged)
-            )
+            if judged in ("should", "why"):
+                note = self.profile.say("partial_choice" if judged == "should" else "partial_why")
+            else:
+                note = self.profile.say("partial_judgement", word=judged)
             return decision("partial", f"asks for a judgement the article does not make ({judged})", note)
         if gaps:
             note = self.profile.say("partial_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]]))
@@ -641,6 +653,17 @@ class ScopeJudge:
                     found.append(field_name)
         return found
 
+    def _related(self, title: str) -> bool:
+        """Is a title the article never names qualified by an informative word the article uses, other than a
+        role's own words ("robotics" in "AI robotics engineer", "ChatGPT" in "ChatGPT developer"; not "AI" in "AI
+        researcher" nor "data" in "data engineer")?"""
+        return bool(self.qualifiers(title))
+
+    def qualifiers(self, title: str) -> list[str]:
+        """The words of a title's qualifier that the article uses and that say something: see ``_related``."""
+        *words, _head = title.lower().split()
+        return [w for w in words if w in self.words and w not in self._framing and rarity(w) >= INFORMATIVE_RARITY]
+
     def _mentions(self, title: str) -> bool:
         """Does the article name the job title (its last two words, as a phrase) anywhere?"""
         phrase = title_pattern(title)
@@ -660,12 +683,12 @@ class ScopeJudge:
 
     def judgement(self, question: str) -> str:
         """The word a question asks the article to judge with ("best", "easier"), as the question wrote it, when the
-        article never uses it (nor its stem); "" otherwise. "Should I learn X or Y?" asks to choose: "should"."""
+        article never uses it (nor its stem); "" otherwise. "Should I learn X or Y?" asks to choose: "should"; "Why X over Y?" asks why one is chosen: "why"."""
         for word in tokens(question):
             if word in word_list("judgement_words.txt") and stem(word) not in self.word_stems:
                 return _as_written(word, question)
         if _CHOICE.search(question) and "should" not in self.words:
-            return "should"
+            return "why" if re.match(r"\W*(?:\w+\W+)?why\b", question, re.I) else "should"
         return ""
 
     def _in_table(self, term: str) -> bool:

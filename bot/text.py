@@ -15,7 +15,7 @@ from .errors import EmptyQuestionError
 _TOKEN = re.compile(r"[a-z0-9]+(?:[+#]+|(?:[.'’-][a-z0-9]+)*)")
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def word_list(name: str) -> frozenset[str]:
     """A word list in bot/data (one word per line, # comments)."""
     path = Path(__file__).resolve().parent / "data" / name

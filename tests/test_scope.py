@@ -452,3 +452,43 @@ def test_a_judgement_the_article_never_makes_is_said_not_made(bot, question, not
 
 def test_should_without_a_choice_asks_for_no_judgement(bot):
     assert bot.ask("What skills should an AI engineer have?").outcome == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted", "note"),
+    [
+        (
+            "What does a ChatGPT developer do?",
+            "AI chatbots and virtual assistants (e.g., ChatGPT, Siri)",
+            "The article doesn't discuss ChatGPT developer; this is what it says about “ChatGPT”.",
+        ),
+        (
+            "What does an AI robotics engineer do?",
+            "robotics",
+            "The article doesn't discuss AI robotics engineer; this is what it says about “robotics”.",
+        ),
+    ],
+)
+def test_a_title_qualified_by_what_the_article_speaks_of_gets_what_it_says_there(bot, question, quoted, note):
+    """A title the article never names, qualified by a word it uses ("ChatGPT", "robotics"): not a refusal, but
+    what the article says there and that it says no more. "AI researcher" ("AI" is a role's own word) and "data
+    engineer" ("data" says little) are still declined."""
+    reply = bot.ask(question)
+    assert reply.outcome == "partial", reply.answer
+    assert quoted in reply.parts[0].text and reply.parts[-1].text == note
+    for other in ("What does an AI researcher do?", "What does a data engineer do?"):
+        assert bot.ask(other).outcome == "declined"
+
+
+def test_a_verb_before_a_title_is_not_part_of_it(bot):
+    assert bot.profile.other_titles("Will AI replace robotics engineers?") == ["robotics engineer"]
+
+
+def test_a_pm_is_a_title(bot):
+    reply = bot.ask("What's the difference between an AI PM and an ML PM?")
+    assert reply.outcome == "declined" and "AI PM, ML PM" in reply.answer
+
+
+def test_why_one_over_another_is_a_choice_the_article_does_not_explain(bot):
+    reply = bot.ask("Why learn Python over Java?")
+    assert reply.outcome == "partial" and reply.parts[-1].text.startswith("The article doesn't say why")
