@@ -26,6 +26,7 @@ class Step:
     first_delay: float = 0.0  # seconds before the first byte of the stream
     delay: float = 0.0  # seconds between pieces
     drop_after: int | None = None  # close the connection after this many pieces, mid-stream
+    hold: threading.Event | None = None  # wait for it before the first byte of the stream (a model still thinking)
 
 
 def answer(text: str, **kwargs) -> Step:
@@ -92,6 +93,8 @@ class ScriptedServer:
                     self.wfile.write(body)
                     return
                 time.sleep(step.first_delay)
+                if step.hold is not None:
+                    step.hold.wait(timeout=60)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")

@@ -14,10 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from llm_server import ScriptedServer, Step, answer, error
 
 from bot import config, render
+from bot.chat import Replaced, Reply
 from bot.llm import ChatClient, Limits, completions_url, shown_url
 from bot.support import SupportChecker, segments
 from bot.writer import Budget, Writer, as_text, parse, prompt
@@ -70,6 +72,19 @@ def test_a_good_answer_is_shown_with_its_citations_and_its_author(bot, server, w
     html = render.answer_html(reply.to_dict(), render.Article(""))
     assert html.count('class="rb-cite"') == 2 and "rb-written" in html
     assert [s.quoted for s in reply.sources[:2]] == [True, True]
+
+
+def test_the_notes_are_worded_by_the_profile(bot, server):
+    """The writer's notes come from bot/data/wording.toml through the say() it is given (the corpus profile's)."""
+    wording = {"llm_written": "Von {model} geschrieben.", "llm_fallback": "Zitat: {reason}.", "llm_empty": "leer"}
+    server.script([answer(GOOD)])
+    writer = Writer(
+        ChatClient("m", server.url, None, FAST), bot.embedder.encode, say=lambda k, **v: wording[k].format(**v)
+    )
+    quoted = bot.ask(QUESTION)
+    assert writer.write(QUESTION, quoted).parts[-1].text == "Von m geschrieben."
+    server.script([answer("")])
+    assert writer.write(QUESTION, quoted).parts[-1].text == "Zitat: leer."
 
 
 def test_the_prompt_delimits_the_question_and_numbers_the_passages(bot, server, writer_for):
@@ -238,7 +253,7 @@ def test_the_per_minute_cap_holds_for_everyone():
     now = [0.0]
     budget = Budget(max_calls=100, per_minute=2, clock=lambda: now[0])
     assert budget.take(None) is None and budget.take("a") is None
-    assert "busy" in budget.take("b")
+    assert budget.take("b") == "llm_busy"  # the wording key of the note
     now[0] = 61.0
     assert budget.take("b") is None
 
@@ -355,3 +370,175 @@ def test_llm_url_without_a_model_is_a_usage_error(bot, monkeypatch):
     monkeypatch.delenv("ROLEBOT_LLM_MODEL", raising=False)
     result = CliRunner().invoke(cli, ["ask", "--llm-url", "http://127.0.0.1:1/v1", QUESTION], obj=bot)
     assert result.exit_code == 2 and "--llm-url needs a model" in result.output
+
+
+# ---------------------------------------------------------------- streaming: the model's words as they arrive
+
+
+def test_the_stream_yields_the_models_words_in_order_then_the_reply_ask_gives(bot, writer_for):
+    writer_for([answer(GOOD)])
+    items = list(bot.stream(QUESTION))
+    assert "".join(i for i in items if isinstance(i, str)) == GOOD  # every piece, in order
+    assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Reply)  # nothing was replaced
+    writer_for([answer(GOOD)])
+    assert items[-1].to_dict() == bot.ask(QUESTION).to_dict() and items[-1].written_by == "scripted-model"
+
+
+def test_without_a_model_the_stream_is_the_reply_alone(bot, monkeypatch):
+    monkeypatch.setattr(bot, "writer", None)
+    items = list(bot.stream(QUESTION))
+    assert len(items) == 1 and items[0].to_dict() == bot.ask(QUESTION).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("steps", "why"),
+    [
+        ([answer(GOOD + " " + INVENTED)], "1 of scripted-model's sentences were left out"),
+        (
+            [answer("AI Engineers earn $200,000 a year [1]. Most live in Silicon Valley [2].")],
+            "said nothing the passages support",
+        ),
+        ([answer(GOOD, drop_after=4)], "dropped mid-answer"),
+    ],
+    ids=["sentence-dropped", "fallback", "dropped-connection"],
+)
+def test_a_changed_answer_is_announced_before_the_final_reply(bot, writer_for, steps, why):
+    writer_for(steps)
+    items = list(bot.stream(QUESTION))
+    replaced = [i for i in items if isinstance(i, Replaced)]
+    assert len(replaced) == 1 and why in replaced[0].reason
+    assert items.index(replaced[0]) == len(items) - 2  # after the words, just before the reply
+    assert why in items[-1].answer  # the reply itself says it too
+
+
+def test_a_slow_first_word_then_timeout_streams_nothing_and_ends_quoted(bot, writer_for):
+    quoted = bot.ask(QUESTION)
+    writer_for([answer(GOOD, first_delay=1.6)])
+    items = list(bot.stream(QUESTION))
+    assert len(items) == 1  # nothing streamed, so nothing to replace
+    assert items[0].parts[:-1] == quoted.parts and "sent nothing for 1 s" in items[0].parts[-1].text
+
+
+# ---------------------------------------------------------------- streaming in the terminal
+
+
+def chat_output(bot, monkeypatch, steps_writer, steps) -> str:
+    """`rolebot chat` with one piped question, answered by the writer the test attached."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    monkeypatch.delenv("ROLEBOT_LLM_MODEL", raising=False)  # keep the test's writer (and its short limits)
+    steps_writer(steps)
+    result = CliRunner().invoke(cli, ["chat"], input=f"{QUESTION}\n", obj=bot)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_chat_prints_each_word_as_it_arrives(bot, writer_for, capsys):
+    from bot.cli import _Out
+
+    writer_for([answer(GOOD)])
+    shown_before: list[str] = []
+
+    def watched(items):
+        for item in items:
+            shown_before.append(capsys.readouterr().out)  # what the terminal shows before the next item is read
+            yield item
+
+    _Out().stream(watched(bot.stream(QUESTION)))
+    # Before each item is read, the word before it is on screen already: every word printed as it came.
+    assert shown_before == ["", *answer(GOOD).pieces]
+    assert "Written by scripted-model" in capsys.readouterr().out
+
+
+def test_chat_streams_the_words_then_the_notes_and_sources(bot, writer_for, monkeypatch):
+    out = chat_output(bot, monkeypatch, writer_for, [answer(GOOD)])
+    assert GOOD in out  # the model's own text, as it streamed: plain, not rendered
+    assert out.index(GOOD) < out.index("Written by scripted-model") < out.index("Sources:")
+    assert "replaced" not in out and out.count("XGBoost") == 1  # not printed twice
+
+
+@pytest.mark.parametrize(
+    ("steps", "why"),
+    [
+        ([answer(GOOD + " " + INVENTED)], "1 of scripted-model's sentences were left out"),
+        ([answer(GOOD, drop_after=4)], "dropped mid-answer"),
+    ],
+    ids=["sentence-dropped", "dropped-connection"],
+)
+def test_chat_shows_a_replaced_answer_as_replaced(bot, writer_for, monkeypatch, steps, why):
+    out = chat_output(bot, monkeypatch, writer_for, steps)
+    streamed = " ".join(GOOD.split(" ")[:4]) if "dropped" in why else INVENTED
+    replaced = out.index("— replaced: ")
+    assert out.index(streamed) < replaced < out.index("Sources:")
+    assert why in out[replaced:].splitlines()[0]
+    after = out[replaced:].split("\n", 1)[1]
+    assert "Excel" not in after and "XGBoost" in after  # the checked answer, in full, after the line
+
+
+def test_chat_with_a_slow_first_word_ends_with_the_quoted_answer_and_a_note(bot, writer_for, monkeypatch):
+    out = chat_output(bot, monkeypatch, writer_for, [answer(GOOD, first_delay=1.6)])
+    assert "sent nothing for 1 s" in out and "replaced" not in out and "Keras" not in out
+
+
+def test_chat_strips_control_characters_from_the_models_words(bot, writer_for, monkeypatch):
+    out = chat_output(bot, monkeypatch, writer_for, [answer("ML Engineers use \x1b[2J\x1b]0;pwned\x07 XGBoost [1].")])
+    assert "\x1b" not in out and "\x07" not in out
+
+
+# ---------------------------------------------------------------- streaming on the page
+
+
+def test_the_page_shows_the_words_as_plain_text_then_the_checked_answer(bot, writer_for):
+    from bot import web
+
+    marked_up = "ML Engineers use <b>TensorFlow</b>, **PyTorch**, Scikit-learn and XGBoost [1]."
+    writer_for([answer(marked_up + " " + INVENTED)])
+    states = list(web.WebChat(bot).respond_live(QUESTION, []))
+    *writing, final = states
+    assert len(writing) == len((marked_up + " " + INVENTED).split(" "))  # one state per word that arrived
+    texts = [chat[-1]["content"] for chat, *_ in writing]
+    assert all('class="rb-answer rb-writing"' in t for t in texts)
+    assert "&lt;b&gt;TensorFlow&lt;/b&gt;" in texts[-1] and "<b>" not in texts[-1]  # text, never HTML
+    assert "Excel" in texts[-1] and "scripted-model is writing" in texts[-1]
+    assert all(isinstance(out, type(gr.skip())) for _, *rest in writing for out in rest)  # state kept until done
+    chat, _box, turns, _how = final
+    assert [m["role"] for m in chat] == ["user", "assistant"]  # the bubble replaced, not a second one
+    assert "rb-writing" not in chat[-1]["content"] and "rb-written" in chat[-1]["content"]
+    assert "Excel" not in chat[-1]["content"] and "left out" in chat[-1]["content"]
+    assert turns[-1]["written_by"] == "scripted-model"
+
+
+def test_the_page_streams_only_with_a_model(bot, writer_for, monkeypatch):
+    from bot import web
+
+    def chat_handler(app):
+        return next(fn.fn for fn in app.fns.values() if fn.api_name == "chat").__name__
+
+    monkeypatch.setattr(bot, "writer", None)
+    assert chat_handler(web.build_app(bot)) == "respond"
+    writer_for([answer(GOOD)])
+    assert chat_handler(web.build_app(bot)) == "respond_live"
+
+
+def test_the_served_page_sends_each_state_then_the_checked_answer(bot, writer_for):
+    """Through Gradio itself: the /chat event is a generator, and its client sees the words arrive."""
+    from gradio_client import Client
+    from helpers import free_port
+
+    from bot import web
+
+    writer_for([answer(GOOD)])
+    app = web.build_app(bot)
+    _, url, _ = app.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **web.LAUNCH_OPTIONS
+    )
+    try:
+        job = Client(url, verbose=False).submit(QUESTION, api_name="/chat")
+        final_chat = job.result(timeout=60)[0]
+        states = [out[0][-1]["content"][0]["text"] for out in job.outputs()]
+    finally:
+        app.close()
+    assert sum("rb-writing" in s for s in states) >= 2  # several states while the words arrived
+    assert "rb-writing" not in final_chat[-1]["content"][0]["text"] and "Keras" in final_chat[-1]["content"][0]["text"]
