@@ -592,8 +592,11 @@ def build_app(
         chatbot.like(web.like, [turns], None, api_name="feedback", api_visibility="undocumented", queue=False)
         gr.api(web.ask, api_name="ask", api_description=ASK_DESCRIPTION)
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.
+    # A model's answer waits seconds on its server holding no engine slot (server.py), so with a model the
+    # page's queue lets that many more events run, or answers being written would hold up quoted ones.
+    workers = (concurrency_limit or config.web_concurrency()) + (config.llm_concurrency() if live else 0)
     app.queue(
-        default_concurrency_limit=concurrency_limit or config.web_concurrency(),
+        default_concurrency_limit=workers,
         max_size=queue_size or config.web_queue(),
         api_open=False,
     )
