@@ -542,3 +542,36 @@ def test_the_served_page_sends_each_state_then_the_checked_answer(bot, writer_fo
         app.close()
     assert sum("rb-writing" in s for s in states) >= 2  # several states while the words arrived
     assert "rb-writing" not in final_chat[-1]["content"][0]["text"] and "Keras" in final_chat[-1]["content"][0]["text"]
+
+
+@pytest.mark.parametrize("waits", [True, False], ids=["model-writing", "all-at-once"])
+def test_each_sentence_is_embedded_once_while_the_model_writes_or_in_one_batch(bot, server, monkeypatch, waits):
+    """A model that keeps rolebot waiting between words: each sentence is embedded as soon as it ends, so after
+    the last word nothing is left to embed. An answer that comes all at once: one batch at the end. Either way
+    no sentence is embedded twice, and the answer is the same. (Whether a word kept rolebot waiting is measured
+    against AHEAD_WAIT_S; here it is set so that every word did, or none did.)"""
+    from bot import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "AHEAD_WAIT_S", 0.0 if waits else float("inf"))
+    encoded: list[tuple[int, list[str]]] = []  # (words streamed so far, texts) per encode call
+    streamed = [0]
+
+    def encode(texts):
+        encoded.append((streamed[0], list(texts)))
+        return bot.embedder.encode(texts)
+
+    writer = Writer(ChatClient("scripted-model", server.url, None, FAST), encode)
+    first, second = (s.text for s in parse(GOOD)[0])
+    quoted = bot.ask(QUESTION)
+    server.script([answer(GOOD)])
+    for item in writer.stream(QUESTION, quoted):
+        streamed[0] += isinstance(item, str)
+    texts = [t for _, batch in encoded for t in batch]
+    assert texts.count(first) == 1 and texts.count(second) == 1
+    at = {s: next(n for n, batch in encoded if s in batch) for s in (first, second)}
+    if waits:
+        assert at[first] == GOOD.split(" ").index("[1].") + 1  # right after the word that ends it
+        assert at[second] == len(GOOD.split(" "))  # right after the last word
+    else:
+        assert next(batch for _, batch in encoded if first in batch)[:2] == [first, second]  # one batch
+    assert item.written_by == "scripted-model" and [p.sources for p in item.parts if p.kind == "written"] == [[1], [2]]
