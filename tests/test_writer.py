@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
 from llm_server import ScriptedServer, Step, answer, error
 
@@ -575,3 +576,93 @@ def test_each_sentence_is_embedded_once_while_the_model_writes_or_in_one_batch(b
     else:
         assert next(batch for _, batch in encoded if first in batch)[:2] == [first, second]  # one batch
     assert item.written_by == "scripted-model" and [p.sources for p in item.parts if p.kind == "written"] == [[1], [2]]
+
+
+# ---------------------------------------------------------------- a real OpenAI-compatible server
+
+
+TINY_CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:"
+
+
+def tiny_model(folder: Path) -> Path:
+    """A one-layer Llama with random weights and a 65-syllable vocabulary ("ba", "ke", …), made here: it writes
+    fluent gibberish, no English word, so none of its sentences can pass the support check."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = ["<unk>", "<s>", "</s>"] + [a + b for a in "bdfgklmnpstvz" for b in "aeiou"]
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.decoder = decoders.WordPiece()  # words joined by spaces
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    fast.chat_template = TINY_CHAT_TEMPLATE
+    fast.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,  # rolebot's prompt, mostly <unk> here, is about a thousand tokens
+        bos_token_id=1,
+        eos_token_id=2,
+        tie_word_embeddings=False,
+        initializer_range=0.5,  # weights large enough that the likeliest next word changes
+    )
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():
+        model.lm_head.weight[:3] = 0.0  # <unk>, <s> and </s> are never the likeliest: it writes words
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_a_real_openai_compatible_server_gibberish_ends_quoted(bot, tmp_path, monkeypatch):
+    """`transformers serve` (Hugging Face's OpenAI-compatible server) with a tiny model this test makes: rolebot
+    asks it through the protocol and streams what it writes, and since that is gibberish, the reader gets the
+    quoted answer with a note."""
+    import importlib.util
+    import os
+
+    from helpers import free_port, unavailable
+
+    for module in ("torch", "transformers", "accelerate", "uvicorn", "fastapi"):
+        if importlib.util.find_spec(module) is None:  # `transformers serve` loads models with accelerate
+            unavailable(f"`transformers serve` needs {module}: `pip install -e '.[build,test]'` installs it")
+    model = tiny_model(tmp_path / "tiny-llama")
+    port = free_port()
+    serve = "import sys; from transformers.cli.transformers import main; sys.argv[0] = 'transformers'; sys.exit(main())"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-c", serve, "serve", str(model), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--device", "cpu"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(240):  # the server imports torch and transformers first
+            if process.poll() is not None:
+                pytest.fail(f"transformers serve stopped: {process.stderr.read()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        limits = Limits(connect_s=5, first_token_s=60, total_s=120, retries=0)
+        monkeypatch.setattr(
+            bot,
+            "writer",
+            Writer(ChatClient(str(model), f"http://127.0.0.1:{port}/v1", None, limits), bot.embedder.encode),
+        )
+        quoted = bot.quote(QUESTION)
+        items = list(bot.stream(QUESTION))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    words = "".join(i for i in items if isinstance(i, str)).split()
+    assert len(words) > 10 and set(words) <= {a + b for a in "bdfgklmnpstvz" for b in "aeiou"}  # the model wrote
+    reply = items[-1]
+    assert reply.written_by is None and reply.parts[:-1] == quoted.parts
+    assert reply.parts[-1].text.startswith("This is the article's quoted answer")
+    assert any(isinstance(i, Replaced) for i in items)  # what streamed was visibly replaced
