@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from .chat import Chatbot, Reply
+    from .chat import Chatbot, Reply, Streamed
 
 HISTORY_FILE = "chat-history"
 """readline history of ``rolebot chat``, kept in ``config.data_dir()`` (ROLEBOT_DATA, default ./data)."""
@@ -173,7 +173,7 @@ class _Out:
                     "dim",
                 )
 
-    def stream(self, items: Iterator[Any]) -> Reply:
+    def stream(self, items: Iterator[Streamed]) -> Reply:
         """Show ``Chatbot.stream``'s items: the model's words as they arrive, as plain text (never Markdown:
         they are not checked yet); then either the notes after them or, when the check changed the answer, a
         line saying the text above is replaced and the checked answer in full. Returns the final reply."""
