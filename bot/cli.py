@@ -189,7 +189,7 @@ class _Out:
             else:
                 reply = item  # the last item
         if streamed:
-            click.echo()
+            click.echo("\n")  # end the model's line, then a blank one before what follows
             if replaced:  # the text above is not the answer: say so before the one that is
                 self.line(f"— replaced: {replaced}", "bold yellow")
         self.reply(reply, streamed=streamed and not replaced)
