@@ -34,21 +34,32 @@ class AnswerCache:
 
     def get_or_answer(self, owner: object, key: Hashable, answer: Callable[[], Reply]) -> Reply:
         """The cached reply for ``key``, else ``answer()``'s, kept. Errors are raised, never cached."""
+        reply = self.get(owner, key)
+        if reply is not None:
+            return reply
+        reply = answer()  # outside the lock: questions are answered in parallel; a race only answers twice
+        self.put(owner, key, reply)
+        return reply
+
+    def get(self, owner: object, key: Hashable) -> Reply | None:
+        """A copy of the reply kept for ``key`` from ``owner``, or None (counted as a miss)."""
         with self._lock:
             if owner is not self._owner:
                 self._replies.clear()
                 self._owner = owner
             reply = self._replies.get(key)
-            if reply is not None:
-                self._replies.move_to_end(key)
-                self.hits += 1
-                return copy.deepcopy(reply)
-            self.misses += 1
-        reply = answer()  # outside the lock: questions are answered in parallel; a race only answers twice
+            if reply is None:
+                self.misses += 1
+                return None
+            self._replies.move_to_end(key)
+            self.hits += 1
+            return copy.deepcopy(reply)
+
+    def put(self, owner: object, key: Hashable, reply: Reply) -> None:
+        """Keep a copy of ``reply`` for ``key``, unless the index changed since ``get`` (another owner)."""
         with self._lock:
             if owner is self._owner:
                 self._replies[key] = copy.deepcopy(reply)
                 self._replies.move_to_end(key)
                 while len(self._replies) > self.size:
                     self._replies.popitem(last=False)
-        return reply

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -105,6 +106,20 @@ class Reply:
         }
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """In ``Chatbot.stream``, after a language model's words and before the final reply: the checked answer is not
+    the text that was streamed (sentences left out, or the quoted answer instead), so a shell that showed that
+    text must show it replaced. ``reason`` is plain text, for people."""
+
+    reason: str
+
+
+Streamed = str | Replaced | Reply
+"""What ``Chatbot.stream`` yields: pieces of a model's unchecked text (plain text, never markup), at most one
+``Replaced``, and last the checked ``Reply``."""
+
+
 class Chatbot:
     """Thread-safe: the index is read-only after loading and the embedder serialises its tokenizer.
 
@@ -173,14 +188,37 @@ class Chatbot:
     def ask(self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES) -> Reply:
         """Answer one message; ``history`` holds earlier (user message, bot answer) pairs, oldest first.
 
-        Raises EmptyQuestionError for an empty question; anything else gets a string answer.
+        Raises EmptyQuestionError for an empty question; anything else gets a string answer. With a writer, the
+        reply is the last of ``stream``'s.
         """
+        reply = self.quote(question, history, top_k)
+        if self.writer is None or reply.outcome == "declined":
+            return reply
+        return self.writer.write(reply.trace.resolved_question, reply)
+
+    def stream(
+        self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES
+    ) -> Iterator[Streamed]:
+        """``ask``, with a language model's words yielded as they arrive; the last item is the checked Reply."""
+        yield from self.written(self.quote(question, history, top_k))
+
+    def written(self, reply: Reply) -> Iterator[Streamed]:
+        """The model's words for the engine's ``reply`` as they arrive, then the checked reply; only ``reply``
+        for a declined question or without a writer. Holds no engine resource: servers run it outside their
+        engine slots (bot/server.py)."""
+        if self.writer is None or reply.outcome == "declined":
+            yield reply
+            return
+        yield from self.writer.stream(reply.trace.resolved_question, reply)
+
+    def quote(self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES) -> Reply:
+        """The engine's own reply: decided and quoted from the article, no language model involved."""
         started = time.perf_counter()
         return self.answer(self.reader.read(question, history), top_k, started)
 
     def answer(self, question: Question, top_k: int = config.TOP_K_SOURCES, started: float | None = None) -> Reply:
-        """The reply to a question already read (``self.reader.read``): the flow runs one way from here,
-        retrieval, the scope decision, composition, the writer."""
+        """The engine's reply to a question already read (``self.reader.read``): the flow runs one way from here,
+        retrieval, the scope decision, composition (``written`` then hands it to the writer, if any)."""
         started = time.perf_counter() if started is None else started
         resolved, asked_again, last = question.resolved, question.asked_again, question.last
         t_resolve = time.perf_counter()
@@ -277,11 +315,7 @@ class Chatbot:
             quoted_units=[u.id for u in units],
         )
         answer = "\n\n".join(p.text for p in parts)
-        reply = Reply(question.text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
-        if self.writer is not None and reply.outcome != "declined":
-            # A language model writes the answer from the passages; a declined question never reaches it.
-            reply = self.writer.write(resolved, reply)
-        return reply
+        return Reply(question.text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
 
     def _quote(self, units: list[Unit], hits: list[Hit], question: str, top_k: int) -> tuple[list[Source], list[Part]]:
         """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""

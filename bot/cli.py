@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import string
 import sys
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from .chat import Chatbot, Reply
+    from .chat import Chatbot, Reply, Streamed
 
 HISTORY_FILE = "chat-history"
 """readline history of ``rolebot chat``, kept in ``config.data_dir()`` (ROLEBOT_DATA, default ./data)."""
@@ -39,6 +40,11 @@ CHAT_HELP = """Commands:
 WORD_COMMANDS = {"exit": "/quit", "quit": "/quit", "clear": "/clear"}
 """Words people type out of habit in a REPL; alone on a line (any case, punctuation around) they are commands,
 never questions, and never become context for a follow-up."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters other than newline and tab: a model's text must not move the cursor or restyle the
+terminal (an escape sequence starts with \x1b)."""
 
 
 class InputError(click.ClickException):
@@ -147,10 +153,13 @@ class _Out:
         else:
             click.echo(text, err=self.err)
 
-    def reply(self, reply: Reply) -> None:
+    def reply(self, reply: Reply, streamed: bool = False) -> None:
+        """The reply and its sources; ``streamed``: the model's sentences are on screen already, as it wrote
+        them and as they were checked, so only the notes after them are printed."""
         written = getattr(reply, "written_by", None)
         if written:  # a model's sentences carry the numbers of the passages they rest on
-            self.markdown("\n\n".join(p.text + "".join(f" [{n}]" for n in p.sources) for p in reply.parts))
+            parts = [p for p in reply.parts if not (streamed and p.kind == "written")]
+            self.markdown("\n\n".join(p.text + "".join(f" [{n}]" for n in p.sources) for p in parts))
         else:
             self.markdown(reply.answer)
         if reply.sources:
@@ -163,6 +172,29 @@ class _Out:
                     else f"  {source.score:.2f}  {source.section}",
                     "dim",
                 )
+
+    def stream(self, items: Iterator[Streamed]) -> Reply:
+        """Show ``Chatbot.stream``'s items: the model's words as they arrive, as plain text (never Markdown:
+        they are not checked yet); then either the notes after them or, when the check changed the answer, a
+        line saying the text above is replaced and the checked answer in full. Returns the final reply."""
+        from .chat import Replaced
+
+        streamed, replaced = False, ""
+        for item in items:
+            if isinstance(item, str):
+                click.echo(_CONTROL.sub("", item), nl=False)  # echo flushes: each piece shows as it comes
+                streamed = True
+            elif isinstance(item, Replaced):
+                replaced = item.reason
+            else:
+                reply = item  # the last item
+        if streamed:
+            click.echo("\n")  # end the model's line, then a blank one before what follows
+            if replaced:  # the text above is not the answer: say so before the one that is
+                self.line(f"— replaced: {replaced}", "bold yellow")
+        self.reply(reply, streamed=streamed and not replaced)
+        self.line()
+        return reply
 
     def eval_report(self, results: dict) -> None:
         """One row per eval set: accuracy, gold-unit figures, answer length, latency; then the failures."""
@@ -255,7 +287,7 @@ def _with_writer(chatbot: Chatbot, llm: str | None, llm_url: str | None) -> None
         from .writer import Writer
 
         with _engine_errors():
-            chatbot.writer = Writer.from_settings(chatbot.embedder.encode, llm, llm_url)
+            chatbot.writer = Writer.from_settings(chatbot.embedder.encode, llm, llm_url, say=chatbot.profile.say)
 
 
 def _read_question(words: tuple[str, ...]) -> str:
@@ -387,9 +419,13 @@ class _Session:
         word = WORD_COMMANDS.get(text.strip(string.punctuation).strip().lower())
         if word or text.startswith("/"):
             return self._command(word or text.split()[0].lower())
+        streams = self.chatbot.writer is not None and not self.as_json  # JSON Lines carry only whole replies
         try:
             with _engine_errors():
-                reply = self.chatbot.ask(text, self.history, top_k=self.top_k)
+                if streams:
+                    reply = self.out.stream(self.chatbot.stream(text, self.history, top_k=self.top_k))
+                else:
+                    reply = self.chatbot.ask(text, self.history, top_k=self.top_k)
         except InputError as exc:  # e.g. only invisible characters: say so and keep the session
             click.echo(f"Error: {exc.message}", err=True)
             return True
@@ -397,7 +433,7 @@ class _Session:
         self.last = reply
         if self.as_json:
             click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
-        else:
+        elif not streams:
             self.out.reply(reply)
             self.out.line()
         return True

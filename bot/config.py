@@ -204,6 +204,10 @@ LLM_MAX_CALLS = 50
 LLM_CALLS_PER_MINUTE = 60
 """Model calls per minute for the whole server, all visitors together: a cap on what a public page can spend."""
 
+LLM_CONCURRENCY = 4
+"""Model calls in flight at once on the server. A call waits seconds on the model's server and uses no core,
+so it holds no engine slot (ROLEBOT_WEB_CONCURRENCY): it has this bound of its own (bot/server.py)."""
+
 
 def llm_model() -> str | None:
     """The model that writes answers (ROLEBOT_LLM_MODEL), or None: answers are quoted, no model is called."""
@@ -235,6 +239,10 @@ def llm_max_calls() -> int:
 
 def llm_calls_per_minute() -> int:
     return env_int("ROLEBOT_LLM_CALLS_PER_MINUTE", LLM_CALLS_PER_MINUTE)
+
+
+def llm_concurrency() -> int:
+    return env_int("ROLEBOT_LLM_CONCURRENCY", LLM_CONCURRENCY)
 
 
 def llm_max_tokens() -> int:

@@ -4,7 +4,8 @@
 questions and the bot's one-line description of what it covers. Every field is optional: what is
 missing is derived from the article itself (title from the first ``#`` heading, entities from a
 comparison table's header, aliases from abbreviations such as "Machine Learning (ML)"), and the
-bot's own wording comes from ``bot/data/wording.toml``. No module names an article's roles in code.
+bot's own wording comes from ``bot/data/wording.toml``, where a ``[wording]`` table in the profile may
+replace any of its sentences. No module names an article's roles in code.
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ def load_profile(folder: Path, docs: list[Document]) -> Profile:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise CorpusError(f"Corpus profile {path} cannot be read ({exc})") from exc
         fingerprint = hashlib.sha256(raw).hexdigest()
-    wording = load_wording()
+    wording = load_wording() | _wording(data, path)
     text = "\n\n".join(d.text for d in docs)
     title = _str(data, "title", path) or derive_title(docs)
     topic = _str(data, "topic", path) or wording["topic"].format(title=title)
@@ -335,6 +336,19 @@ def _str(data: dict, key: str, path: Path) -> str:
     if not isinstance(value, str):
         raise CorpusError(f"Corpus profile {path}: {key!r} must be a string")
     return value.strip()
+
+
+def _wording(data: dict, path: Path) -> dict[str, str]:
+    """The profile's own sentences for keys of bot/data/wording.toml (``[wording]``); an unknown key is an error,
+    so that a misspelt key is not silently ignored."""
+    value = data.get("wording", {})
+    known = load_wording()
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise CorpusError(f"Corpus profile {path}: [wording] must map keys of bot/data/wording.toml to strings")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise CorpusError(f"Corpus profile {path}: [wording] has no key {', '.join(map(repr, unknown))}")
+    return {k: v.strip() for k, v in value.items()}
 
 
 def _str_list(data: dict, key: str, path: Path) -> list[str]:

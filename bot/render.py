@@ -409,6 +409,17 @@ def answer_html(turn: dict, article: Article) -> str:
     return f'<div class="{kind}">{"".join(blocks)}<div class="rb-copy" hidden>{copy}</div></div>'
 
 
+def writing_html(text: str, note: str) -> str:
+    """A language model's words while they arrive, before rolebot has checked them: plain text (escaped, so
+    no Markdown or HTML of the model's takes effect) under ``note``, which says they are not checked yet. One
+    line, like every message: a blank line would end the HTML block and let Markdown in."""
+    body = html.escape(text).replace("\n", "<br>")
+    return (
+        f'<div class="rb-answer rb-writing" aria-busy="true"><p class="rb-writing-text">{body}</p>'
+        f'<div class="rb-note"><p>{html.escape(note)}</p></div></div>'
+    )
+
+
 def copy_text(turn: dict) -> str:
     """What the copy button gives: the answer as plain text with its [n] markers, then a plain list of sources."""
     sources = turn.get("sources", [])

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import datetime
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable, Iterator
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import api, config
 from .answercache import AnswerCache
-from .chat import Chatbot, History, Reply
+from .chat import Chatbot, History, Reply, Streamed
 from .errors import EmptyQuestionError
 
 NO_FILES = "This app takes no files: uploads are turned off."
@@ -189,29 +189,77 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
 class SharedEngine:
     """The one ``Chatbot`` behind the page and the JSON API, answering at most ``limit`` questions at once
     in total: Gradio's queue bounds the page's own work, this bounds both paths together, so API calls
-    cannot take the cores the page's queue counts on (the engine is CPU-bound)."""
+    cannot take the cores the page's queue counts on (the engine is CPU-bound).
 
-    def __init__(self, bot: Chatbot, limit: int | None = None, cache_size: int | None = None) -> None:
+    A language model's call (bot/writer.py) is not engine work: it waits seconds on the model's server. The
+    engine decides and quotes under an engine slot, which it then gives back; the model writes under one of
+    ``model_limit`` model slots (ROLEBOT_LLM_CONCURRENCY), so a written answer never keeps another
+    question from the engine."""
+
+    def __init__(
+        self, bot: Chatbot, limit: int | None = None, cache_size: int | None = None, model_limit: int | None = None
+    ) -> None:
         self.bot = bot
         self.limit = limit or config.web_concurrency()
         self._slots = threading.BoundedSemaphore(self.limit)
+        self.model_slots = model_limit or config.llm_concurrency()
+        self._model_slots = threading.BoundedSemaphore(self.model_slots)
         size = config.answer_cache_size() if cache_size is None else cache_size
         self.answers = AnswerCache(size, config.max_question_chars()) if size > 0 else None
 
+    @property
+    def model_limit(self) -> int:
+        """Model calls that may be in flight besides the engine's own work: 0 without a language model."""
+        return self.model_slots if getattr(self.bot, "writer", None) is not None else 0
+
     def ask(self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES) -> Reply:
-        try:
-            key = self.answers.key(question, history, top_k) if self.answers is not None else None
-        except EmptyQuestionError:
-            key = None  # the engine says what an empty question gets
+        key = self._key(question, history, top_k)
         if key is None:
-            return self._answer(question, history, top_k)
+            return self._whole(question, history, top_k)
         # The replies belong to the index they came from: another index (a reload) empties the cache.
         owner = getattr(self.bot, "index", self.bot)
-        return self.answers.get_or_answer(owner, key, lambda: self._answer(question, history, top_k))
+        return self.answers.get_or_answer(owner, key, lambda: self._whole(question, history, top_k))
 
-    def _answer(self, question: str, history: History | None, top_k: int) -> Reply:
+    def stream(
+        self, question: str, history: History | None = None, top_k: int = config.TOP_K_SOURCES
+    ) -> Iterator[Streamed]:
+        """``Chatbot.stream`` under the same slots and cache as ``ask`` (a kept reply comes whole, at once)."""
+        key = self._key(question, history, top_k)
+        if key is None:
+            yield from self._answer(question, history, top_k)
+            return
+        owner = getattr(self.bot, "index", self.bot)
+        kept = self.answers.get(owner, key)
+        if kept is not None:
+            yield kept
+            return
+        for item in self._answer(question, history, top_k):
+            yield item
+        self.answers.put(owner, key, item)  # the last item: the reply
+
+    def _key(self, question: str, history: History | None, top_k: int) -> Hashable | None:
+        try:
+            return self.answers.key(question, history, top_k) if self.answers is not None else None
+        except EmptyQuestionError:
+            return None  # the engine says what an empty question gets
+
+    def _whole(self, question: str, history: History | None, top_k: int) -> Reply:
+        *_, reply = self._answer(question, history, top_k)
+        return reply
+
+    def _answer(self, question: str, history: History | None, top_k: int) -> Iterator[Streamed]:
+        if getattr(self.bot, "writer", None) is None:
+            with self._slots:
+                reply = self.bot.ask(question, history, top_k)
+            yield reply  # never yield while holding a slot: the caller decides when the generator resumes
+            return
         with self._slots:
-            return self.bot.ask(question, history, top_k)
+            reply = self.bot.quote(question, history, top_k)
+        if reply.outcome == "declined":  # never reaches the model
+            yield reply
+            return
+        with self._model_slots:
+            yield from self.bot.written(reply)
 
     def __getattr__(self, name: str) -> Any:
         if name == "bot":  # not set yet (a copy being built): no recursion
@@ -226,7 +274,10 @@ def launch_options(engine: SharedEngine, *, queue: int | None = None) -> dict[st
     internal routes, the /monitoring pages)."""
     return {
         "app_kwargs": {
-            "routes": [Mount("/api", app=api.create_api(engine, concurrency=engine.limit, queue=queue))],
+            # Threads for the engine's slots and, with a language model, for the calls waiting on it.
+            "routes": [
+                Mount("/api", app=api.create_api(engine, concurrency=engine.limit + engine.model_limit, queue=queue))
+            ],
             "middleware": [Middleware(RoutePolicy)],
             "openapi_url": None,  # Gradio's own app would list every internal route at /openapi.json
             "lifespan": lifespan,

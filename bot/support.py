@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,19 +122,30 @@ class SupportChecker:
         self._pieces: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def judge(self, sentences: Sequence[str], evidence: Sequence[Sequence[str]], question: str = "") -> list[Judgement]:
-        """One judgement per sentence; ``evidence[i]`` holds the passages sentence ``i`` cites (all in one batch)."""
+    def judge(
+        self,
+        sentences: Sequence[str],
+        evidence: Sequence[Sequence[str]],
+        question: str = "",
+        embedded: Mapping[str, np.ndarray] | None = None,
+    ) -> list[Judgement]:
+        """One judgement per sentence; ``evidence[i]`` holds the passages sentence ``i`` cites. Sentences and
+        passage pieces not embedded yet are embedded in one batch; ``embedded`` holds vectors of sentences
+        embedded earlier (``embed``, while a model was still writing), which are not embedded again."""
         pieces = sorted({piece for passages in evidence for passage in passages for piece in segments(passage)})
         if not sentences:
             return []
+        embedded = embedded or {}
+        fresh = list(dict.fromkeys(s for s in sentences if s not in embedded))
         with self._lock:
             new = [p for p in pieces if p not in self._pieces]
-        vectors = self.encode([*sentences, *new])
-        sentence_vectors = vectors[: len(sentences)]
+        vectors = self.encode([*fresh, *new]) if fresh or new else np.zeros((0, 0), dtype=np.float32)
+        embedded = {**embedded, **dict(zip(fresh, vectors[: len(fresh)], strict=True))}
+        sentence_vectors = np.array([embedded[s] for s in sentences])
         with self._lock:
             if len(self._pieces) + len(new) > PIECE_CACHE:
                 self._pieces.clear()
-            self._pieces.update((p, v.copy()) for p, v in zip(new, vectors[len(sentences) :], strict=True))
+            self._pieces.update((p, v.copy()) for p, v in zip(new, vectors[len(fresh) :], strict=True))
             known = {p: self._pieces[p] for p in pieces if p in self._pieces}
         missed = [p for p in pieces if p not in known]  # evicted between the two locks: embed again
         known.update(zip(missed, self.encode(missed), strict=True) if missed else ())
@@ -156,6 +167,10 @@ class SupportChecker:
             ok = cosine >= self.threshold and not unknown and new <= self.new_words_max
             out.append(Judgement(sentence, cosine, pieces[own[best]], unknown, new, ok))
         return out
+
+    def embed(self, sentences: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors of sentences, to hand to ``judge`` as ``embedded`` later (one batch)."""
+        return dict(zip(sentences, self.encode(list(sentences)), strict=True)) if sentences else {}
 
 
 def new_words(sentence: str, known: set[str]) -> float:

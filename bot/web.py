@@ -104,13 +104,15 @@ log = logging.getLogger(__name__)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=])")
 
 # Runs in the browser when a question is sent: shows it at once (escaped like as_text), clears the box and
-# hands the text to the server step through the hidden "pending" box. While an answer is still coming,
-# a second question is not sent ("" tells the server step to change nothing) and stays in the box.
+# hands the text to the server step through the hidden "pending" box. While an answer is still coming (the
+# question shown alone, or a language model's words still arriving: "rb-writing"), a second question is not
+# sent ("" tells the server step to change nothing) and stays in the box.
 ECHO_JS = """
 (question, chat) => {
   chat = chat || [];
   const last = chat.length ? chat[chat.length - 1] : null;
-  if (last && last.role === "user" && Date.now() - (window.__rolebotAskedAt || 0) < 60000) {
+  const waiting = last && (last.role === "user" || JSON.stringify(last.content || "").includes("rb-writing"));
+  if (waiting && Date.now() - (window.__rolebotAskedAt || 0) < 60000) {
     return [chat, question, ""];
   }
   if (!question || !question.trim()) return [chat, question, question || " "];
@@ -294,6 +296,77 @@ class WebChat:
         # Only the last turn's trace is shown; dropping older ones keeps a long session's state small.
         turns = [{**t, "trace": None} for t in turns[-(KEPT_TURNS - 1) :]] + [turn]
         return self._page(turns, gr.skip())
+
+    def respond_live(self, message: str, turns: list[dict] | None, request: gr.Request | None = None):
+        """``respond`` for an engine with a language model (a generator: Gradio streams what it yields). The
+        model's words appear in the answer's place as they arrive, as plain text under a note that they are
+        not checked yet; then the checked answer, rendered like every answer, replaces them."""
+        turns = list(turns or [])
+        if message == "":
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        message = (
+            message[: config.max_question_chars() * config.QUESTION_SEND_FACTOR] if isinstance(message, str) else ""
+        )
+        try:
+            turn = yield from self._live_turn(message, turns, getattr(request, "session_hash", None))
+        except EmptyQuestionError as exc:
+            gr.Warning(str(exc))
+            yield self._page(turns, message)
+            return
+        turns = [{**t, "trace": None} for t in turns[-(KEPT_TURNS - 1) :]] + [turn]
+        yield self._page(turns, gr.skip())
+
+    def _live_turn(self, message: str, turns: list[dict], session: str | None):
+        """Yields the page while the model writes; returns the finished turn (a friendly one on failure)."""
+        from .chat import Replaced
+
+        try:
+            if session:
+                from .writer import session_key
+
+                session_key.set(session)  # this worker thread's context only, for this call
+            writer = getattr(self.bot, "writer", None)
+            note = self.bot.profile.say("llm_writing", model=getattr(writer, "model", "The model"))
+            text, reply = "", None
+            for item in self.bot.stream(message, history(turns)):
+                if isinstance(item, str):
+                    text += item
+                    writing = [
+                        {"role": "user", "content": as_text(message)},
+                        {"role": "assistant", "content": render.writing_html(text, note)},
+                    ]
+                    yield self.messages(turns) + writing, gr.skip(), gr.skip(), gr.skip()
+                elif not isinstance(item, Replaced):  # a Replaced needs nothing more: the reply replaces the text
+                    reply = item
+            return _turn(reply)
+        except EmptyQuestionError:
+            raise
+        except Exception:  # the edge: as in reply()
+            ref = uuid.uuid4().hex[:8]
+            log.exception("answering failed [ref %s] question=%r", ref, message[:500])
+            return _error_turn(message, ref)
+
+    def example_live(self, turns: list[dict] | None, selected: gr.SelectData, request: gr.Request | None = None):
+        """``example`` with the answer streamed (see respond_live)."""
+        value = selected.value
+        text = value.get("text", "") if isinstance(value, dict) else str(value)
+        last = None
+        for state in self.respond_live(text, turns, request):
+            if last is not None:
+                yield last[0], gr.skip(), *last[2:]
+            last = state
+        yield last[0], "", *last[2:]
+
+    def retry_live(self, turns: list[dict] | None, request: gr.Request | None = None):
+        """``retry`` with the answer streamed (see respond_live)."""
+        turns = list(turns or [])
+        if not turns:
+            yield self._page(turns, gr.skip())
+            return
+        last = turns.pop()
+        for chat, _, kept, how in self.respond_live(last["question"], turns, request):
+            yield chat, gr.skip(), kept, how
 
     def example(self, turns: list[dict] | None, selected: gr.SelectData):
         """A click on an example or a suggestion asks it (the page's script normally sends it like typed text)."""
@@ -502,11 +575,16 @@ def build_app(
         outputs = [chatbot, box, turns, how]
         echo = ECHO_JS.replace("LIMIT", str(limit)).replace("SEND", str(limit * config.QUESTION_SEND_FACTOR))
         asked = box.submit(None, [box, chatbot], [chatbot, box, pending], js=echo, queue=False)
-        answered = asked.then(web.respond, [pending, turns], outputs, api_name="chat", api_visibility="undocumented")
+        # With a language model, answers stream: the handlers are generators (Gradio sends each state they yield).
+        live = getattr(bot, "writer", None) is not None
+        respond, example, retry = (
+            (web.respond_live, web.example_live, web.retry_live) if live else (web.respond, web.example, web.retry)
+        )
+        answered = asked.then(respond, [pending, turns], outputs, api_name="chat", api_visibility="undocumented")
         answered.failure(None, [chatbot, pending], [chatbot, box], js=UNECHO_JS, queue=False)
-        chatbot.example_select(web.example, [turns], outputs, api_visibility="private")
-        chatbot.option_select(web.example, [turns], outputs, api_visibility="private")
-        chatbot.retry(web.retry, [turns], outputs, api_visibility="private")
+        chatbot.example_select(example, [turns], outputs, api_visibility="private")
+        chatbot.option_select(example, [turns], outputs, api_visibility="private")
+        chatbot.retry(retry, [turns], outputs, api_visibility="private")
         chatbot.undo(web.undo, [turns], outputs, api_visibility="private", queue=False)
         new.click(web.new_chat, None, outputs, api_visibility="private", queue=False)
         # Outside the queue, so a vote never waits behind questions; its own limits (feedback.VoteLimiter, the
@@ -514,8 +592,11 @@ def build_app(
         chatbot.like(web.like, [turns], None, api_name="feedback", api_visibility="undocumented", queue=False)
         gr.api(web.ask, api_name="ask", api_description=ASK_DESCRIPTION)
     # api_open=False: every call goes through the queue, so its limits hold for HTTP clients too.
+    # A model's answer waits seconds on its server holding no engine slot (server.py), so with a model the
+    # page's queue lets that many more events run, or answers being written would hold up quoted ones.
+    workers = (concurrency_limit or config.web_concurrency()) + (config.llm_concurrency() if live else 0)
     app.queue(
-        default_concurrency_limit=concurrency_limit or config.web_concurrency(),
+        default_concurrency_limit=workers,
         max_size=queue_size or config.web_queue(),
         api_open=False,
     )
@@ -570,7 +651,7 @@ def launch(
     if llm or config.llm_model():
         from .writer import Writer
 
-        bot.writer = Writer.from_settings(bot.embedder.encode, llm, llm_url)
+        bot.writer = Writer.from_settings(bot.embedder.encode, llm, llm_url, say=bot.profile.say)
         log.info("answers are written by %s at %s", bot.writer.model, bot.writer.client.where)
     # Votes also go to ROLEBOT_FEEDBACK_REPO when set; reaching the Hub must not hold up the first visitor.
     threading.Thread(target=feedback.start_hub_sync, name="feedback-hub", daemon=True).start()

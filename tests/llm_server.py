@@ -24,8 +24,9 @@ class Step:
     body: bytes | None = None  # sent as is (with content_type) instead of a stream
     content_type: str = "application/json"
     first_delay: float = 0.0  # seconds before the first byte of the stream
-    delay: float = 0.0  # seconds between pieces
+    delay: float = 0.0  # seconds between pieces (a model writing at that pace)
     drop_after: int | None = None  # close the connection after this many pieces, mid-stream
+    hold: threading.Event | None = None  # wait for it before the first byte of the stream (a model still thinking)
 
 
 def answer(text: str, **kwargs) -> Step:
@@ -78,8 +79,15 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 raw = self.rfile.read(length)
+                received = time.perf_counter()  # when the model has the question (bench/writer.py)
+                record = {
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "json": json.loads(raw),
+                    "received": received,
+                }
                 with server._lock:
-                    server.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(raw)})
+                    server.requests.append(record)
                 step = server._next()
                 if step.body is not None or step.status != 200:
                     body = step.body or b""
@@ -92,6 +100,8 @@ class ScriptedServer:
                     self.wfile.write(body)
                     return
                 time.sleep(step.first_delay)
+                if step.hold is not None:
+                    step.hold.wait(timeout=60)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
@@ -103,10 +113,12 @@ class ScriptedServer:
                             self.wfile.flush()
                             self.connection.shutdown(2)  # the connection drops, the stream never ends
                             return
+                        if i:
+                            time.sleep(step.delay)
                         chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                         self.wfile.flush()
-                        time.sleep(step.delay)
+                    record["done"] = time.perf_counter()  # the model's last word is sent (bench/writer.py)
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):

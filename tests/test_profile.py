@@ -73,6 +73,19 @@ def test_a_broken_profile_is_a_corpus_error(tmp_path):
         load_profile(tmp_path, load_corpus(tmp_path))
 
 
+def test_the_profile_may_reword_the_bots_sentences(tmp_path):
+    shutil.copy(FIXTURE / "devops-vs-sre.md", tmp_path)
+    (tmp_path / "rolebot.toml").write_text(
+        '[wording]\nllm_written = "Geschrieben von {model}; rolebot hat jeden Satz geprüft."\n', encoding="utf-8"
+    )
+    profile = load_profile(tmp_path, load_corpus(tmp_path))
+    assert profile.say("llm_written", model="m") == "Geschrieben von m; rolebot hat jeden Satz geprüft."
+    assert profile.say("llm_dropped", count=1, model="m").startswith("1 of m's sentences")  # the rest as before
+    (tmp_path / "rolebot.toml").write_text('[wording]\nllm_writen = "typo"\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match="no key 'llm_writen'"):
+        load_profile(tmp_path, load_corpus(tmp_path))
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [

@@ -393,3 +393,72 @@ def test_idle_sessions_are_forgotten_and_a_new_visit_starts_afresh(served):
 def test_sessions_kept_are_bounded(served):
     app, _ = served
     assert app.state_session_capacity == config.MAX_SESSIONS == 1000
+
+
+# --- a language model's call holds no engine slot ----------------------------------------------------------
+
+
+def test_a_model_call_holds_no_engine_slot(bot, monkeypatch):
+    """While a model is still thinking over one question, the one engine slot is free: another visitor's
+    question (here one the engine declines, which never reaches the model) is answered meanwhile."""
+    from llm_server import ScriptedServer, answer
+
+    from bot.llm import ChatClient, Limits
+    from bot.writer import Writer
+
+    thinking = threading.Event()
+    good = "ML Engineers use TensorFlow, PyTorch, Scikit-learn and XGBoost [1]."
+    with ScriptedServer([answer(good, hold=thinking)]) as model:
+        client = ChatClient("scripted-model", model.url, None, Limits(first_token_s=30, total_s=60, retries=0))
+        monkeypatch.setattr(bot, "writer", Writer(client, bot.embedder.encode))
+        engine = server.SharedEngine(bot, limit=1, cache_size=0)
+        written: list = []
+        writing = threading.Thread(target=lambda: written.append(engine.ask("What tools do ML engineers use?")))
+        writing.start()
+        try:
+            while not model.requests and writing.is_alive():  # until the model has the question
+                time.sleep(0.01)
+            assert model.requests, "the model was never asked"
+            other: list = []
+            declined = threading.Thread(target=lambda: other.append(engine.ask("What does an AI engineer earn?")))
+            declined.start()
+            declined.join(timeout=60)  # with the slot held it would wait for the model, which waits for us
+            assert other and other[0].outcome == "declined", "a question waited for another's model call"
+            assert writing.is_alive() and not written  # the model was still thinking all along
+        finally:
+            thinking.set()
+            writing.join(timeout=60)
+    assert written and written[0].written_by == "scripted-model"
+
+
+def test_model_calls_have_their_own_bound(bot, monkeypatch):
+    from llm_server import ScriptedServer, answer
+
+    from bot.llm import ChatClient, Limits
+    from bot.writer import Writer
+
+    thinking = threading.Event()
+    with ScriptedServer([answer("ML Engineers use XGBoost [1].", hold=thinking)]) as model:
+        client = ChatClient("scripted-model", model.url, None, Limits(first_token_s=30, total_s=60, retries=0))
+        monkeypatch.setattr(bot, "writer", Writer(client, bot.embedder.encode))
+        engine = server.SharedEngine(bot, limit=2, cache_size=0, model_limit=1)
+        assert engine.model_limit == 1
+        threads = [
+            threading.Thread(target=engine.ask, args=(q,))
+            for q in ("What tools do ML engineers use?", "Who do AI engineers work with?")
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while not model.requests:
+                time.sleep(0.01)
+            for thread in threads:
+                thread.join(timeout=1.0)  # the second waits for the model slot, not for the server
+            assert len(model.requests) == 1  # one call in flight; the other question is waiting its turn
+        finally:
+            thinking.set()
+            for thread in threads:
+                thread.join(timeout=60)
+        assert len(model.requests) == 2
+    monkeypatch.setattr(bot, "writer", None)
+    assert server.SharedEngine(bot).model_limit == 0  # without a model, nothing is added to the server's threads

@@ -14,10 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import gradio as gr
+import httpx
 import pytest
 from llm_server import ScriptedServer, Step, answer, error
 
 from bot import config, render
+from bot.chat import Replaced, Reply
 from bot.llm import ChatClient, Limits, completions_url, shown_url
 from bot.support import SupportChecker, segments
 from bot.writer import Budget, Writer, as_text, parse, prompt
@@ -70,6 +73,19 @@ def test_a_good_answer_is_shown_with_its_citations_and_its_author(bot, server, w
     html = render.answer_html(reply.to_dict(), render.Article(""))
     assert html.count('class="rb-cite"') == 2 and "rb-written" in html
     assert [s.quoted for s in reply.sources[:2]] == [True, True]
+
+
+def test_the_notes_are_worded_by_the_profile(bot, server):
+    """The writer's notes come from bot/data/wording.toml through the say() it is given (the corpus profile's)."""
+    wording = {"llm_written": "Von {model} geschrieben.", "llm_fallback": "Zitat: {reason}.", "llm_empty": "leer"}
+    server.script([answer(GOOD)])
+    writer = Writer(
+        ChatClient("m", server.url, None, FAST), bot.embedder.encode, say=lambda k, **v: wording[k].format(**v)
+    )
+    quoted = bot.ask(QUESTION)
+    assert writer.write(QUESTION, quoted).parts[-1].text == "Von m geschrieben."
+    server.script([answer("")])
+    assert writer.write(QUESTION, quoted).parts[-1].text == "Zitat: leer."
 
 
 def test_the_prompt_delimits_the_question_and_numbers_the_passages(bot, server, writer_for):
@@ -238,7 +254,7 @@ def test_the_per_minute_cap_holds_for_everyone():
     now = [0.0]
     budget = Budget(max_calls=100, per_minute=2, clock=lambda: now[0])
     assert budget.take(None) is None and budget.take("a") is None
-    assert "busy" in budget.take("b")
+    assert budget.take("b") == "llm_busy"  # the wording key of the note
     now[0] = 61.0
     assert budget.take("b") is None
 
@@ -355,3 +371,298 @@ def test_llm_url_without_a_model_is_a_usage_error(bot, monkeypatch):
     monkeypatch.delenv("ROLEBOT_LLM_MODEL", raising=False)
     result = CliRunner().invoke(cli, ["ask", "--llm-url", "http://127.0.0.1:1/v1", QUESTION], obj=bot)
     assert result.exit_code == 2 and "--llm-url needs a model" in result.output
+
+
+# ---------------------------------------------------------------- streaming: the model's words as they arrive
+
+
+def test_the_stream_yields_the_models_words_in_order_then_the_reply_ask_gives(bot, writer_for):
+    writer_for([answer(GOOD)])
+    items = list(bot.stream(QUESTION))
+    assert "".join(i for i in items if isinstance(i, str)) == GOOD  # every piece, in order
+    assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Reply)  # nothing was replaced
+    writer_for([answer(GOOD)])
+    assert items[-1].to_dict() == bot.ask(QUESTION).to_dict() and items[-1].written_by == "scripted-model"
+
+
+def test_without_a_model_the_stream_is_the_reply_alone(bot, monkeypatch):
+    monkeypatch.setattr(bot, "writer", None)
+    items = list(bot.stream(QUESTION))
+    assert len(items) == 1 and items[0].to_dict() == bot.ask(QUESTION).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("steps", "why"),
+    [
+        ([answer(GOOD + " " + INVENTED)], "1 of scripted-model's sentences were left out"),
+        (
+            [answer("AI Engineers earn $200,000 a year [1]. Most live in Silicon Valley [2].")],
+            "said nothing the passages support",
+        ),
+        ([answer(GOOD, drop_after=4)], "dropped mid-answer"),
+    ],
+    ids=["sentence-dropped", "fallback", "dropped-connection"],
+)
+def test_a_changed_answer_is_announced_before_the_final_reply(bot, writer_for, steps, why):
+    writer_for(steps)
+    items = list(bot.stream(QUESTION))
+    replaced = [i for i in items if isinstance(i, Replaced)]
+    assert len(replaced) == 1 and why in replaced[0].reason
+    assert items.index(replaced[0]) == len(items) - 2  # after the words, just before the reply
+    assert why in items[-1].answer  # the reply itself says it too
+
+
+def test_a_slow_first_word_then_timeout_streams_nothing_and_ends_quoted(bot, writer_for):
+    quoted = bot.ask(QUESTION)
+    writer_for([answer(GOOD, first_delay=1.6)])
+    items = list(bot.stream(QUESTION))
+    assert len(items) == 1  # nothing streamed, so nothing to replace
+    assert items[0].parts[:-1] == quoted.parts and "sent nothing for 1 s" in items[0].parts[-1].text
+
+
+# ---------------------------------------------------------------- streaming in the terminal
+
+
+def chat_output(bot, monkeypatch, steps_writer, steps) -> str:
+    """`rolebot chat` with one piped question, answered by the writer the test attached."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    monkeypatch.delenv("ROLEBOT_LLM_MODEL", raising=False)  # keep the test's writer (and its short limits)
+    steps_writer(steps)
+    result = CliRunner().invoke(cli, ["chat"], input=f"{QUESTION}\n", obj=bot)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_chat_prints_each_word_as_it_arrives(bot, writer_for, capsys):
+    from bot.cli import _Out
+
+    writer_for([answer(GOOD)])
+    shown_before: list[str] = []
+
+    def watched(items):
+        for item in items:
+            shown_before.append(capsys.readouterr().out)  # what the terminal shows before the next item is read
+            yield item
+
+    _Out().stream(watched(bot.stream(QUESTION)))
+    # Before each item is read, the word before it is on screen already: every word printed as it came.
+    assert shown_before == ["", *answer(GOOD).pieces]
+    assert "Written by scripted-model" in capsys.readouterr().out
+
+
+def test_chat_streams_the_words_then_the_notes_and_sources(bot, writer_for, monkeypatch):
+    out = chat_output(bot, monkeypatch, writer_for, [answer(GOOD)])
+    assert GOOD in out  # the model's own text, as it streamed: plain, not rendered
+    assert out.index(GOOD) < out.index("Written by scripted-model") < out.index("Sources:")
+    assert "replaced" not in out and out.count("XGBoost") == 1  # not printed twice
+
+
+@pytest.mark.parametrize(
+    ("steps", "why"),
+    [
+        ([answer(GOOD + " " + INVENTED)], "1 of scripted-model's sentences were left out"),
+        ([answer(GOOD, drop_after=4)], "dropped mid-answer"),
+    ],
+    ids=["sentence-dropped", "dropped-connection"],
+)
+def test_chat_shows_a_replaced_answer_as_replaced(bot, writer_for, monkeypatch, steps, why):
+    out = chat_output(bot, monkeypatch, writer_for, steps)
+    streamed = " ".join(GOOD.split(" ")[:4]) if "dropped" in why else INVENTED
+    replaced = out.index("— replaced: ")
+    assert out.index(streamed) < replaced < out.index("Sources:")
+    assert why in out[replaced:].splitlines()[0]
+    after = out[replaced:].split("\n", 1)[1]
+    assert "Excel" not in after and "XGBoost" in after  # the checked answer, in full, after the line
+
+
+def test_chat_with_a_slow_first_word_ends_with_the_quoted_answer_and_a_note(bot, writer_for, monkeypatch):
+    out = chat_output(bot, monkeypatch, writer_for, [answer(GOOD, first_delay=1.6)])
+    assert "sent nothing for 1 s" in out and "replaced" not in out and "Keras" not in out
+
+
+def test_chat_strips_control_characters_from_the_models_words(bot, writer_for, monkeypatch):
+    out = chat_output(bot, monkeypatch, writer_for, [answer("ML Engineers use \x1b[2J\x1b]0;pwned\x07 XGBoost [1].")])
+    assert "\x1b" not in out and "\x07" not in out
+
+
+# ---------------------------------------------------------------- streaming on the page
+
+
+def test_the_page_shows_the_words_as_plain_text_then_the_checked_answer(bot, writer_for):
+    from bot import web
+
+    marked_up = "ML Engineers use <b>TensorFlow</b>, **PyTorch**, Scikit-learn and XGBoost [1]."
+    writer_for([answer(marked_up + " " + INVENTED)])
+    states = list(web.WebChat(bot).respond_live(QUESTION, []))
+    *writing, final = states
+    assert len(writing) == len((marked_up + " " + INVENTED).split(" "))  # one state per word that arrived
+    texts = [chat[-1]["content"] for chat, *_ in writing]
+    assert all('class="rb-answer rb-writing"' in t for t in texts)
+    assert "&lt;b&gt;TensorFlow&lt;/b&gt;" in texts[-1] and "<b>" not in texts[-1]  # text, never HTML
+    assert "Excel" in texts[-1] and "scripted-model is writing" in texts[-1]
+    assert all(isinstance(out, type(gr.skip())) for _, *rest in writing for out in rest)  # state kept until done
+    chat, _box, turns, _how = final
+    assert [m["role"] for m in chat] == ["user", "assistant"]  # the bubble replaced, not a second one
+    assert "rb-writing" not in chat[-1]["content"] and "rb-written" in chat[-1]["content"]
+    assert "Excel" not in chat[-1]["content"] and "left out" in chat[-1]["content"]
+    assert turns[-1]["written_by"] == "scripted-model"
+
+
+def test_the_page_streams_only_with_a_model(bot, writer_for, monkeypatch):
+    from bot import web
+
+    def chat_handler(app):
+        return next(fn.fn for fn in app.fns.values() if fn.api_name == "chat").__name__
+
+    monkeypatch.setattr(bot, "writer", None)
+    assert chat_handler(web.build_app(bot)) == "respond"
+    writer_for([answer(GOOD)])
+    assert chat_handler(web.build_app(bot)) == "respond_live"
+
+
+def test_the_served_page_sends_each_state_then_the_checked_answer(bot, writer_for):
+    """Through Gradio itself: the /chat event is a generator, and its client sees the words arrive."""
+    from gradio_client import Client
+    from helpers import free_port
+
+    from bot import web
+
+    writer_for([answer(GOOD)])
+    app = web.build_app(bot)
+    _, url, _ = app.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True, **web.LAUNCH_OPTIONS
+    )
+    try:
+        job = Client(url, verbose=False).submit(QUESTION, api_name="/chat")
+        final_chat = job.result(timeout=60)[0]
+        states = [out[0][-1]["content"][0]["text"] for out in job.outputs()]
+    finally:
+        app.close()
+    assert sum("rb-writing" in s for s in states) >= 2  # several states while the words arrived
+    assert "rb-writing" not in final_chat[-1]["content"][0]["text"] and "Keras" in final_chat[-1]["content"][0]["text"]
+
+
+@pytest.mark.parametrize("waits", [True, False], ids=["model-writing", "all-at-once"])
+def test_each_sentence_is_embedded_once_while_the_model_writes_or_in_one_batch(bot, server, monkeypatch, waits):
+    """A model that keeps rolebot waiting between words: each sentence is embedded as soon as it ends, so after
+    the last word nothing is left to embed. An answer that comes all at once: one batch at the end. Either way
+    no sentence is embedded twice, and the answer is the same. (Whether a word kept rolebot waiting is measured
+    against AHEAD_WAIT_S; here it is set so that every word did, or none did.)"""
+    from bot import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "AHEAD_WAIT_S", 0.0 if waits else float("inf"))
+    encoded: list[tuple[int, list[str]]] = []  # (words streamed so far, texts) per encode call
+    streamed = [0]
+
+    def encode(texts):
+        encoded.append((streamed[0], list(texts)))
+        return bot.embedder.encode(texts)
+
+    writer = Writer(ChatClient("scripted-model", server.url, None, FAST), encode)
+    first, second = (s.text for s in parse(GOOD)[0])
+    quoted = bot.ask(QUESTION)
+    server.script([answer(GOOD)])
+    for item in writer.stream(QUESTION, quoted):
+        streamed[0] += isinstance(item, str)
+    texts = [t for _, batch in encoded for t in batch]
+    assert texts.count(first) == 1 and texts.count(second) == 1
+    at = {s: next(n for n, batch in encoded if s in batch) for s in (first, second)}
+    if waits:
+        assert at[first] == GOOD.split(" ").index("[1].") + 1  # right after the word that ends it
+        assert at[second] == len(GOOD.split(" "))  # right after the last word
+    else:
+        assert next(batch for _, batch in encoded if first in batch)[:2] == [first, second]  # one batch
+    assert item.written_by == "scripted-model" and [p.sources for p in item.parts if p.kind == "written"] == [[1], [2]]
+
+
+# ---------------------------------------------------------------- a real OpenAI-compatible server
+
+
+TINY_CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:"
+
+
+def tiny_model(folder: Path) -> Path:
+    """A one-layer Llama with random weights and a 65-syllable vocabulary ("ba", "ke", …), made here: it writes
+    fluent gibberish, no English word, so none of its sentences can pass the support check."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = ["<unk>", "<s>", "</s>"] + [a + b for a in "bdfgklmnpstvz" for b in "aeiou"]
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.decoder = decoders.WordPiece()  # words joined by spaces
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    fast.chat_template = TINY_CHAT_TEMPLATE
+    fast.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,  # rolebot's prompt, mostly <unk> here, is about a thousand tokens
+        bos_token_id=1,
+        eos_token_id=2,
+        tie_word_embeddings=False,
+        initializer_range=0.5,  # weights large enough that the likeliest next word changes
+    )
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():
+        model.lm_head.weight[:3] = 0.0  # <unk>, <s> and </s> are never the likeliest: it writes words
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_a_real_openai_compatible_server_gibberish_ends_quoted(bot, tmp_path, monkeypatch):
+    """`transformers serve` (Hugging Face's OpenAI-compatible server) with a tiny model this test makes: rolebot
+    asks it through the protocol and streams what it writes, and since that is gibberish, the reader gets the
+    quoted answer with a note."""
+    import importlib.util
+    import os
+
+    from helpers import free_port, unavailable
+
+    for module in ("torch", "transformers", "accelerate", "uvicorn", "fastapi"):
+        if importlib.util.find_spec(module) is None:  # `transformers serve` loads models with accelerate
+            unavailable(f"`transformers serve` needs {module}: `pip install -e '.[build,test]'` installs it")
+    model = tiny_model(tmp_path / "tiny-llama")
+    port = free_port()
+    serve = "import sys; from transformers.cli.transformers import main; sys.argv[0] = 'transformers'; sys.exit(main())"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-c", serve, "serve", str(model), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--device", "cpu"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(240):  # the server imports torch and transformers first
+            if process.poll() is not None:
+                pytest.fail(f"transformers serve stopped: {process.stderr.read()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        limits = Limits(connect_s=5, first_token_s=60, total_s=120, retries=0)
+        monkeypatch.setattr(
+            bot,
+            "writer",
+            Writer(ChatClient(str(model), f"http://127.0.0.1:{port}/v1", None, limits), bot.embedder.encode),
+        )
+        quoted = bot.quote(QUESTION)
+        items = list(bot.stream(QUESTION))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    words = "".join(i for i in items if isinstance(i, str)).split()
+    assert len(words) > 10 and set(words) <= {a + b for a in "bdfgklmnpstvz" for b in "aeiou"}  # the model wrote
+    reply = items[-1]
+    assert reply.written_by is None and reply.parts[:-1] == quoted.parts
+    assert reply.parts[-1].text.startswith("This is the article's quoted answer")
+    assert any(isinstance(i, Replaced) for i in items)  # what streamed was visibly replaced
