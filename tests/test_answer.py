@@ -521,7 +521,10 @@ def test_the_roles_compared_without_their_names_get_the_whole_comparison(bot, qu
 
 @pytest.mark.parametrize(
     ("question", "not_said"),
-    [("Who Programs Self-Driving Cars?", "| Aspect |"), ("What's the difference between a CPU and a GPU?", "| Aspect |")],
+    [
+        ("Who Programs Self-Driving Cars?", "| Aspect |"),
+        ("What's the difference between a CPU and a GPU?", "| Aspect |"),
+    ],
 )
 def test_a_who_or_versus_question_about_something_else_gets_no_comparison_of_the_roles(bot, question, not_said):
     assert not_said not in bot.ask(question).answer
