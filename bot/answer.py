@@ -689,9 +689,11 @@ class Composer:
 
     # -- rendering ---------------------------------------------------------------------------------------
 
-    def render(self, units: list[Unit], question: str) -> list[tuple[str, list[Unit]]]:
+    def render(self, units: list[Unit], question: str, sure: bool = True) -> list[tuple[str, list[Unit]]]:
         """Markdown blocks and the units each quotes: sentences of one section run together, rows merge
-        into one table (one entity's column when the question names one entity), lists keep their lines."""
+        into one table (one entity's column when the question names one entity), lists keep their lines.
+        ``sure``: the article answers the whole question, so a yes/no question a row decides may get its "Yes."
+        (not for "Is Figma mandatory for UI designers?", which the row answers only in part)."""
         named = self.entities_in(question)
         blocks: list[tuple[str, list[Unit]]] = []
         rows = sorted((u for u in units if u.kind == "row"), key=lambda u: u.id)  # the article's order
@@ -701,7 +703,7 @@ class Composer:
                     if self.whole_table(rows):
                         text = self._table(rows, named)
                     else:
-                        text = self._yes_no_rows(rows, named, question) or self._row_sentences(rows, named)
+                        text = self._yes_no_rows(rows, named, question, sure) or self._row_sentences(rows, named)
                     blocks.append((text, rows))
                 continue
             if (
@@ -763,7 +765,7 @@ class Composer:
                 sentences.append(self.profile.say("row_all", aspect=aspect, cells=cells))
         return " ".join(sentences)
 
-    def _yes_no_rows(self, rows: list[Unit], named: list[Entity], question: str) -> str:
+    def _yes_no_rows(self, rows: list[Unit], named: list[Entity], question: str, sure: bool = True) -> str:
         """ "Do data analysts use R?": when a row's cell for the one role asked about names what the question asks
         about, the answer says yes before the evidence; when only another role's cell names it, it says whose.
         "Who uses Figma?", naming no role: when one role's cell names it, it says whose.
@@ -801,8 +803,7 @@ class Composer:
             mine = [i for i in columns if named[0].mentioned_in(row.header[i])]
             others = [i for i in columns if i not in mine]
             if mine and names(row.cells[mine[0]]):
-                sentence = self._row_sentences([row], named)
-                return self.profile.say("row_yes", sentence=sentence)
+                return self.profile.say("row_yes", sentence=self._row_sentences([row], named)) if sure else ""
             found = [i for i in others if names(row.cells[i])]
             if mine and found:
                 other = self._role_of(row.header[found[0]])

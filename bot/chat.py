@@ -265,7 +265,7 @@ class Chatbot:
                 units = self.composer.in_prose(resolved, vector) or units
             if question.more:
                 units = self._more(units, question.mores)
-            sources, parts = self._quote(units, hits, resolved, top_k)
+            sources, parts = self._quote(units, hits, resolved, top_k, sure=decision.outcome == "answered")
             if (entity := question.other_name) is not None:
                 # "What does an AI developer do?": answered as the entity the article calls it, saying so.
                 parts.append(Part("note", self.profile.say("other_name", entity=entity.name, plural=entity.plural)))
@@ -317,13 +317,15 @@ class Chatbot:
         answer = "\n\n".join(p.text for p in parts)
         return Reply(question.text, answer, decision.in_scope, sources, suggestions, parts, trace, decision.outcome)
 
-    def _quote(self, units: list[Unit], hits: list[Hit], question: str, top_k: int) -> tuple[list[Source], list[Part]]:
+    def _quote(
+        self, units: list[Unit], hits: list[Hit], question: str, top_k: int, sure: bool = True
+    ) -> tuple[list[Source], list[Part]]:
         """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""
         by_chunk = {h.chunk.id: h for h in hits}
         sources: list[Source] = []
         position: dict[str, int] = {}  # section -> 1-based source number
         parts: list[Part] = []
-        for text, block_units in self.composer.render(units, question):
+        for text, block_units in self.composer.render(units, question, sure):
             cited = []
             for unit in block_units:
                 if unit.section not in position:

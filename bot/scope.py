@@ -109,6 +109,11 @@ acquisition bottleneck of symbolic AI?") is declined, the absent words named: a 
 words would be passed off as an answer. On the training questions this declines 20 the article does not answer
 and 2 it does (docs/answers.md)."""
 
+CLOSE_COSINE = 0.60
+"""A sentence of the article this close to the question is about what it asks, however many of its words the
+article lacks ("How do engineers ensure accountability in AI decision-making?": the article's ethical-AI sentence):
+the question is answered in part, the missing words named, rather than declined as mostly missing."""
+
 RARE_RARITY = 3.0
 """A word rarer than Zipf 3 in English that the article uses ("XGBoost", "GPU", "Netflix") makes the article bear on
 the question whatever the cosine: a keyword query ("xgboost") is far from every sentence in embedding space."""
@@ -504,6 +509,12 @@ class ScopeJudge:
         if others:
             mentioned = [title for title in others if self._mentions(title)]
             related = [title for title in others if title not in mentioned and self._related(title)]
+            similarity, label = self.topic_of(vector, terms)
+            on_topic = label and similarity >= TOPIC_LABEL_MIN and similarity - features["unit"] >= TOPIC_MARGIN
+            if related and not named and on_topic:
+                # "Will AI replace recommendation systems engineers?": the job market, whatever the title.
+                explanation = self.profile.say("not_covered_topic", label=label)
+                return decision("declined", f"asks about {label} ({similarity:.2f})", explanation, others)
             if related and not named and len(mentioned) + len(related) == len(others):
                 # "What does a ChatGPT developer do?": a title the article never names, qualified by something it
                 # does speak of ("AI chatbots … (e.g., ChatGPT…)"): what it says there, and that it has no more.
@@ -564,7 +575,8 @@ class ScopeJudge:
                 return decision("declined", f"asks about {label} ({similarity:.2f})", explanation)
             note = self.profile.say("partial_topic", label=label)
             return decision("partial", f"asks about {label} ({similarity:.2f}) and more", note)
-        if not bears or (not named and features["missing"] >= MOSTLY_MISSING and gaps):
+        mostly_missing = features["missing"] >= MOSTLY_MISSING and features["unit"] < CLOSE_COSINE
+        if not bears or (not named and mostly_missing and gaps):
             if gaps:
                 explanation = self.profile.say(
                     "not_covered_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]])

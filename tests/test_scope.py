@@ -492,3 +492,27 @@ def test_a_pm_is_a_title(bot):
 def test_why_one_over_another_is_a_choice_the_article_does_not_explain(bot):
     reply = bot.ask("Why learn Python over Java?")
     assert reply.outcome == "partial" and reply.parts[-1].text.startswith("The article doesn't say why")
+
+
+def test_a_row_that_answers_only_in_part_gets_no_yes(bot):
+    """ "Is Python mandatory for ML engineers?": the row lists Python, and says nothing of "mandatory"."""
+    reply = bot.ask("Is Python mandatory for ML engineers?")
+    assert reply.outcome == "partial" and not reply.answer.startswith("Yes")
+    assert "“mandatory”" in reply.parts[-1].text
+
+
+def test_a_sentence_close_to_the_question_is_given_though_most_of_its_words_are_missing(bot):
+    """CLOSE_COSINE: the ethical-AI sentence is about "accountability in AI decision-making", a word the article
+    lacks; the question is answered in part, not declined as mostly missing."""
+    reply = bot.ask("How do engineers ensure accountability in AI decision-making processes?")
+    assert reply.outcome == "partial" and "ethical" in reply.parts[0].text
+    assert "“accountability”" in reply.parts[-1].text
+
+
+def test_a_title_in_a_question_about_an_uncovered_topic_gets_the_topic(bot):
+    reply = bot.ask("Will AI replace recommendation systems engineers?")
+    assert reply.outcome == "declined" and "the job market" in reply.answer
+
+
+def test_a_modal_verb_is_not_part_of_a_title(bot):
+    assert bot.profile.other_titles("How should PM and engineer split work?") == []
