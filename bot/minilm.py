@@ -128,6 +128,12 @@ class SafetensorsFile:
             self._mapped = mmap.mmap(self.handle.fileno(), 0, access=mmap.ACCESS_READ)
         return np.frombuffer(self._mapped, dtype="<f4", count=count, offset=self.start + begin).reshape(info["shape"])
 
+    def drop_pages(self) -> None:
+        """Let go of the mapped pages this process has read (they stay in the page cache; a view reads them
+        again when used): for weights another runtime has copied into its own form."""
+        if self._mapped is not None:
+            self._mapped.madvise(mmap.MADV_DONTNEED)
+
     def __enter__(self) -> SafetensorsFile:
         return self
 
@@ -157,16 +163,10 @@ class NumpyMiniLM:
         # next is read: peak memory stays near the model's size instead of twice it.
         with SafetensorsFile(folder / "model.safetensors") as weights:
             prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights.header else ""
-
-            def tensor(name: str, transpose: bool = False) -> np.ndarray:
-                value = weights.read(prefix + name).astype(np.float32, copy=False)
-                # Dense weights are stored (out, in); transposed once here, each call is a plain x @ W.
-                return np.ascontiguousarray(value.T) if transpose else value
-
             words = weights.map(prefix + "embeddings.word_embeddings.weight").astype(np.float32, copy=False)
             self.w = {"embeddings.word_embeddings.weight": words}
             self.w |= {
-                name: tensor(name)
+                name: weights.read(prefix + name).astype(np.float32, copy=False)
                 for name in (
                     "embeddings.position_embeddings.weight",
                     "embeddings.token_type_embeddings.weight",
@@ -174,31 +174,41 @@ class NumpyMiniLM:
                     "embeddings.LayerNorm.bias",
                 )
             }
-            # One matmul for query, key and value (the three are not kept apart); the attention scale
-            # 1/sqrt(head size) is folded into the query.
-            scale = np.float32(1.0 / np.sqrt(self.dimension // self.heads))
-            for i in range(self.layers):
-                p = f"encoder.layer.{i}."
-                a = p + "attention.self."
-                self.w[a + "qkv.weight"] = np.ascontiguousarray(
-                    np.concatenate(
-                        [
-                            tensor(a + "query.weight", True) * scale,
-                            tensor(a + "key.weight", True),
-                            tensor(a + "value.weight", True),
-                        ],
-                        1,
-                    )
+            self._load_layers(weights, prefix)
+
+    def _load_layers(self, weights: SafetensorsFile, prefix: str) -> None:
+        """The transformer layers' weights, in the form ``_layers`` uses them."""
+
+        def tensor(name: str, transpose: bool = False) -> np.ndarray:
+            value = weights.read(prefix + name).astype(np.float32, copy=False)
+            # Dense weights are stored (out, in); transposed once here, each call is a plain x @ W.
+            return np.ascontiguousarray(value.T) if transpose else value
+
+        # One matmul for query, key and value (the three are not kept apart); the attention scale
+        # 1/sqrt(head size) is folded into the query.
+        scale = np.float32(1.0 / np.sqrt(self.dimension // self.heads))
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+            a = p + "attention.self."
+            self.w[a + "qkv.weight"] = np.ascontiguousarray(
+                np.concatenate(
+                    [
+                        tensor(a + "query.weight", True) * scale,
+                        tensor(a + "key.weight", True),
+                        tensor(a + "value.weight", True),
+                    ],
+                    1,
                 )
-                self.w[a + "qkv.bias"] = np.concatenate(
-                    [tensor(a + "query.bias") * scale, tensor(a + "key.bias"), tensor(a + "value.bias")]
-                )
-                for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
-                    self.w[p + name + ".weight"] = tensor(p + name + ".weight", True)
-                    self.w[p + name + ".bias"] = tensor(p + name + ".bias")
-                for name in ("attention.output.LayerNorm", "output.LayerNorm"):
-                    self.w[p + name + ".weight"] = tensor(p + name + ".weight")
-                    self.w[p + name + ".bias"] = tensor(p + name + ".bias")
+            )
+            self.w[a + "qkv.bias"] = np.concatenate(
+                [tensor(a + "query.bias") * scale, tensor(a + "key.bias"), tensor(a + "value.bias")]
+            )
+            for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
+                self.w[p + name + ".weight"] = tensor(p + name + ".weight", True)
+                self.w[p + name + ".bias"] = tensor(p + name + ".bias")
+            for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+                self.w[p + name + ".weight"] = tensor(p + name + ".weight")
+                self.w[p + name + ".bias"] = tensor(p + name + ".bias")
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
