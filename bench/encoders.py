@@ -70,7 +70,7 @@ def main() -> None:
         encoders["onnxruntime"] = OnnxMiniLM(folder)
     else:
         print("onnxruntime is not installed: NumPy only (pip install 'rolebot[fast]')\n")
-    tokens = statistics.median(sum(len(e.ids) for e in encoders["numpy"].tokenizer.encode_batch(b)) for b in batches)
+    tokens = statistics.median(sum(len(e.ids) for e in encoders["numpy"].tokenize(b)) for b in batches)
     times: dict[str, list[float]] = {name: [] for name in encoders}
     vectors: dict[str, list] = {name: [] for name in encoders}
     for name, encoder in encoders.items():  # one untimed pass: caches, first-call set-up

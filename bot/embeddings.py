@@ -159,7 +159,7 @@ class FastEmbedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:  # the Rust tokenizer object is shared; NumPy and onnxruntime release the GIL
-            encodings = self.encoder.tokenizer.encode_batch(list(texts))
+            encodings = self.encoder.tokenize(texts)
         return self.encoder.encode_tokens(encodings, len(texts))
 
 

@@ -213,7 +213,13 @@ class NumpyMiniLM:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.encode_tokens(self.tokenizer.encode_batch(list(texts)), len(texts))
+        return self.encode_tokens(self.tokenize(texts), len(texts))
+
+    def tokenize(self, texts: list[str]) -> list:
+        """Word pieces of each text, one text after another on the calling thread. Not ``encode_batch``: it hands
+        the texts to a pool of one thread per core, which on a busy machine took 2 ms (p95) to wake for a
+        question that takes 0.02 ms to split; the ids are the same."""
+        return [self.tokenizer.encode(text) for text in texts]
 
     def encode_tokens(self, encodings: list, count: int) -> np.ndarray:
         """Embed texts already run through ``self.tokenizer`` (callers may tokenize under a lock).

@@ -102,7 +102,7 @@ def test_batch_gives_the_same_vectors_as_one_at_a_time(fast, article_texts) -> N
 def test_a_batch_across_several_packs_keeps_each_vector(reference, fast, article_texts) -> None:
     # More tokens than one pack holds, a text that fills a pack on its own, and words after it.
     texts = [*article_texts, ODD_INPUTS[-1], "nutshell", "badge", "R"]
-    lengths = [len(e.ids) for e in fast.encoder.tokenizer.encode_batch(texts)]
+    lengths = [len(e.ids) for e in fast.encoder.tokenize(texts)]
     assert sum(lengths) > 3 * PACK_TOKENS and max(lengths) >= PACK_TOKENS
     batch = fast.encode(texts)
     assert batch.shape == (len(texts), 384)
@@ -193,3 +193,11 @@ def test_a_truncated_weights_file_is_refused(tmp_path: Path) -> None:
     with SafetensorsFile(cut) as weights, pytest.raises(ValueError, match="truncated"):
         for name in weights.header:
             weights.map(name)
+
+
+def test_tokenize_gives_encode_batchs_word_pieces(fast, article_texts) -> None:
+    # One text at a time on the calling thread, instead of the tokenizer's thread pool: the same ids, truncated alike.
+    texts = article_texts + ODD_INPUTS
+    expected = fast.encoder.tokenizer.encode_batch(texts)
+    assert [e.ids for e in fast.encoder.tokenize(texts)] == [e.ids for e in expected]
+    assert max(len(e.ids) for e in expected) == 256  # the long inputs were cut at the model's limit
