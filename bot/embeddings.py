@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import numpy as np
 from . import config
 from .errors import MissingDependencyError, ModelError
 from .minilm import NumpyMiniLM, is_supported
+
+log = logging.getLogger("rolebot")
 
 ENCODER_VERSION = "numpy-minilm-1"
 """Names the NumPy encoder's arithmetic in the vector cache's key: change it with any change to bot/minilm.py
@@ -213,5 +216,16 @@ def get_embedder(purpose: str = "query") -> Embedder:
         )
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = FastEmbedder(spec, onnx) if fast else SentenceTransformerEmbedder(spec)
+            _cache[key] = _fast_embedder(spec, onnx, choice) if fast else SentenceTransformerEmbedder(spec)
         return _cache[key]
+
+
+def _fast_embedder(spec: ModelSpec, onnx: bool, choice: str) -> FastEmbedder:
+    """onnxruntime's encoder when asked for, else NumPy's. Chosen by "auto", an onnxruntime that cannot run the
+    model (too old a version, a broken install) leaves the answers to NumPy, with a warning, rather than none."""
+    if onnx and choice == "auto":
+        try:
+            return FastEmbedder(spec, onnx=True)
+        except ModelError as exc:
+            log.warning("onnxruntime cannot run the model (%s); questions are embedded with NumPy instead", exc)
+    return FastEmbedder(spec, onnx and choice != "auto")
