@@ -2,7 +2,7 @@
 
 Why: a question is a dozen tokens, so each of the 24 matrix products is a thin (12 x 384) by (384 x 1,536)
 product, and NumPy's OpenBLAS re-packs the weight matrix on every call, which costs more than the product
-itself; onnxruntime packs each weight once, when the session starts (3.9 ms a question instead of 8.9 ms here,
+itself; onnxruntime packs each weight once, when the session starts (4.3 ms a question instead of 8.9 ms here,
 see docs/performance.md). Nothing is exported and no file is written: the graph is written as ONNX protobuf
 bytes (a few KB, by the small writer in this module, so neither torch nor the ``onnx`` package is needed), and
 onnxruntime reads the weights in place from the mapped model file.
@@ -184,7 +184,8 @@ def layers_graph(weights: dict[str, np.ndarray], layers: range, heads: int, dime
 
 
 class OnnxMiniLM(NumpyMiniLM):
-    """``NumpyMiniLM`` whose transformer layers run in one onnxruntime session (thread-safe, as ``run`` is)."""
+    """``NumpyMiniLM`` whose transformer layers run in onnxruntime, one session per LAYERS_PER_SESSION layers
+    (thread-safe, as ``run`` is)."""
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
         self.threads = threads
