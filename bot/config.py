@@ -45,6 +45,13 @@ little when the machine is idle and, beside any busy process, makes one 0.2 ms p
 threads wait for each other; an idle BLAS thread also spins after each question. Servers get their parallelism
 from answering several questions at once (WEB_CONCURRENCY), one thread each."""
 
+ENCODER = "auto"
+"""What embeds questions and the index (ROLEBOT_ENCODER): "auto" is onnxruntime when it is installed, else NumPy;
+"numpy" and "onnxruntime" ask for one (the same vectors to 1 - cos < 1e-6; onnxruntime is about twice as fast per
+question, see docs/performance.md); "sentence-transformers" is the reference encoder (needs torch)."""
+
+ENCODERS = ("auto", "numpy", "onnxruntime", "sentence-transformers")
+
 WEB_CONCURRENCY = 2
 """Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
 
@@ -148,6 +155,12 @@ def max_question_chars() -> int:
 def threads() -> int:
     """BLAS and OpenMP threads per process (ROLEBOT_THREADS)."""
     return env_int("ROLEBOT_THREADS", THREADS)
+
+
+def encoder() -> str:
+    """The encoder asked for (ROLEBOT_ENCODER, case and spaces ignored); anything unknown means ENCODER."""
+    value = os.environ.get("ROLEBOT_ENCODER", "").strip().lower()
+    return value if value in ENCODERS else ENCODER
 
 
 def web_concurrency() -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,10 +24,16 @@ import numpy as np
 
 from . import config
 from .errors import MissingDependencyError, ModelError
+from .minilm import NumpyMiniLM, is_supported
+
+log = logging.getLogger("rolebot")
 
 ENCODER_VERSION = "numpy-minilm-1"
 """Names the NumPy encoder's arithmetic in the vector cache's key: change it with any change to bot/minilm.py
 that changes vectors, so that cached ones are not reused."""
+
+ONNX_ENCODER_VERSION = "onnx-minilm-1"
+"""The same for the onnxruntime encoder (bot/onnx_minilm.py): its vectors differ from NumPy's in the last bits."""
 
 
 class Embedder(Protocol):
@@ -71,8 +77,6 @@ def has_sentence_transformers() -> bool:
 
 def can_build() -> bool:
     """True when this install can embed the index: the NumPy encoder runs the model, or sentence-transformers does."""
-    from .minilm import is_supported
-
     return is_supported(Path(resolve_model().location)) or has_sentence_transformers()
 
 
@@ -135,24 +139,30 @@ def _files_signature(folder: Path) -> str:
 
 
 class FastEmbedder:
-    """Same vectors as sentence-transformers for BERT mean-pooling models, without importing torch."""
+    """Same vectors as sentence-transformers for BERT mean-pooling models, without importing torch: NumPy's
+    forward pass, or with ``onnx`` its transformer layers run by onnxruntime (bot/onnx_minilm.py)."""
 
-    def __init__(self, spec: ModelSpec) -> None:
-        from .minilm import NumpyMiniLM
-
+    def __init__(self, spec: ModelSpec, onnx: bool = False) -> None:
         try:
-            self.encoder = NumpyMiniLM(Path(spec.location))
-        except Exception as exc:  # safetensors and tokenizers raise their own types for damaged files
+            if onnx:
+                from .onnx_minilm import OnnxMiniLM
+
+                self.encoder: NumpyMiniLM = OnnxMiniLM(Path(spec.location), config.threads())
+            else:
+                self.encoder = NumpyMiniLM(Path(spec.location))
+        except Exception as exc:  # safetensors, tokenizers and onnxruntime raise their own types for damaged files
             raise ModelError(f"Cannot load the embedding model from {spec.location}: {exc}") from exc
+        self.backend = "onnxruntime" if onnx else "numpy"
         self.model_id = spec.model_id
         self.dimension = self.encoder.dimension
         # What makes its vectors: the model's files and this encoder's version (see vectorcache.py).
-        self.cache_key = f"{ENCODER_VERSION} {spec.model_id} {_files_signature(Path(spec.location))}"
+        version = ONNX_ENCODER_VERSION if onnx else ENCODER_VERSION
+        self.cache_key = f"{version} {spec.model_id} {_files_signature(Path(spec.location))}"
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        with self._lock:  # the Rust tokenizer object is shared; NumPy itself releases the GIL
-            encodings = self.encoder.tokenizer.encode_batch(list(texts))
+        with self._lock:  # the Rust tokenizer object is shared; NumPy and onnxruntime release the GIL
+            encodings = self.encoder.tokenize(texts)
         return self.encoder.encode_tokens(encodings, len(texts))
 
 
@@ -181,17 +191,24 @@ def limit_threads() -> None:
 def get_embedder(purpose: str = "query") -> Embedder:
     """The process-wide embedder for ``purpose``: "query" (answering), "build" (the index) or "reference".
 
-    Queries and the index use the NumPy encoder when the model allows it: the same code embeds both, and
-    neither pays torch's import (~4 s). ``ROLEBOT_ENCODER=sentence-transformers`` turns that off. "reference"
-    is always sentence-transformers itself, which the tests compare the NumPy encoder with.
+    Queries and the index use the fast encoder when the model allows it: the same code embeds both, and neither
+    pays torch's import (~4 s). That is onnxruntime's when it is installed, else NumPy's (``ROLEBOT_ENCODER``
+    chooses; "sentence-transformers" turns both off). "reference" is always sentence-transformers itself, which
+    the tests compare the fast encoders with.
     """
-    from .minilm import is_supported
+    from . import onnx_minilm
 
     limit_threads()
     spec = resolve_model()
-    choice = os.environ.get("ROLEBOT_ENCODER", "auto").strip().lower()
+    choice = config.encoder()
     fast = purpose != "reference" and choice != "sentence-transformers" and is_supported(Path(spec.location))
-    key = (spec.location, "fast" if fast else "st")
+    if fast and choice == "onnxruntime" and not onnx_minilm.available():
+        raise MissingDependencyError(
+            "ROLEBOT_ENCODER=onnxruntime, but onnxruntime is not installed: pip install 'rolebot[fast]' "
+            "(or unset ROLEBOT_ENCODER to use the NumPy encoder)"
+        )
+    onnx = fast and choice != "numpy" and onnx_minilm.available()
+    key = (spec.location, ("onnx" if onnx else "fast") if fast else "st")
     if purpose == "query" and not fast and not has_sentence_transformers() and not Path(spec.location).is_dir():
         raise ModelError(
             f"No local copy of the model {spec.model_id!r} (a serving install embeds questions from local files): "
@@ -199,5 +216,16 @@ def get_embedder(purpose: str = "query") -> Embedder:
         )
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = FastEmbedder(spec) if fast else SentenceTransformerEmbedder(spec)
+            _cache[key] = _fast_embedder(spec, onnx, choice) if fast else SentenceTransformerEmbedder(spec)
         return _cache[key]
+
+
+def _fast_embedder(spec: ModelSpec, onnx: bool, choice: str) -> FastEmbedder:
+    """onnxruntime's encoder when asked for, else NumPy's. Chosen by "auto", an onnxruntime that cannot run the
+    model (too old a version, a broken install) leaves the answers to NumPy, with a warning, rather than none."""
+    if onnx and choice == "auto":
+        try:
+            return FastEmbedder(spec, onnx=True)
+        except ModelError as exc:
+            log.warning("onnxruntime cannot run the model (%s); questions are embedded with NumPy instead", exc)
+    return FastEmbedder(spec, onnx and choice != "auto")

@@ -244,3 +244,21 @@ def test_questions_are_answered_with_the_configured_blas_threads(setting, expect
     )
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen and all(threads == [expected] for threads in seen), seen
+
+
+def test_an_onnxruntime_that_cannot_run_the_model_leaves_auto_to_numpy(monkeypatch, private_cache, caplog) -> None:
+    from bot import onnx_minilm
+
+    class Broken:
+        def __init__(self, *args: object) -> None:
+            raise RuntimeError("this onnxruntime has no add_external_initializers")
+
+    monkeypatch.setattr(onnx_minilm, "available", lambda: True)
+    monkeypatch.setattr(onnx_minilm, "OnnxMiniLM", Broken)
+    embedder = get_embedder("query")
+    assert isinstance(embedder, FastEmbedder) and embedder.backend == "numpy"
+    assert "questions are embedded with NumPy instead" in caplog.text
+    private_cache.clear()
+    monkeypatch.setenv("ROLEBOT_ENCODER", "onnxruntime")  # asked for by name: its failure is the answer
+    with pytest.raises(ModelError, match="no add_external_initializers"):
+        get_embedder("query")

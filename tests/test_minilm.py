@@ -78,6 +78,18 @@ def test_same_vectors_on_odd_inputs(reference, fast) -> None:
     assert cosines.min() > 0.9999, ODD_INPUTS[int(cosines.argmin())][:40]
 
 
+EXACT = 1e-6
+"""Largest 1 - cos between a fast encoder's vector and sentence-transformers': float32 rounding gives ~1e-7."""
+
+
+def test_numpy_vectors_equal_the_reference_to_float32_rounding(reference, article_texts) -> None:
+    texts = article_texts + ODD_INPUTS
+    encoder = NumpyMiniLM(Path(resolve_model().location))
+    expected = reference.encode(texts)
+    for got in (encoder.encode(texts), np.vstack([encoder.encode([t]) for t in texts])):  # packed, then alone
+        assert (1 - _cosines(got, expected)).max() <= EXACT
+
+
 def test_batch_gives_the_same_vectors_as_one_at_a_time(fast, article_texts) -> None:
     # Mixed lengths packed into one sequence: no text may attend to another's tokens or share its mean.
     texts = article_texts[:6] + ODD_INPUTS[:5]
@@ -90,7 +102,7 @@ def test_batch_gives_the_same_vectors_as_one_at_a_time(fast, article_texts) -> N
 def test_a_batch_across_several_packs_keeps_each_vector(reference, fast, article_texts) -> None:
     # More tokens than one pack holds, a text that fills a pack on its own, and words after it.
     texts = [*article_texts, ODD_INPUTS[-1], "nutshell", "badge", "R"]
-    lengths = [len(e.ids) for e in fast.encoder.tokenizer.encode_batch(texts)]
+    lengths = [len(e.ids) for e in fast.encoder.tokenize(texts)]
     assert sum(lengths) > 3 * PACK_TOKENS and max(lengths) >= PACK_TOKENS
     batch = fast.encode(texts)
     assert batch.shape == (len(texts), 384)
@@ -164,9 +176,9 @@ def test_tensors_read_one_by_one_equal_safetensors_own_reader() -> None:
     with SafetensorsFile(path) as weights:
         assert set(weights.header) == set(expected)
         for name, value in expected.items():
-            got = weights.read(name)
-            assert got.dtype == value.dtype and got.shape == value.shape, name
-            np.testing.assert_array_equal(got, value, err_msg=name)
+            for got in (weights.read(name), weights.map(name)):  # map: a view of the file, as the words are held
+                assert got.dtype == value.dtype and got.shape == value.shape, name
+                np.testing.assert_array_equal(got, value, err_msg=name)
 
 
 def test_a_truncated_weights_file_is_refused(tmp_path: Path) -> None:
@@ -178,3 +190,14 @@ def test_a_truncated_weights_file_is_refused(tmp_path: Path) -> None:
     with SafetensorsFile(cut) as weights, pytest.raises(ValueError, match="truncated"):
         for name in weights.header:
             weights.read(name)
+    with SafetensorsFile(cut) as weights, pytest.raises(ValueError, match="truncated"):
+        for name in weights.header:
+            weights.map(name)
+
+
+def test_tokenize_gives_encode_batchs_word_pieces(fast, article_texts) -> None:
+    # One text at a time on the calling thread, instead of the tokenizer's thread pool: the same ids, truncated alike.
+    texts = article_texts + ODD_INPUTS
+    expected = fast.encoder.tokenizer.encode_batch(texts)
+    assert [e.ids for e in fast.encoder.tokenize(texts)] == [e.ids for e in expected]
+    assert max(len(e.ids) for e in expected) == 256  # the long inputs were cut at the model's limit
