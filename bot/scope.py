@@ -28,7 +28,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .index import KnowledgeIndex
-from .profile import DATA_DIR, Profile, tomllib
+from .profile import DATA_DIR, Entity, Profile, tomllib
 from .retrieval import Hit
 from .text import (
     COMPARING,
@@ -158,6 +158,33 @@ class ScopeDecision:
     @property
     def in_scope(self) -> bool:
         return self.outcome != "declined"
+
+
+@dataclass
+class Evidence:
+    """What a question's decision rests on, computed once (``ScopeJudge.evidence``) and read by each rule."""
+
+    question: str
+    vector: np.ndarray
+    features: dict[str, float]  # see ``ScopeJudge.features``
+    terms: list[str]  # the question's key terms
+    cover: dict[str, float]  # how far each term is in the article: 1 present or a synonym, 0.5 near, 0 absent
+    uncovered: list[str]  # the terms the article lacks entirely
+    gaps: list[str]  # the missing terms a reply may name, most central first
+    covered: list[str]  # the informative terms the article uses
+    keyword: bool  # a keyword query of the article's own words ("Keras")
+    bears: bool  # something in the article bears on the question
+    named: list[Entity]  # the roles the question names
+
+    @property
+    def unit(self) -> float:
+        """The cosine between the question and the article's closest unit."""
+        return self.features["unit"]
+
+    def decision(
+        self, outcome: str, reason: str, explanation: str = "", others: list[str] | None = None
+    ) -> ScopeDecision:
+        return ScopeDecision(outcome, self.terms, self.uncovered, reason, explanation, self.features, others or [])
 
 
 # "Should I learn PyTorch or TensorFlow?", "which should I learn first, X or Y?", "Why learn Python over Java?": a
@@ -478,19 +505,17 @@ class ScopeJudge:
         near = (w for n in (len(term) - 1, len(term), len(term) + 1) for w in self._english_by_length.get(n, ()))
         return any(edit_distance_at_most_one(term, w) for w in near)
 
-    def decide(
+    def evidence(
         self,
         question: str,
         vector: np.ndarray,
         hits: list[Hit],
         embedder: Embedder,
         word_vectors: dict[str, np.ndarray] | None = None,
-    ) -> ScopeDecision:
-        """answered, partial or declined (see the module's docstring), with the sentence a reply gives for it."""
+    ) -> Evidence:
+        """What the decision rests on, computed once for the rules of ``decide``."""
         features, terms, cover = self.features(question, vector, hits, embedder, word_vectors=word_vectors)
-        uncovered = [t for t in terms if cover[t] == 0.0]
         gaps = [t for t in terms if cover[t] < 1.0 and self.nameable(t, question)]
-        gaps = self._central(gaps, vector, embedder, word_vectors or {})
         # Informative words of the question that the article uses (or a synonym of them): it bears on the question.
         covered = [t for t in terms if cover[t] == 1.0 and rarity(t) >= INFORMATIVE_RARITY]
         keyword = len(question.split()) <= 3 and bool(terms) and all(cover[t] == 1.0 for t in terms)
@@ -500,95 +525,143 @@ class ScopeJudge:
             or (bool(covered) and features["unit"] >= WEAK_COSINE)
             or any(rarity(t) >= RARE_RARITY for t in covered)
         )
-        named = self.profile.entities_in(question)
+        return Evidence(
+            question=question,
+            vector=vector,
+            features=features,
+            terms=terms,
+            cover=cover,
+            uncovered=[t for t in terms if cover[t] == 0.0],
+            gaps=self._central(gaps, vector, embedder, word_vectors or {}),
+            covered=covered,
+            keyword=keyword,
+            bears=bears,
+            named=self.profile.entities_in(question),
+        )
 
-        def decision(outcome: str, reason: str, explanation: str = "", others: list[str] | None = None):
-            return ScopeDecision(outcome, terms, uncovered, reason, explanation, features, others or [])
+    def decide(
+        self,
+        question: str,
+        vector: np.ndarray,
+        hits: list[Hit],
+        embedder: Embedder,
+        word_vectors: dict[str, np.ndarray] | None = None,
+    ) -> ScopeDecision:
+        """answered, partial or declined (see the module's docstring), with the sentence a reply gives for it: the
+        first rule that decides, in this order, else answered."""
+        e = self.evidence(question, vector, hits, embedder, word_vectors)
+        for rule in (self._titles, self._about_the_article, self._topic, self._declined, self._partial):
+            decided = rule(e)
+            if decided is not None:
+                return decided
+        return e.decision("answered", f"covered: {', '.join(e.covered) or 'the entities'}; best unit {e.unit:.2f}")
 
+    # -- the rules, in the order ``decide`` asks them ------------------------------------------------------------
+
+    def _titles(self, e: Evidence) -> ScopeDecision | None:
+        """Job titles the article does not profile: declined when it never names them, else answered in part."""
+        question, named = e.question, e.named
         others = self.other_entities(question)
         if others:
             mentioned = [title for title in others if self._mentions(title)]
             related = [title for title in others if title not in mentioned and self._related(title)]
-            similarity, label = self.topic_of(vector, terms)
-            on_topic = label and similarity >= TOPIC_LABEL_MIN and similarity - features["unit"] >= TOPIC_MARGIN
+            similarity, label = self.topic_of(e.vector, e.terms)
+            on_topic = label and similarity >= TOPIC_LABEL_MIN and similarity - e.unit >= TOPIC_MARGIN
             if related and not named and on_topic:
                 # "Will AI replace recommendation systems engineers?": the job market, whatever the title.
                 explanation = self.profile.say("not_covered_topic", label=label)
-                return decision("declined", f"asks about {label} ({similarity:.2f})", explanation, others)
+                return e.decision("declined", f"asks about {label} ({similarity:.2f})", explanation, others)
             if related and not named and len(mentioned) + len(related) == len(others):
                 # "What does a ChatGPT developer do?": a title the article never names, qualified by something it
                 # does speak of ("AI chatbots … (e.g., ChatGPT…)"): what it says there, and that it has no more.
                 words = [_as_written(" ".join(self.qualifiers(title)), question) for title in related]
                 note = self.profile.say("partial_related", others=", ".join(others), words=_quoted(words))
                 reason = f"the article speaks of {', '.join(related)} only through its words"
-                return decision("partial", reason, note, others)
+                return e.decision("partial", reason, note, others)
             if not named and len(mentioned) < len(others):
-                names = " and ".join(e.plural for e in self.profile.entities)
+                names = " and ".join(entity.plural for entity in self.profile.entities)
                 explanation = self.profile.say("other_entity", entities=names, others=", ".join(others))
-                return decision("declined", f"the question asks about {', '.join(others)}", explanation, others)
+                return e.decision("declined", f"the question asks about {', '.join(others)}", explanation, others)
             if mentioned and len(mentioned) == len(others):
                 note = self.profile.say("partial_other_mentioned", others=", ".join(mentioned))
             else:
-                names = " and ".join(e.plural for e in named)
+                names = " and ".join(entity.plural for entity in named)
                 note = self.profile.say("partial_other", others=", ".join(others), entities=names)
-            return decision("partial", f"the article does not profile {', '.join(others)}", note, others)
+            return e.decision("partial", f"the article does not profile {', '.join(others)}", note, others)
         passing = [] if named else [t for t in self.profile.other_titles(question) if self._mentions(t)]
         if passing:
             # "What are the responsibilities of a data scientist?": the article names data scientists (as the roles'
             # collaborators) but does not describe the job. What it says of them, and that it says no more.
             plural = [t if t.lower().endswith("s") else f"{t}s" for t in passing]
             note = self.profile.say("partial_other_mentioned", others=", ".join(plural))
-            return decision("partial", f"the article names {', '.join(passing)} only in passing", note, passing)
-        if set(terms) <= closing_words() and closing_words() & set(tokens(question)):
+            return e.decision("partial", f"the article names {', '.join(passing)} only in passing", note, passing)
+        return None
+
+    def _about_the_article(self, e: Evidence) -> ScopeDecision | None:
+        """Questions the article answers as a whole: its conclusion, its comparison, its table, what it covers,
+        a term it defines."""
+        question, words = e.question, set(tokens(e.question))
+        if set(e.terms) <= closing_words() and closing_words() & words:
             # "tldr?", "sum up the article": the article's conclusion answers it (bot/answer.py quotes it).
-            return decision("answered", "asks for the article's conclusion")
+            return e.decision("answered", "asks for the article's conclusion")
         if (
             self._tables
-            and not named
-            and not uncovered
+            and not e.named
+            and not e.uncovered
             and COMPARING.search(question)
-            and word_list("role_words.txt") & set(tokens(question))
+            and word_list("role_words.txt") & words
         ):
             # "How do the two jobs differ?": the article's comparison of its roles answers it, whole.
-            return decision("answered", "asks how the roles differ")
-        if self._tables and word_list("table_words.txt") & set(tokens(question)):
+            return e.decision("answered", "asks how the roles differ")
+        if self._tables and word_list("table_words.txt") & words:
             # "show me the whole comparison table": the article's table answers it (bot/answer.py quotes it whole).
-            return decision("answered", "asks for the article's table")
+            return e.decision("answered", "asks for the article's table")
         if self._roadmap and asks_about_document(question, self._entity_stems):
             # "What is this article about?": the article's own sentence about itself answers it.
-            return decision("answered", "asks what the article covers")
+            return e.decision("answered", "asks what the article covers")
         if (_DEFINITION.match(question) or _MEANT_BY.match(question)) and self.defines(question):
             # "What is an error budget?" when the article says "Error budgets, the amount of…".
-            return decision("answered", "the article defines what is asked about")
-        similarity, label = self.topic_of(vector, terms)
-        covered_rest = [t for t in covered if not self._topic_word(t, label)]
-        if (
+            return e.decision("answered", "the article defines what is asked about")
+        return None
+
+    def _topic(self, e: Evidence) -> ScopeDecision | None:
+        """Closer to what such articles do not discuss (pay, degrees…) than to anything the article says, and
+        asking something of the topic's own when it asks about the article's words too."""
+        similarity, label = self.topic_of(e.vector, e.terms)
+        covered_rest = [t for t in e.covered if not self._topic_word(t, label)]
+        if not (
             label
             and similarity >= TOPIC_LABEL_MIN
-            and similarity - features["unit"] >= TOPIC_MARGIN
-            and (not covered_rest or self._asks_of_topic(terms, cover, label))
+            and similarity - e.unit >= TOPIC_MARGIN
+            and (not covered_rest or self._asks_of_topic(e.terms, e.cover, label))
         ):
-            # Closer to what such articles do not discuss (pay, degrees…) than to anything the article says, and
-            # asking something of the topic's own when it asks about the article's words too.
-            if not covered_rest and not (named and label in self._topic_partly):
-                explanation = self.profile.say("not_covered_topic", label=label)
-                return decision("declined", f"asks about {label} ({similarity:.2f})", explanation)
-            note = self.profile.say("partial_topic", label=label)
-            return decision("partial", f"asks about {label} ({similarity:.2f}) and more", note)
-        mostly_missing = features["missing"] >= MOSTLY_MISSING and features["unit"] < CLOSE_COSINE
-        if not bears or (not named and mostly_missing and gaps):
-            if gaps:
-                explanation = self.profile.say(
-                    "not_covered_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]])
-                )
-            else:
-                explanation = self.profile.say("not_covered")
-            reason = (
-                f"nothing bears on it, best unit {features['unit']:.2f}"
-                if not bears
-                else f"most of it is not in the article (missing {features['missing']:.2f})"
-            )
-            return decision("declined", reason, explanation)
+            return None
+        if not covered_rest and not (e.named and label in self._topic_partly):
+            explanation = self.profile.say("not_covered_topic", label=label)
+            return e.decision("declined", f"asks about {label} ({similarity:.2f})", explanation)
+        note = self.profile.say("partial_topic", label=label)
+        return e.decision("partial", f"asks about {label} ({similarity:.2f}) and more", note)
+
+    def _declined(self, e: Evidence) -> ScopeDecision | None:
+        """Nothing in the article bears on it; or, naming no role, most of it is missing and no sentence is close."""
+        mostly_missing = e.features["missing"] >= MOSTLY_MISSING and e.unit < CLOSE_COSINE
+        if e.bears and not (not e.named and mostly_missing and e.gaps):
+            return None
+        if e.gaps:
+            terms = _quoted([_as_written(t, e.question) for t in e.gaps[:3]])
+            explanation = self.profile.say("not_covered_terms", terms=terms)
+        else:
+            explanation = self.profile.say("not_covered")
+        reason = (
+            f"nothing bears on it, best unit {e.unit:.2f}"
+            if not e.bears
+            else f"most of it is not in the article (missing {e.features['missing']:.2f})"
+        )
+        return e.decision("declined", reason, explanation)
+
+    def _partial(self, e: Evidence) -> ScopeDecision | None:
+        """The article speaks to part of it: the first of these says what it does not say."""
+        question, named, covered = e.question, e.named, e.covered
         judged = self.judgement(question)
         if judged:
             # "Is Java the best language for AI?": the article lists what each role uses; it ranks nothing.
@@ -596,10 +669,12 @@ class ScopeJudge:
                 note = self.profile.say("partial_choice" if judged == "should" else "partial_why")
             else:
                 note = self.profile.say("partial_judgement", word=judged)
-            return decision("partial", f"asks for a judgement the article does not make ({judged})", note)
-        if gaps:
-            note = self.profile.say("partial_terms", terms=_quoted([_as_written(t, question) for t in gaps[:3]]))
-            return decision("partial", f"the article lacks {', '.join(gaps)}", note)
+            return e.decision("partial", f"asks for a judgement the article does not make ({judged})", note)
+        if e.gaps:
+            terms = _quoted([_as_written(t, question) for t in e.gaps[:3]])
+            return e.decision(
+                "partial", f"the article lacks {', '.join(e.gaps)}", self.profile.say("partial_terms", terms=terms)
+            )
         fields = [] if named else self.fields_in(question)
         term = defined_term(question)
         asked_fields = (term.lower() in (f.lower() for f in fields)) or (
@@ -608,32 +683,31 @@ class ScopeJudge:
         if asked_fields:
             # "What is machine learning?", "AI vs machine learning": the field an entity works in, not the entity.
             # The article describes the roles; what it says of the field is said in passing.
-            names = " and ".join(e.plural for e in self.profile.entities)
+            names = " and ".join(entity.plural for entity in self.profile.entities)
             note = self.profile.say("partial_field", entities=names, fields=_quoted(fields))
-            return decision("partial", f"asks about {', '.join(fields)}, not the roles", note)
+            return e.decision("partial", f"asks about {', '.join(fields)}, not the roles", note)
         if term and not named and not self.defines(question):
             # "What is TensorFlow?": the article uses the term but never says what it is.
             note = self.profile.say("partial_undefined", term=term)
-            return decision("partial", f"the article uses {term!r} without defining it", note)
-        unsaid = [t for t in terms if cover[t] < 1.0 and rarity(t) >= INFORMATIVE_RARITY]
-        if not keyword and unsaid and sum(map(rarity, unsaid)) > sum(map(rarity, covered)):
+            return e.decision("partial", f"the article uses {term!r} without defining it", note)
+        unsaid = [t for t in e.terms if e.cover[t] < 1.0 and rarity(t) >= INFORMATIVE_RARITY]
+        if not e.keyword and unsaid and sum(map(rarity, unsaid)) > sum(map(rarity, covered)):
             # What the question asks with is mostly not the article's, nor a synonym of its words, though too
             # common a word to name: "Who can get a Master's in AI?" (only the roles meet), "How do you teach a
             # computer to learn?" ("teach" outweighs "computer"). The nearest passage is not about that: say so.
             note = self.profile.say("partial_unsaid")
-            return decision("partial", f"the article's words are the lesser part: not {', '.join(unsaid)}", note)
+            return e.decision("partial", f"the article's words are the lesser part: not {', '.join(unsaid)}", note)
         whose = not named and WHICH_ROLE.match(question) and any(self._in_table(t) for t in covered)
-        if not keyword and features["unit"] < BEARS_COSINE and covered and not whose:
+        if not e.keyword and e.unit < BEARS_COSINE and covered and not whose:
             # Only the words meet: no sentence of the article is about what was asked ("how do self-driving cars
             # work?" where the article names self-driving cars once). Say so rather than pass it off as the answer.
             # The question's own names for what the article mentions: "C++", not "uses"; "XGBoost", not "scikitlearn".
             written = [t for t in covered if _written(t, question)] or covered
             written = [t for t in written if rarity(t) >= NAMEABLE_RARITY] or written
-            note = self.profile.say("partial_passing", terms=_quoted([_as_written(t, question) for t in written[:3]]))
-            return decision("partial", f"only words in common, best unit {features['unit']:.2f}", note)
-        return decision(
-            "answered", f"covered: {', '.join(covered) or 'the entities'}; best unit {features['unit']:.2f}"
-        )
+            terms = _quoted([_as_written(t, question) for t in written[:3]])
+            note = self.profile.say("partial_passing", terms=terms)
+            return e.decision("partial", f"only words in common, best unit {e.unit:.2f}", note)
+        return None
 
     def _central(
         self, words: list[str], vector: np.ndarray, embedder: Embedder, known: dict[str, np.ndarray]
