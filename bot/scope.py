@@ -109,10 +109,12 @@ acquisition bottleneck of symbolic AI?") is declined, the absent words named: a 
 words would be passed off as an answer. On the training questions this declines 20 the article does not answer
 and 2 it does (docs/answers.md)."""
 
-CLOSE_COSINE = 0.60
-"""A sentence of the article this close to the question is about what it asks, however many of its words the
-article lacks ("How do engineers ensure accountability in AI decision-making?": the article's ethical-AI sentence):
-the question is answered in part, the missing words named, rather than declined as mostly missing."""
+CLOSE_COSINE = 0.50
+"""A unit of the article this close to the question speaks to what it asks, however many of its words the article
+lacks ("How do engineers ensure accountability in AI decision-making?": the article's ethical-AI sentence; "Which
+department owns the AI strategy?": the product managers who "define AI use cases and strategies"): the question is
+answered in part, the missing words named, rather than declined as mostly missing. Between BEARS_COSINE (something
+bears on it) and this, a question mostly in missing words is declined."""
 
 RARE_RARITY = 3.0
 """A word rarer than Zipf 3 in English that the article uses ("XGBoost", "GPU", "Netflix") makes the article bear on

@@ -516,3 +516,12 @@ def test_a_title_in_a_question_about_an_uncovered_topic_gets_the_topic(bot):
 
 def test_a_modal_verb_is_not_part_of_a_title(bot):
     assert bot.profile.other_titles("How should PM and engineer split work?") == []
+
+
+def test_a_unit_close_to_a_question_mostly_in_missing_words_is_given_and_a_far_one_is_not(bot):
+    """CLOSE_COSINE: "who owns the AI strategy?" is near the product managers "who define AI use cases and
+    strategies"; "the bias-variance tradeoff" is near nothing the article says, and is declined."""
+    near = bot.ask("Which team owns the AI strategy and agenda at a company?")
+    assert near.outcome == "partial" and "Product Managers (who define AI use cases and strategies)" in near.answer
+    far = bot.ask("What is the bias-variance tradeoff?")
+    assert far.outcome == "declined" and "“tradeoff”" in far.answer
