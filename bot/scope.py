@@ -197,6 +197,10 @@ _CHOICE = re.compile(
     re.I,
 )
 
+# A question for a person or a reason, which no keyword answers: "Who programmed ChatGPT?" asks; "Keras?", "what is
+# R" and a follow-up such as "which clouds?" name a keyword.
+_ASKING = re.compile(r"^\W*(?:who|why)\b", re.I)
+
 # "what's", "they're": the word before the contraction is the word asked.
 _CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|t|m)$")
 
@@ -520,7 +524,12 @@ class ScopeJudge:
         gaps = [t for t in terms if cover[t] < 1.0 and self.nameable(t, question)]
         # Informative words of the question that the article uses (or a synonym of them): it bears on the question.
         covered = [t for t in terms if cover[t] == 1.0 and rarity(t) >= INFORMATIVE_RARITY]
-        keyword = len(question.split()) <= 3 and bool(terms) and all(cover[t] == 1.0 for t in terms)
+        keyword = (  # "R", "Keras", "xgboost vs sklearn": not "Who programmed ChatGPT?", a question
+            len(question.split()) <= 3
+            and not _ASKING.match(question)
+            and bool(terms)
+            and all(cover[t] == 1.0 for t in terms)
+        )
         bears = (
             keyword  # "R", "Keras": a keyword query of the article's own words
             or features["unit"] >= BEARS_COSINE

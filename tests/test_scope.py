@@ -525,3 +525,11 @@ def test_a_unit_close_to_a_question_mostly_in_missing_words_is_given_and_a_far_o
     assert near.outcome == "partial" and "Product Managers (who define AI use cases and strategies)" in near.answer
     far = bot.ask("What is the bias-variance tradeoff?")
     assert far.outcome == "declined" and "“tradeoff”" in far.answer
+
+
+def test_a_who_question_naming_an_article_word_is_not_a_keyword_query(bot):
+    """ "Who programmed ChatGPT?" is three words of the article's, but a question for a person it never names: the
+    applications list that names ChatGPT is given as only what the article says, not as the answer."""
+    reply = bot.ask("Who programmed ChatGPT?")
+    assert reply.outcome == "partial" and "only in passing" in reply.parts[-1].text
+    assert bot.ask("Keras?").outcome == "answered"  # a keyword query stays one
