@@ -176,6 +176,10 @@ class Composer:
         self.entities = profile.entities
         self.unit_stems = [set(stems(u.embed_text)) for u in index.units]
         self.aspect_stems = [set(stems(u.cells[0])) if u.kind == "row" else set() for u in index.units]
+        self.table_stems = set().union(*(self.unit_stems[u.id] for u in index.units if u.kind == "row"))
+        # Words that make a question about the roles though it names none (``_about_roles``).
+        nouns = role_nouns()
+        self.role_words = word_list("role_words.txt") | nouns | {f"{n}s" for n in nouns} | profile.entity_terms()
         # Inverse document frequency over units: "XGBoost" says more about a unit than "engineer".
         n = len(index.units)
         df: dict[str, int] = {}
@@ -278,13 +282,9 @@ class Composer:
         """Is a question naming no role about the roles all the same: a role word ("the two roles", "which job")
         or a job title's head noun, or a rare word of the comparison table ("who uses XGBoost?")?"""
         words = set(tokens(question))
-        if words & (word_list("role_words.txt") | role_nouns() | self.profile.entity_terms()):
+        if words & self.role_words:
             return True  # a role word, a title's head noun, or a word of a role's name ("technical documentation")
-        if {f"{w}s" for w in role_nouns()} & words:
-            return True
-        table = set().union(*(self.unit_stems[u.id] for u in self.index.units if u.kind == "row"))
-        terms = self.profile.entity_terms()
-        return any(stem(w) in table and rarity(w) >= RARE_RARITY and w not in terms for w in words)
+        return any(stem(w) in self.table_stems and rarity(w) >= RARE_RARITY for w in words)
 
     def _definition_of(self, entity: Entity) -> Unit | None:
         """The article's first sentence defining ``entity``: its name (and at most a few words) before "is a"."""

@@ -575,7 +575,7 @@ class ScopeJudge:
         others = self.other_entities(question)
         if others:
             mentioned = [title for title in others if self._mentions(title)]
-            related = [title for title in others if title not in mentioned and self._related(title)]
+            related = [title for title in others if title not in mentioned and self.qualifiers(title)]
             similarity, label = self.topic_of(e.vector, e.terms)
             on_topic = label and similarity >= TOPIC_LABEL_MIN and similarity - e.unit >= TOPIC_MARGIN
             if related and not named and on_topic:
@@ -750,14 +750,10 @@ class ScopeJudge:
                     found.append(field_name)
         return found
 
-    def _related(self, title: str) -> bool:
-        """Is a title the article never names qualified by an informative word the article uses, other than a
-        role's own words ("robotics" in "AI robotics engineer", "ChatGPT" in "ChatGPT developer"; not "AI" in "AI
-        researcher" nor "data" in "data engineer")?"""
-        return bool(self.qualifiers(title))
-
     def qualifiers(self, title: str) -> list[str]:
-        """The words of a title's qualifier that the article uses and that say something: see ``_related``."""
+        """The words qualifying a title that the article uses and that say something, other than a role's own
+        words: "robotics" in "AI robotics engineer", "ChatGPT" in "ChatGPT developer"; none in "AI researcher" or
+        "data engineer". A title the article never names but has these is related to what it says."""
         *words, _head = title.lower().split()
         return [w for w in words if w in self.words and w not in self._framing and rarity(w) >= INFORMATIVE_RARITY]
 
