@@ -156,6 +156,17 @@ def _is_lead_in(unit: Unit) -> bool:
     return unit.kind == "sentence" and unit.text.endswith(":")
 
 
+_NUMBERED_TITLE = re.compile(r"^(\d+\.|)\s*(.*)$")
+"""A numbered heading ("1. Strong Programming Skills"): its number, which a list of titles keeps as its marker."""
+
+
+def _inline(text: str) -> str:
+    """A list unit on one line ("… such as: AI chatbots …; Computer vision systems …"), a sentence as it is."""
+    lead, _, items = text.partition("\n\n")
+    lines = [line[2:].strip() if line.startswith(("- ", "* ")) else line.strip() for line in items.splitlines()]
+    return f"{lead} {'; '.join(line for line in lines if line)}" if items else text
+
+
 def _quotable(unit: Unit) -> bool:
     """A lead-in says nothing alone; a question is the article asking, not answering."""
     return not _is_lead_in(unit) and not (unit.kind == "sentence" and unit.text.rstrip().endswith("?"))
@@ -715,9 +726,28 @@ class Composer:
             ):
                 text, previous = blocks[-1]
                 blocks[-1] = (f"{text} {self._named(unit, units)}", [*previous, unit])
+            elif unit.id in self.item_sections:
+                blocks.append((self.titles_with_content(unit), [unit]))
             else:
                 blocks.append((self._named(unit, units), [unit]))
         return blocks
+
+    def titles_with_content(self, unit: Unit) -> str:
+        """A list of item titles ("To become one, you need: 1. Strong Programming Skills …") with what each item
+        says first, in the article's words: "1. **Strong Programming Skills**: Languages like Python … are
+        essential." Readers asked for the content; the titles alone leave it to them to look up."""
+        lead, _, rest = unit.text.partition("\n\n")
+        children = {section.split(PATH_SEPARATOR)[-1]: section for section in self.item_sections[unit.id]}
+        lines = [lead, ""]
+        for line in rest.splitlines():
+            title = line[2:] if line.startswith("- ") else line
+            marker, name = ("-", title) if line.startswith("- ") else _NUMBERED_TITLE.match(title).groups()
+            quotable = [u for u in self.sections.get(children.get(title, ""), []) if _quotable(u)]
+            # What the role does there, rather than the setting ("AI models require clean and structured data.").
+            naming = [u for u in quotable if any(e.mentioned_in(u.text) for e in self.entities)]
+            content = next(iter(naming or quotable), None)
+            lines.append(f"{marker} **{name}**" + (f": {_inline(content.text)}" if content else ""))
+        return "\n".join(lines)
 
     def _named(self, unit: Unit, units: list[Unit]) -> str:
         """The unit's text, an opening "They" replaced by "[Site Reliability Engineers]" when the sentence it refers to is
@@ -851,7 +881,9 @@ class Composer:
         """What a source shows: the quoted units of one section, in the article's order."""
         ordered = sorted(units, key=lambda u: u.id)
         rows = [u for u in ordered if u.kind == "row"]
-        texts = [u.text for u in ordered if u.kind != "row"]
+        texts = [
+            self.titles_with_content(u) if u.id in self.item_sections else u.text for u in ordered if u.kind != "row"
+        ]
         if rows:
             texts.append(markdown_table(rows[0].header, [r.cells for r in rows]))
         return "\n\n".join(texts)

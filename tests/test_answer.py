@@ -46,9 +46,22 @@ def _article_pieces(answer: str) -> list[str]:
             pieces += _row_pieces(match)
         elif line.startswith("|"):
             pieces += [cell.strip() for cell in line.strip("|").split("|") if cell.strip()]
+        elif match := _TITLED_ITEM.match(line):
+            # "1. **Strong Programming Skills**: Languages like …": an item's heading, then its first words (a list
+            # of them after its lead-in, one line: "such as: AI chatbots …; Computer vision systems …").
+            pieces.append(match["title"])
+            content = match["content"]
+            if "; " in content:
+                lead, _, items = content.partition(": ")
+                pieces += [f"{lead}:", *items.split("; ")]
+            else:
+                pieces += split_sentences(content)
         else:
             pieces += split_sentences(re.sub(r"^(- |\d+\. )", "", line))
     return pieces
+
+
+_TITLED_ITEM = re.compile(r"^(?:- |\d+\. )\*\*(?P<title>[^*]+)\*\*: (?P<content>.+)$")
 
 
 @pytest.mark.parametrize(
@@ -528,3 +541,15 @@ def test_the_roles_compared_without_their_names_get_the_whole_comparison(bot, qu
 )
 def test_a_who_or_versus_question_about_something_else_gets_no_comparison_of_the_roles(bot, question, not_said):
     assert not_said not in bot.ask(question).answer
+
+
+def test_a_list_of_item_titles_gives_each_items_content(bot):
+    """ "What skills do I need?": each skill's heading with what the article says under it, not the headings alone
+    (readers grade a list of titles without their content down)."""
+    answer = bot.ask("What skills do I need to become an AI engineer?").answer
+    assert "1. **Strong Programming Skills**: Languages like Python, Java, C++" in answer
+    assert "4. **Mathematics & Data Structures**: AI Engineers need a good grasp of linear algebra" in answer
+    # An item whose content is a list: its lead-in and items on one line; the sentence naming the role is preferred.
+    answer = bot.ask("What are the key responsibilities of an AI Engineer?").answer
+    assert "**Collaborating with Cross-Functional Teams**: AI Engineers work closely with: Data Scientists" in answer
+    assert "**Data Processing & Feature Engineering**: AI Engineers process large datasets" in answer
