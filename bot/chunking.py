@@ -3,22 +3,32 @@
 A *chunk* is what retrieval ranks; a *unit* is what an answer quotes: one sentence, a lead-in
 sentence with its list, or one table row. Every chunk knows its heading path, which is also
 embedded, so "5. Optimizing & Deploying AI Models" helps find its terse bullet list.
+
+The Markdown is read by markdown-it-py (``markdown_parser``), the parser the page renders the article with,
+so a section, list or table row here is the one the Article tab shows. ``.txt`` files are read line by line.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .corpus import Document
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 CHUNKER_VERSION = "3"  # bump when chunks, units or their tokens change: the index is rebuilt
 MAX_CHUNK_CHARS = 700
 PATH_SEPARATOR = " › "
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.M)
-"""A Markdown ATX heading line: its level (the hashes) and its text; the one pattern for headings."""
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*)$")
+"""A Markdown ATX heading line: its level and text. For profile.py's look at the raw text (title, question
+headings); the chunker and the page read headings from markdown-it's tokens (``markdown_parser``)."""
+_BULLET = re.compile(r"^[-*+•]\s+(.*)$")  # a list item of a plain-text file
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A sentence ends at . ! ? (optionally closed by a quote or bracket) before white space and a capital,
 # a digit or an opening quote; common abbreviations are not ends.
@@ -64,8 +74,9 @@ class Chunk:
 @dataclass
 class _Block:
     kind: str  # "paragraph" | "list" | "table"
-    lines: list[str]
+    lines: list[str] = field(default_factory=list)  # a paragraph's lines, a list's items
     lead: str = ""  # for lists: the sentence that introduces them
+    rows: list[list[str]] = field(default_factory=list)  # for tables: the header's cells, then each row's
 
 
 def split_sentences(text: str) -> list[str]:
@@ -91,72 +102,120 @@ def row_sentence(header: list[str], cells: list[str]) -> str:
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    """Cells as a Markdown table; a "|" inside a cell is escaped again, as the article wrote it."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("---" for _ in header) + "|", *(line(row) for row in rows)])
 
 
-def _table_cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+@cache
+def markdown_parser() -> MarkdownIt:
+    """The one reader of the article's Markdown: CommonMark with GFM tables, raw HTML off.
+
+    The chunker takes its sections, lists and tables from this parser's tokens and the page (render.py)
+    renders the same tokens, so what answers quote and what the Article tab shows are one reading.
+    """
+    from markdown_it import MarkdownIt  # here, not at the top: answering imports this module but parses nothing
+
+    return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
 
 
 def _parse(doc: Document) -> list[tuple[list[str], _Block]]:
     """Blocks with the heading path they sit under, in document order."""
-    markdown = doc.source.lower().endswith(".md")
+    if doc.source.lower().endswith(".md"):
+        return _markdown_blocks(doc.text)
+    return _text_blocks(doc.text)
+
+
+def _markdown_blocks(text: str) -> list[tuple[list[str], _Block]]:
+    tokens = markdown_parser().parse(text)
     headings: list[tuple[int, str]] = []
     out: list[tuple[list[str], _Block]] = []
-    current: _Block | None = None
+    items: list[list[str]] = []  # the open list's items, nested ones included, each as its paragraphs
+    open_items: list[int] = []  # indexes into items of the list items now open, innermost last
+    lists = 0  # lists now open, nested ones included
+    list_start = 0  # the token that opened the outermost one
+    table: _Block | None = None
 
     def path() -> list[str]:
         return [text for _, text in headings]
 
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            out.append((path(), current))
-            current = None
+    for i, token in enumerate(tokens):
+        kind = token.type
+        if kind == "heading_open":
+            level = int(token.tag[1:])
+            headings = [(lvl, text) for lvl, text in headings if lvl < level] + [(level, tokens[i + 1].content)]
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            list_start = list_start if lists else i
+            lists += 1
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists -= 1
+            if not lists:  # a nested list is flattened into the outer one: its items follow their parent
+                lead = ""
+                after_paragraph = list_start > 0 and tokens[list_start - 1].type == "paragraph_close"
+                if after_paragraph and out and out[-1][1].kind == "paragraph":
+                    lead = " ".join(out.pop()[1].lines)  # the paragraph travels with its list as the lead-in
+                lines = [" ".join(item) for item in items if item]
+                if lines:
+                    out.append((path(), _Block("list", lines, lead=lead)))
+                items = []
+        elif kind == "list_item_open":
+            open_items.append(len(items))
+            items.append([])
+        elif kind == "list_item_close":
+            open_items.pop()
+        elif kind == "table_open" and not lists:
+            table = _Block("table")
+        elif kind == "table_close" and table is not None:
+            out.append((path(), table))
+            table = None
+        elif kind == "tr_open" and table is not None:
+            table.rows.append([])
+        elif kind == "inline" and table is not None:
+            table.rows[-1].append(token.content)
+        elif kind == "inline" and lists:
+            items[open_items[-1]].append(" ".join(_lines(token)))
+        elif kind == "inline" and tokens[i - 1].type == "paragraph_open":
+            out.append((path(), _Block("paragraph", _lines(token))))
+    return out
 
-    for raw in doc.text.split("\n"):
+
+def _lines(inline: Token) -> list[str]:
+    return [line.strip() for line in inline.content.split("\n")]
+
+
+def _text_blocks(text: str) -> list[tuple[list[str], _Block]]:
+    """A plain-text file: its first line is the title, every other line a paragraph, lines of "- " or "• "
+    a list (a text file's "1." is prose) and lines of "|" a table. Not Markdown, so not markdown-it's."""
+    title: list[str] = []
+    out: list[tuple[list[str], _Block]] = []
+    current: _Block | None = None  # the open list or table
+    for raw in text.split("\n"):
         line = raw.strip()
-        heading = HEADING.match(line) if markdown else None
         if not line:
-            if current is not None and current.kind == "paragraph":
-                close()
             continue
-        if heading:
-            close()
-            level = len(heading.group(1))
-            headings = [(lvl, text) for lvl, text in headings if lvl < level]
-            headings.append((level, heading.group(2)))
-            continue
-        if not markdown and not headings:
-            headings = [(1, line)]  # a plain-text file's first line is its title
+        if not title:
+            title = [line]
             continue
         if line.startswith("|"):
             if current is None or current.kind != "table":
-                close()
-                current = _Block("table", [])
+                current = _Block("table")
+                out.append((title, current))
             if not _TABLE_RULE.match(line):
-                current.lines.append(line)
+                current.rows.append([cell.strip() for cell in line.strip("|").split("|")])
             continue
-        item = _LIST_ITEM.match(line)
-        if item and (markdown or not re.match(r"^\d", line)):
+        item = _BULLET.match(line)
+        if item:
             if current is None or current.kind != "list":
-                close()
-                lead = ""
-                if out and out[-1][0] == path() and out[-1][1].kind == "paragraph":
-                    lead = " ".join(out.pop()[1].lines)  # the paragraph travels with its list as the lead-in
-                current = _Block("list", [], lead=lead)
+                lead = " ".join(out.pop()[1].lines) if out and out[-1][1].kind == "paragraph" else ""
+                current = _Block("list", lead=lead)
+                out.append((title, current))
             current.lines.append(item.group(1).strip())
             continue
-        if current is not None and current.kind != "paragraph":
-            close()
-        if current is None:
-            current = _Block("paragraph", [])
-        current.lines.append(line)
-        if not markdown:
-            close()  # plain text: one line, one paragraph
-    close()
+        current = None
+        out.append((title, _Block("paragraph", [line])))
     return out
 
 
@@ -171,8 +230,9 @@ def _child_headings(blocks: list[tuple[list[str], _Block]]) -> dict[tuple[str, .
     return children
 
 
-def _section(path: list[str]) -> str:
-    # The document title is dropped below the first level: "Roles & … › 5. Optimizing …" reads better.
+def section_name(path: list[str]) -> str:
+    """A heading path as chunks and the page name it. The document title is dropped below the first level:
+    "Roles & … › 5. Optimizing …" reads better."""
     return PATH_SEPARATOR.join(path[1:] if len(path) > 1 else path)
 
 
@@ -201,7 +261,7 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
                 pending.clear()
 
         for position, (path, block) in enumerate(blocks):
-            section = _section(path)
+            section = section_name(path)
             last_in_section = position + 1 == len(blocks) or blocks[position + 1][0] != path
             if (
                 block.kind == "paragraph"
@@ -217,9 +277,7 @@ def chunk_documents(docs: list[Document]) -> tuple[list[Chunk], list[Unit]]:
                 pending_section = section
             if block.kind == "table":
                 flush(pending, doc.source, pending_section)
-                header, *rows = [_table_cells(line) for line in block.lines]
-                width = len(header)
-                rows = [(row + [""] * width)[:width] for row in rows]
+                header, *rows = block.rows
                 row_ids = []
                 for row in rows:
                     uid = add_unit("row", markdown_table(header, [row]), doc.source, section, header=header, cells=row)

@@ -16,10 +16,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .chunking import PATH_SEPARATOR, split_sentences
+from .chunking import PATH_SEPARATOR, markdown_parser, section_name, split_sentences
 from .corpus import Document
 
 QUOTE_CHARS = 140
@@ -28,7 +27,7 @@ QUOTE_CHARS = 140
 HOW_HITS = 5
 """Passages "How it works" shows as text for the last question (the trace keeps a few more)."""
 
-_md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
+_md = markdown_parser()  # the chunker's parser: the page shows the sections, lists and rows that answers quote
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 
@@ -266,11 +265,6 @@ def render_article(docs: list[Document]) -> Article:
     return article
 
 
-def _section(path: list[str]) -> str:
-    # Mirrors bot.chunking: the document title is dropped below the first level.
-    return PATH_SEPARATOR.join(path[1:] if len(path) > 1 else path)
-
-
 def _markdown_document(doc: Document, article: Article) -> str:
     tokens = _md.parse(doc.text)
     _label_table_cells(tokens)
@@ -283,7 +277,7 @@ def _markdown_document(doc: Document, article: Article) -> str:
         n = len(article.blocks) + 1
         token.attrSet("id", f"rb-b{n}")
         token.attrSet("tabindex", "-1")
-        section = _section([t for _, t in headings])
+        section = section_name([t for _, t in headings])
         name = cells[0] if cells else ""
         article.blocks.append(Block(n, doc.source, section, key(text), [key(c) for c in cells or []], name))
 

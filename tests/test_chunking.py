@@ -13,11 +13,20 @@ import pytest
 from bot import config
 from bot.chunking import MAX_CHUNK_CHARS, PATH_SEPARATOR, Chunk, Unit, chunk_documents, split_sentences
 from bot.corpus import Document, load_corpus
+from bot.render import key, render_article
 
 ARTICLE = "ai-engineer-vs-ml-engineer.md"
 SECTION_5 = "Roles & Responsibilities of an AI Engineer › 5. Optimizing & Deploying AI Models"
 TABLE_SECTION = "AI Engineer vs. ML Engineer: What’s the Difference?"
 ROW_ASPECTS = ["Primary Focus", "Skill Set", "Scope of Work", "Tech Stack", "Frameworks & Tools", "Deployment"]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# What a hand parser reads differently from CommonMark + GFM tables: a setext heading, an escaped pipe in a
+# cell, a list item's lazy continuation line, a nested list.
+EDGE_CASES = Document(
+    "edge.md",
+    "Edge Cases\n==========\n\nTools\n-----\n\n| Aspect | A | B |\n|---|---|---|\n| Shells | Bash \\| Zsh | Fish |\n\n"
+    "## Steps\n\nThey do:\n\n- install the tools\nand check them\n- run it\n  - twice\n",
+)
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +238,46 @@ def test_ragged_table_rows_are_padded(tmp_path: Path) -> None:
     assert rows[0].text.startswith("Speed: A: fast.")
     assert rows[1].text == "Cost: A: low. B: high."
     assert all(len(u.cells) == 3 for u in units if u.kind == "row")
+
+
+def test_markdown_is_read_as_commonmark_with_gfm_tables() -> None:
+    chunks, units = chunk_documents([EDGE_CASES])
+    assert [c.section for c in chunks] == ["Tools", "Tools", "Steps"]  # setext headings
+    table, row, _ = chunks
+    assert [(u.header, u.cells) for u in units if u.kind == "row"] == [
+        (["Aspect", "A", "B"], ["Shells", "Bash | Zsh", "Fish"])  # an escaped pipe is inside a cell
+    ]
+    assert table.text.endswith("| Shells | Bash \\| Zsh | Fish |")  # and escaped again in the Markdown
+    assert row.text == "Shells: A: Bash | Zsh. B: Fish."
+    (listed,) = [u.text for u in units if u.kind == "list"]
+    assert listed == "They do:\n\n- install the tools and check them\n- run it\n- twice"  # a lazy line is its item's
+
+
+@pytest.mark.parametrize(
+    "docs",
+    [load_corpus(config.corpus_dir()), *(load_corpus(d) for d in sorted(FIXTURES.glob("*/corpus"))), [EDGE_CASES]],
+    ids=lambda docs: docs[0].source,
+)
+def test_the_chunker_and_the_page_read_the_same_structure(docs: list[Document]) -> None:
+    """Same sections, same table rows and cells, and every paragraph and list item of the page in its section's units."""
+    chunks, units = chunk_documents(docs)
+    blocks = render_article(docs).blocks
+    headings = [b for b in blocks if b.key == key(b.section.split(PATH_SEPARATOR)[-1])]
+    rows = [b for b in blocks if b.cells]
+    prose = [b for b in blocks if b not in headings and b not in rows]
+    assert {(c.source, c.section) for c in chunks} == {(b.source, b.section) for b in prose + rows}
+    tables = [[units[uid] for uid in c.unit_ids] for c in chunks if c.kind == "table"]
+    chunked_rows = [cells for t in tables for cells in [t[0].header, *(u.cells for u in t)]]
+    assert [b.cells for b in rows] == [[key(cell) for cell in cells] for cells in chunked_rows]
+    quoted: dict[tuple[str, str], str] = {}
+    for unit in units:
+        quoted[unit.source, unit.section] = quoted.get((unit.source, unit.section), "") + " " + key(unit.text)
+    for block in prose:
+        assert block.key in quoted[block.source, block.section], block
+    shown = {
+        (b.source, b.section): " ".join(x.key for x in prose if (x.source, x.section) == (b.source, b.section))
+        for b in prose
+    }
+    for unit in units:
+        if unit.kind == "sentence":
+            assert key(unit.text) in shown[unit.source, unit.section], unit
