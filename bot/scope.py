@@ -439,7 +439,8 @@ class ScopeJudge:
     def absent_terms(self, question: str) -> list[str]:
         """The question's key terms the article does not use (nor a stem or a misspelling of one): the words
         whose vectors ``features`` compares with the article's vocabulary."""
-        return [t for t in self.key_terms(question) if not self._present(t)]
+        # A word asking for a comparison ("compare", "differs") is how the question asks, not what it asks about.
+        return [t for t in self.key_terms(question) if not self._present(t) and not COMPARING.fullmatch(t)]
 
     def features(
         self,
@@ -455,7 +456,7 @@ class ScopeJudge:
         ``word_vectors``, when given, maps exactly ``absent_terms(question)`` to their vectors.
         """
         terms = self.key_terms(question)
-        absent = list(word_vectors) if word_vectors is not None else [t for t in terms if not self._present(t)]
+        absent = list(word_vectors) if word_vectors is not None else self.absent_terms(question)
         cover = {t: 1.0 for t in terms if t not in absent}
         if absent:
             # The words the article lacks: are they synonyms of article words? Their vectors usually come
@@ -697,6 +698,12 @@ class ScopeJudge:
             names = " and ".join(entity.plural for entity in self.profile.entities)
             note = self.profile.say("partial_field", entities=names, fields=_quoted(fields))
             return e.decision("partial", f"asks about {', '.join(fields)}, not the roles", note)
+        sides = [] if named or word_list("role_words.txt") & set(tokens(question)) else compared(question)
+        if len(sides) == 2 and any(e.cover.get(t) == 1.0 for side in sides for t in self.key_terms(side)):
+            # "Scikit-Learn vs TensorFlow: which is right?", "deep learning vs machine learning": the article compares
+            # its roles; it names these things (in a row, as tools) without comparing them with each other.
+            note = self.profile.say("partial_compared", a=f"“{sides[0]}”", b=f"“{sides[1]}”")
+            return e.decision("partial", f"compares {sides[0]!r} and {sides[1]!r}, which the article does not", note)
         if term and not named and not self.defines(question):
             # "What is TensorFlow?": the article uses the term but never says what it is.
             note = self.profile.say("partial_undefined", term=term)
@@ -897,6 +904,36 @@ def _topic_phrasings(profile: Profile) -> list[tuple[str, str]]:
         pair = " or ".join(e.plural for e in profile.entities[:2])
         phrasings += [(t["label"], q.format(pair=pair)) for t in topics() for q in t.get("pair_questions", [])]
     return phrasings
+
+
+_SIDES = (
+    re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+)$", re.I),
+    re.compile(r"\bdifferen(?:ce|ces|t)\s+(?:\w+\s+)?between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.I),
+    re.compile(r"\bcompar(?:e|ing)\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?P<a>.+?)\s+(?:compare[sd]?|stacks?\s+up)\s+(?:to|with|against)\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?P<a>.+?)\s+differs?\s+from\s+(?P<b>.+)$", re.I),
+)
+_CLAUSE = re.compile(r"[:;,.?!()]")
+_AUXILIARIES = frozenset({"does", "did", "doing"})  # not on the stopword list, but never a compared thing
+SIDE_WORDS = 4
+"""A compared thing is named in at most this many words ("TensorFlow machine learning libraries")."""
+
+
+def compared(question: str) -> list[str]:
+    """The two things a question compares, as it wrote them ("Scikit-Learn", "TensorFlow" in "Scikit-Learn vs
+    TensorFlow: which is right?"), each cut at a clause's edge and at ``SIDE_WORDS`` words; [] if it compares none."""
+    for pattern in _SIDES:
+        match = pattern.search(question)
+        if match:
+            a = _CLAUSE.split(match["a"])[-1].split()
+            b = _CLAUSE.split(match["b"])[0].split()
+            while a and (a[0].lower() in STOPWORDS or a[0].lower() in _AUXILIARIES):
+                a = a[1:]
+            while b and b[0].lower() in STOPWORDS:
+                b = b[1:]
+            sides = [" ".join(a[-SIDE_WORDS:]), " ".join(b[:SIDE_WORDS])]
+            return sides if all(sides) else []
+    return []
 
 
 def _written(term: str, question: str) -> bool:

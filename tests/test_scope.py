@@ -533,3 +533,40 @@ def test_a_who_question_naming_an_article_word_is_not_a_keyword_query(bot):
     reply = bot.ask("Who programmed ChatGPT?")
     assert reply.outcome == "partial" and "only in passing" in reply.parts[-1].text
     assert bot.ask("Keras?").outcome == "answered"  # a keyword query stays one
+
+
+@pytest.mark.parametrize(
+    ("question", "a", "b"),
+    [
+        ("Scikit-Learn vs TensorFlow: Which is Right for Your Machine Learning Project?", "Scikit-Learn", "TensorFlow"),
+        ("What is the difference between Machine Learning and Deep Learning?", "Machine Learning", "Deep Learning"),
+        ("How does PyTorch differ from TensorFlow?", "PyTorch", "TensorFlow"),
+    ],
+)
+def test_two_things_the_article_names_but_never_compares_get_a_partial_answer_saying_so(bot, question, a, b):
+    """The article compares its roles; it lists these things (as one role's tools, in passing) without comparing
+    them with each other. Passing its row off as their comparison would mislead."""
+    reply = bot.ask(question)
+    assert reply.outcome == "partial"
+    assert f"The article doesn't compare “{a}” and “{b}”" in reply.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["How do AI engineers compare to ML engineers?", "How does an AI engineer differ from an ML engineer?"]
+)
+def test_asking_how_the_roles_compare_is_answered_without_a_hedge(bot, question):
+    """ "compare" is how the question asks, not something the article lacks (it used to say it never mentions it)."""
+    reply = bot.ask(question)
+    assert reply.outcome == "answered"
+    assert "compare" not in reply.answer.lower().replace("comparison", "")
+
+
+def test_compared_reads_the_two_sides_as_written():
+    from bot.scope import compared
+
+    assert compared("Python vs. R: which should I learn?") == ["Python", "R"]
+    assert compared("How does Scikit-learn compare to other machine learning libraries?") == [
+        "Scikit-learn",
+        "machine learning libraries",
+    ]
+    assert compared("What does an AI engineer do?") == []
