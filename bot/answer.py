@@ -66,6 +66,10 @@ ADAPTER_WEIGHTS = DATA_DIR / "query_adapter.npy"
 MAX_ANSWER_CHARS = 480
 """Answers stay short: a few sentences, one list or a small table."""
 
+ANCHOR_UNITS = 2
+"""A question's word the article uses in at most this many units names what the answer is about (see
+``Composer._anchored``)."""
+
 MAX_ROWS = 2
 """A comparison quotes at most this many table rows beside its contrast sentence."""
 
@@ -167,6 +171,29 @@ def _inline(text: str) -> str:
     return f"{lead} {'; '.join(line for line in lines if line)}" if items else text
 
 
+_WORD = re.compile(r"[A-Za-z][\w+#-]*")
+
+
+def _names(units: Sequence[Unit]) -> set[str]:
+    """Stems of the words the article writes as names: with a capital inside ("XGBoost", "GPU"), or capitalised
+    inside a sentence, cell or list line ("e.g., Netflix, Amazon"), and never in lower case there. A capital
+    opening a sentence, a cell or a heading's words ("Strong Programming Skills") says nothing."""
+    upper: set[str] = set()
+    lower: set[str] = set()
+    for unit in units:
+        pieces = unit.cells if unit.kind == "row" else unit.text.splitlines()
+        for piece in pieces:
+            words = _WORD.findall(piece)
+            # A capital inside a word names something wherever it stands: "XGBoost", "GPU", "IoT".
+            upper |= {stem(w.lower()) for w in words if any(c.isupper() for c in w[1:])}
+            if all(w[0].isupper() for w in words if len(w) > 3):
+                continue  # a heading in a list of headings, a row's aspect ("Tech Stack"): title case
+            for sentence in re.split(r"(?<=[.!?:])\s+", piece):
+                for word in _WORD.findall(sentence)[1:]:
+                    (upper if word[0].isupper() else lower).add(stem(word.lower()))
+    return upper - lower
+
+
 def _quotable(unit: Unit) -> bool:
     """A lead-in says nothing alone; a question is the article asking, not answering."""
     return not _is_lead_in(unit) and not (unit.kind == "sentence" and unit.text.rstrip().endswith("?"))
@@ -197,6 +224,8 @@ class Composer:
         for unit_stems in self.unit_stems:
             for s in unit_stems:
                 df[s] = df.get(s, 0) + 1
+        self.df = df
+        self.names = _names(index.units)
         self.idf = {s: math.log((n + 1) / (count + 0.5)) for s, count in df.items()}
         self.entity_stems = {stem(w) for w in profile.entity_terms()}
         self.unit_chunk: dict[int, int] = {}
@@ -370,6 +399,8 @@ class Composer:
         ("math" → "mathemat"). Words that only name the entities say little about which unit answers: when the
         question has other words, only those count."""
         asked = set(stems(question))
+        # A plural the stemmer keeps whole, an acronym's mostly ("GPUs", "APIs"): the article's singular.
+        asked |= {s[:-1] for s in asked if s.endswith("s") and s[:-1] in self.idf}
         # An entity's word names the entity, not a topic: "data" (Data Analyst) does not reach for "database".
         found = {s for s in asked if s in self.idf} | {
             s for q in asked - self.entity_stems for s in self.extends.get(q, ())
@@ -471,7 +502,23 @@ class Composer:
             if not _SAMENESS.search(question):
                 ranked = [s for s in ranked if s.unit.id not in self.table_leads]
             return self._comparison(ranked, named, self.profile.other_titles(question), question)
-        return self._best(ranked, question=question)
+        return self._best(self._anchored(ranked, question), question=question)
+
+    def _anchored(self, ranked: list[ScoredUnit], question: str) -> list[ScoredUnit]:
+        """The ranked units holding a word of the question the article uses in at most ``ANCHOR_UNITS`` units
+        ("GPU" in "Does machine learning require GPU?"), when there is one: what the article says of that thing is
+        the answer, and sentences nearer the rest of the question ("Understanding ML algorithms … is key.") would
+        open it with something else. An anchor is a name as the article writes it (``_names``: "GPU", "Netflix"; not
+        "programming" or "define"); words that name the entities, and common English words, are not anchors."""
+        anchors = {
+            s
+            for word in tokens(question)
+            if rarity(word) >= NAMEABLE_RARITY
+            for s in self.query_stems(word)
+            if self.df.get(s, 0) <= ANCHOR_UNITS and s in self.names and s not in self.entity_stems
+        }
+        anchored = [scored for scored in ranked if self.unit_stems[scored.unit.id] & anchors]
+        return anchored or ranked
 
     def mentioning(self, titles: list[str], question: str, vector: np.ndarray, words: Sequence[str] = ()) -> list[Unit]:
         """What the article says of job titles it names only in passing: the best units naming one of them ("AI

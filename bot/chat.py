@@ -253,7 +253,13 @@ class Chatbot:
             decision = replace(decision, outcome="partial", reason=f"{decision.reason}; not: {asked}", explanation=note)
         if decision.in_scope:
             # The parts the article answers, when it leaves one out; else the composer splits the question itself.
-            parts = [part for part in question.parts if part not in unanswered] if unanswered else None
+            # A part pointing back ("… and why is it important?") is composed with the part before it: alone, "it
+            # important" finds whatever sentence is nearest "important".
+            parts = [part for part in question.parts if part not in unanswered]
+            parts = [
+                f"{parts[i - 1]} {part}" if i and _ANAPHORA.search(part) else part for i, part in enumerate(parts)
+            ]
+            parts = parts if unanswered or parts != list(question.parts) else None
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode, parts)
             if decision.other_entities and not self.composer.entities_in(resolved):
                 # A title the article names only in passing, or qualifies with its words: what it says there.

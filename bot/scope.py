@@ -355,6 +355,7 @@ class ScopeJudge:
             if zipf >= TYPO_OF_ZIPF:
                 self._english_by_length.setdefault(len(word), []).append(word)
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
+        self._unit_stems = [{stem(t) for t in tokens(u.text)} for u in index.units]
         self._sentences = [u.text for u in index.units if u.kind != "row"]
         # What the article defines ("An A/B test compares…"): "what's that?" after an answer naming one asks for it.
         self.terms = defined_terms(self._sentences, skip=lambda term: bool(profile.entities_in(term)))
@@ -536,6 +537,7 @@ class ScopeJudge:
             or features["unit"] >= BEARS_COSINE
             or (bool(covered) and features["unit"] >= WEAK_COSINE)
             or any(rarity(t) >= RARE_RARITY for t in covered)
+            or self._together(covered)
         )
         return Evidence(
             question=question,
@@ -550,6 +552,14 @@ class ScopeJudge:
             bears=bears,
             named=self.profile.entities_in(question),
         )
+
+    def _together(self, covered: list[str]) -> bool:
+        """Do two informative words of the question stand in one unit of the article ("edge" and "device" in
+        "Edge AI (deploying AI on IoT devices…)")? Then it speaks of what they name together, however far the
+        question's wording is from the unit's in embedding space ("How do you fit a production model onto an edge
+        device?")."""
+        asked = {stem(t) for t in covered}
+        return len(asked) >= 2 and any(len(asked & words) >= 2 for words in self._unit_stems)
 
     def decide(
         self,
@@ -687,6 +697,11 @@ class ScopeJudge:
             return e.decision(
                 "partial", f"the article lacks {', '.join(e.gaps)}", self.profile.say("partial_terms", terms=terms)
             )
+        unexplained = self.unexplained(question, e.vector)
+        if unexplained:
+            # "Why is GPU important for AI development?": the article lists GPU acceleration; it gives no reason.
+            note = self.profile.say(f"partial_{unexplained}_asked")
+            return e.decision("partial", f"asks {unexplained}; the nearest units give no {unexplained}", note)
         fields = [] if named else self.fields_in(question)
         term = defined_term(question)
         asked_fields = (term.lower() in (f.lower() for f in fields)) or (
@@ -789,6 +804,18 @@ class ScopeJudge:
                 return _as_written(word, question)
         if _CHOICE.search(question) and "should" not in self.words:
             return "why" if re.match(r"\W*(?:\w+\W+)?why\b", question, re.I) else "should"
+        return ""
+
+    def unexplained(self, question: str, vector: np.ndarray) -> str:
+        """ "why" or "when" (bot/data/explanation_words.toml) when the question asks for a reason or a condition
+        and none of the ``PASSAGE_DEPTH`` units nearest it gives one; "" otherwise."""
+        for kind, asks, gives in _explanations():
+            if asks.search(question):
+                if not len(self.index.units):
+                    return kind
+                nearest = np.argsort(-(self.index.unit_vectors @ vector))[:PASSAGE_DEPTH]
+                if not any(gives.search(self.index.units[i].text) for i in nearest):
+                    return kind
         return ""
 
     def _in_table(self, term: str) -> bool:
@@ -934,6 +961,21 @@ def compared(question: str) -> list[str]:
             sides = [" ".join(a[-SIDE_WORDS:]), " ".join(b[:SIDE_WORDS])]
             return sides if all(sides) else []
     return []
+
+
+@lru_cache(maxsize=1)
+def _explanations() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
+    """Per kind ("why", "when"): how a question asks for it, at a clause's start, and the words that give it."""
+    with (DATA_DIR / "explanation_words.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    return tuple(
+        (
+            kind,
+            re.compile(rf"(?:^|[.?!:;(]\s*|\b(?:and|but|or|so)\s+)\W*(?:{entry['asks']})", re.I),
+            re.compile(r"\b(?:" + "|".join(re.escape(w) for w in entry["gives"]) + r")\b", re.I),
+        )
+        for kind, entry in data.items()
+    )
 
 
 def _written(term: str, question: str) -> bool:

@@ -553,3 +553,19 @@ def test_a_list_of_item_titles_gives_each_items_content(bot):
     answer = bot.ask("What are the key responsibilities of an AI Engineer?").answer
     assert "**Collaborating with Cross-Functional Teams**: AI Engineers work closely with: Data Scientists" in answer
     assert "**Data Processing & Feature Engineering**: AI Engineers process large datasets" in answer
+
+
+@pytest.mark.parametrize("question", ["Does Machine Learning Require GPU", "Why do AI applications need GPUs"])
+def test_a_name_the_article_uses_once_decides_what_the_answer_quotes(bot, question):
+    """ "GPU" is in one unit of the article: that unit is the answer, not sentences nearer "machine learning" or
+    "applications" that open it with something else (readers: "open with irrelevant lines, bury the GPU item")."""
+    answer = bot.ask(question).answer
+    assert answer.startswith("AI Engineers optimize models for:")
+    assert "Understanding ML algorithms" not in answer and "AI chatbots" not in answer
+
+
+def test_names_are_the_words_the_article_capitalises_inside_its_sentences(bot):
+    names = bot.composer.names
+    assert {"gpu", "netflix", "xgboost"} <= names
+    # Title case (a heading among the list of headings, a row's aspect) and sentence openings are not names.
+    assert not {"program", "stack", "languag", "strong"} & names

@@ -118,3 +118,12 @@ def test_tell_me_more_goes_on_with_the_passage(bot):
     again = bot.ask("go on", history=[*history, ("tell me more", more.answer)])
     assert set(again.trace.quoted_units).isdisjoint(first.trace.quoted_units + more.trace.quoted_units)
     assert min(again.trace.quoted_units) > max(more.trace.quoted_units)
+
+
+def test_a_part_pointing_back_is_composed_with_the_part_before_it(bot):
+    """ "… and why is it important?": alone, "it important" found the article's sign-off and its list of
+    responsibilities; with the part before it, it finds what the article says of GPU acceleration."""
+    reply = bot.ask("What is GPU acceleration, and why is it important")
+    assert reply.answer.startswith("AI Engineers optimize models for:")
+    assert "Share your comments" not in reply.answer and "key responsibilities" not in reply.answer
+    assert reply.outcome == "partial"

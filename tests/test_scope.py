@@ -570,3 +570,46 @@ def test_compared_reads_the_two_sides_as_written():
         "machine learning libraries",
     ]
     assert compared("What does an AI engineer do?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        ("Why is GPU important for AI development?", "The article doesn't say why"),
+        ("What Exactly is Edge AI? (And Why Should You Care?)", "The article doesn't say why"),
+        ("When does edge AI make sense instead of cloud?", "The article doesn't say when"),
+    ],
+)
+def test_a_reason_or_a_condition_the_article_never_gives_is_said_not_to_be_given(bot, question, note):
+    """The article lists GPU acceleration and Edge AI as what AI Engineers optimize for; it never says why or when.
+    Its list is what it says; passing it off as the reason would mislead."""
+    reply = bot.ask(question)
+    assert reply.outcome == "partial"
+    assert reply.answer.endswith(f"{note}; this is only what it says on your question.")
+
+
+def test_when_opening_a_clause_is_not_asking_when(bot):
+    """ "When a user sends a prompt …, is the model training?" asks what, not when."""
+    assert (
+        bot.scope.unexplained("When a user sends a prompt to a chatbot, is it training?", bot.embedder.encode(["x"])[0])
+        == ""
+    )
+
+
+def test_a_reason_the_nearest_passage_gives_is_not_hedged(tmp_path):
+    """The same question over an article whose nearest sentence gives the reason ("because") is answered."""
+    from bot.chat import Chatbot
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gpus.md").write_text(
+        "# GPU engineers vs CPU engineers\n\n"
+        "| Aspect | GPU Engineer | CPU Engineer |\n|---|---|---|\n| Focus | Graphics cards | Processors |\n\n"
+        "## Speed\n\nGPU Engineers matter because they make training many times faster.\n",
+        encoding="utf-8",
+    )
+    bot = Chatbot.load(corpus, tmp_path / "index")
+    assert (
+        bot.scope.unexplained("Why do GPU engineers matter?", bot.embedder.encode(["Why do GPU engineers matter?"])[0])
+        == ""
+    )
