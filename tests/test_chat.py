@@ -118,3 +118,18 @@ def test_tell_me_more_goes_on_with_the_passage(bot):
     again = bot.ask("go on", history=[*history, ("tell me more", more.answer)])
     assert set(again.trace.quoted_units).isdisjoint(first.trace.quoted_units + more.trace.quoted_units)
     assert min(again.trace.quoted_units) > max(more.trace.quoted_units)
+
+
+def test_the_defined_terms_are_found_when_a_follow_up_first_needs_them(bot):
+    """Start-up skips what only follow-ups use (the article's defined terms, ~30 ms of a one-shot ask); the
+    first follow-up finds them, the same terms as finding them at once."""
+    from bot.scope import defined_terms
+
+    fresh = Chatbot.load(index=bot.loaded.folder)
+    fresh.ask("What tools does each role use?")
+    assert "terms" not in vars(fresh.scope) and "terms" not in vars(fresh.followups)
+    first = "What is an A/B test?"
+    fresh.ask("what's that?", [(first, fresh.ask(first).answer)])
+    assert "terms" in vars(fresh.followups)
+    expected = defined_terms(fresh.scope._sentences, skip=lambda term: bool(fresh.profile.entities_in(term)))
+    assert fresh.scope.terms == expected and [t for t, _ in fresh.followups.terms] == expected
