@@ -346,7 +346,10 @@ def ask(
       echo "How do the two roles differ?" | rolebot ask -
       rolebot ask --llm llama3.2 --llm-url http://localhost:11434/v1 "Who do they work with?"
     """
+    from . import config
+
     text = _read_question(question)
+    config.answering_once()  # the encoder that starts fastest, not the one fastest per question
     chatbot = _load(ctx)
     _with_writer(chatbot, llm, llm_url)
     with _engine_errors():
