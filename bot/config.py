@@ -63,6 +63,11 @@ _one_shot = False  # set by answering_once(): this process answers one question
 WEB_CONCURRENCY = 2
 """Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
 
+WORKERS = 0
+"""Engine processes behind ``rolebot serve`` (ROLEBOT_WORKERS; bot/workers.py): 0 answers in the server's own
+process, where the page, the JSON API and the engine's Python share one core through the GIL; 2 on a 2-core
+machine lets the JSON API use both (docs/performance.md). Each worker holds its own encoder (~40-80 MB)."""
+
 ANSWER_CACHE = 512
 """Replies the server keeps for repeated questions (the example buttons); 0 turns the cache off. A reply is a
 few KB, so this is at most a few MB."""
@@ -183,6 +188,12 @@ def answering_once() -> None:
 def web_concurrency() -> int:
     """Questions answered at once by the server (ROLEBOT_WEB_CONCURRENCY)."""
     return env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
+
+
+def workers() -> int:
+    """Engine worker processes for the server (ROLEBOT_WORKERS; 0, the default, for none)."""
+    value = os.environ.get("ROLEBOT_WORKERS", "").strip()
+    return int(value) if value.isdigit() else WORKERS
 
 
 def answer_cache_size() -> int:
