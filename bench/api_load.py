@@ -9,7 +9,9 @@ asyncio coroutines on raw sockets in one process, so that they take as little of
 from the server they measure.
 
 Prints questions answered per second, latency median / p95 / p99 as the clients saw it, errors (any status but
-200 and 503), "busy" refusals (503), the server's CPU time per answer and its peak memory.
+200 and 503), "busy" refusals (503), the server's CPU time per answer and its peak memory. With engine workers
+(ROLEBOT_WORKERS) the CPU is the server's and its workers' together, and the memory of each process is added
+up too, as peak RSS (shared pages counted in each) and as PSS (shared pages divided among the sharers).
 
 Usage: python bench/api_load.py [--clients 50] [--seconds 30] [--cache on|off|both] [--json]
 (The server inherits the environment: ROLEBOT_WEB_CONCURRENCY, ROLEBOT_ENCODER, ROLEBOT_THREADS …)
@@ -34,6 +36,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from load import cpu_seconds, rss_mb, start_server, stop_server  # noqa: E402
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and its child processes (the engine workers of ROLEBOT_WORKERS), from /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(int(child) for child in children)]
+
+
+def pss_mb(pid: int) -> float | None:
+    """A process's proportional set size: its resident pages, each shared page divided among its sharers, so
+    the figures of a server and its forked workers add up to what they hold together."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def questions() -> list[str]:
@@ -104,10 +127,13 @@ def run(cache: str, clients: int, seconds: float, pool: list[str]) -> dict:
         try:
             port = int(url.rstrip("/").rsplit(":", 1)[1])
             asyncio.run(load("127.0.0.1", port, 2, 2.0, pool[:20]))  # connections, first replies: not measured
-            cpu_before = cpu_seconds(server.pid)
+            pids = family(server.pid)
+            cpu_before = sum(cpu_seconds(pid) or 0 for pid in pids)
             seen = asyncio.run(load("127.0.0.1", port, clients, seconds, pool))
-            cpu = (cpu_seconds(server.pid) or 0) - (cpu_before or 0)
+            cpu = sum(cpu_seconds(pid) or 0 for pid in pids) - cpu_before
             peak = rss_mb(server.pid)
+            peaks = [rss_mb(pid) or 0 for pid in pids]
+            pss = [pss_mb(pid) or 0 for pid in pids]
         finally:
             stop_server(server)
     answered = len(seen["ms"])
@@ -124,6 +150,9 @@ def run(cache: str, clients: int, seconds: float, pool: list[str]) -> dict:
         "errors": seen["errors"],
         "server_cpu_ms_per_answer": round(1000 * cpu / answered, 2) if answered else None,
         "server_peak_rss_mb": round(peak, 1) if peak else None,
+        "processes": len(pids),
+        "peak_rss_sum_mb": round(sum(peaks), 1),
+        "pss_sum_mb": round(sum(pss), 1),
     }
 
 
@@ -148,6 +177,11 @@ def main() -> None:
             f"{r['clients']} clients), p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, "
             f"{r['busy']} busy, {r['errors']} errors; server {r['server_cpu_ms_per_answer']} ms CPU per answer, "
             f"peak {r['server_peak_rss_mb']} MB"
+            + (
+                f"; {r['processes']} processes: peak RSS {r['peak_rss_sum_mb']} MB summed, PSS {r['pss_sum_mb']} MB"
+                if r["processes"] > 1
+                else ""
+            )
         )
 
 

@@ -94,6 +94,9 @@ def main() -> None:
         ["git", "worktree", "add", "--detach", str(base), args.base], cwd=ROOT, check=True, capture_output=True
     )
     trees = {"base": base, "this": ROOT}
+    for tree in trees.values():  # as an install has them: else PYTHONDONTWRITEBYTECODE=1 recompiles bot/ per run
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "bot")], env=env, capture_output=True)
     results: dict[str, dict[str, dict[str, list[float]]]] = {}
     try:
         for condition in ("quiet", "busy"):

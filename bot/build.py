@@ -8,7 +8,6 @@ import logging
 import platform
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -281,6 +280,8 @@ def _cache_folder(folder: Path) -> Path:
 
 
 def _versions() -> dict:
+    from importlib import metadata  # ~15 ms to import, and only a build needs it
+
     versions = {"python": platform.python_version()}
     for package in ("rolebot", "sentence-transformers", "torch", "faiss-cpu", "numpy", "bm25s"):
         try:

@@ -149,7 +149,7 @@ class Chatbot:
         self.retriever = retriever or Retriever(self.index)
         self.scope = scope or ScopeJudge(self.index, self.profile)
         self.composer = composer or Composer(self.index, self.profile)
-        self.followups = followups or FollowUps(self.profile, self.scope.terms)
+        self.followups = followups or FollowUps(self.profile, lambda: self.scope.terms)  # found when first needed
         self.reader = QuestionReader(self.profile, self.scope, self.followups)
         self._example_vectors: np.ndarray | None = None
 

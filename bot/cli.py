@@ -346,7 +346,10 @@ def ask(
       echo "How do the two roles differ?" | rolebot ask -
       rolebot ask --llm llama3.2 --llm-url http://localhost:11434/v1 "Who do they work with?"
     """
+    from . import config
+
     text = _read_question(question)
+    config.answering_once()  # the encoder that starts fastest, not the one fastest per question
     chatbot = _load(ctx)
     _with_writer(chatbot, llm, llm_url)
     with _engine_errors():
@@ -712,9 +715,20 @@ def _no_nan(value):
 @click.option(
     "--mcp", is_flag=True, help="Also serve the ask tool over MCP at /gradio_api/mcp/  [default: $ROLEBOT_MCP]"
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Engine processes answering beside the server's own (2 on 2 cores)  [default: $ROLEBOT_WORKERS, else 0]",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str | None, port: int | None, llm: str | None, llm_url: str | None, mcp: bool
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    llm: str | None,
+    llm_url: str | None,
+    mcp: bool,
+    workers: int | None,
 ) -> None:
     """Serve the web chat and its APIs on one port until Ctrl-C.
 
@@ -725,13 +739,16 @@ def serve(
     Examples:
       rolebot serve
       rolebot serve --port 8080
+      rolebot serve --workers 2
       rolebot serve --llm llama3.2 --llm-url http://localhost:11434/v1 --mcp
     """
     from . import config
 
     if llm_url and not (llm or config.llm_model()):
         raise InputError("--llm-url needs a model: add --llm MODEL (or set ROLEBOT_LLM_MODEL).")
-    chatbot = _load(ctx)
+    from .workers import with_workers
+
+    chatbot = with_workers(_load(ctx), workers)  # forked before gradio is imported: the workers need none of it
     try:
         from .web import launch  # gradio takes seconds to import: only this command pays for it
     except ImportError as exc:
@@ -741,8 +758,9 @@ def serve(
 
     try:
         with _engine_errors():
-            extras = {"llm": llm, "llm_url": llm_url, "mcp": mcp or None}  # unset: launch reads the environment
-            launch(host, port, bot=chatbot, **{k: v for k, v in extras.items() if v})
+            # unset: launch reads the environment
+            extras = {"llm": llm, "llm_url": llm_url, "mcp": mcp or None, "workers": workers}
+            launch(host, port, bot=chatbot, **{k: v for k, v in extras.items() if v is not None})
     except OSError as exc:  # e.g. the port is taken
         raise click.ClickException(f"Cannot start the web server: {exc}") from exc
 

@@ -52,8 +52,21 @@ question, see docs/performance.md); "sentence-transformers" is the reference enc
 
 ENCODERS = ("auto", "numpy", "onnxruntime", "sentence-transformers")
 
+ONE_SHOT_ENCODER = "numpy"
+"""What "auto" means in a process that answers one question and exits (``rolebot ask``): onnxruntime's start
+(its import and six sessions, ~75 ms) costs more than it saves on one question (~5 ms); NumPy's encoder starts
+in ~40 ms less (bench/compare.py, docs/performance.md). Servers, ``rolebot chat`` and the Python API keep
+ENCODER. The two give the same answers (vectors equal to 1 - cos < 1e-6)."""
+
+_one_shot = False  # set by answering_once(): this process answers one question
+
 WEB_CONCURRENCY = 2
 """Questions the server answers at once, page and JSON API together: the engine is CPU-bound, ~0.1 s each, on 2 cores."""
+
+WORKERS = 0
+"""Engine processes behind ``rolebot serve`` (ROLEBOT_WORKERS; bot/workers.py): 0 answers in the server's own
+process, where the page, the JSON API and the engine's Python share one core through the GIL; 2 on a 2-core
+machine lets the JSON API use both (docs/performance.md). Each worker holds its own encoder (~40-80 MB)."""
 
 ANSWER_CACHE = 512
 """Replies the server keeps for repeated questions (the example buttons); 0 turns the cache off. A reply is a
@@ -158,14 +171,29 @@ def threads() -> int:
 
 
 def encoder() -> str:
-    """The encoder asked for (ROLEBOT_ENCODER, case and spaces ignored); anything unknown means ENCODER."""
+    """The encoder asked for (ROLEBOT_ENCODER, case and spaces ignored); anything unknown means ENCODER, or
+    ONE_SHOT_ENCODER in a process that said it answers once."""
     value = os.environ.get("ROLEBOT_ENCODER", "").strip().lower()
-    return value if value in ENCODERS else ENCODER
+    if value in ENCODERS and value != "auto":
+        return value
+    return ONE_SHOT_ENCODER if _one_shot else ENCODER
+
+
+def answering_once() -> None:
+    """Say that this process answers one question and exits (``rolebot ask``): "auto" picks ONE_SHOT_ENCODER."""
+    global _one_shot
+    _one_shot = True
 
 
 def web_concurrency() -> int:
     """Questions answered at once by the server (ROLEBOT_WEB_CONCURRENCY)."""
     return env_int("ROLEBOT_WEB_CONCURRENCY", WEB_CONCURRENCY)
+
+
+def workers() -> int:
+    """Engine worker processes for the server (ROLEBOT_WORKERS; 0, the default, for none)."""
+    value = os.environ.get("ROLEBOT_WORKERS", "").strip()
+    return int(value) if value.isdigit() else WORKERS
 
 
 def answer_cache_size() -> int:

@@ -13,7 +13,8 @@ read (pronouns, "what about", "tell me more") are grammar, not knowledge of an a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cached_property
 
 from .profile import Entity, Profile
 from .scope import Term
@@ -80,9 +81,9 @@ _ONE = re.compile(r"\b(become|becoming|be|hire|hiring)\s+one\b", re.I)
 class FollowUps:
     """Resolves follow-ups for the profile's entities; a corpus without entities gets "tell me more" only."""
 
-    def __init__(self, profile: Profile, terms: Sequence[Term] = ()) -> None:
+    def __init__(self, profile: Profile, terms: Sequence[Term] | Callable[[], Sequence[Term]] = ()) -> None:
         self.profile = profile
-        self.terms = [(term, term.pattern()) for term in terms]
+        self._terms = terms  # or what finds them, called when a follow-up first asks (a one-shot question never does)
         self.entities = profile.entities
         # The words that tell one entity from the others ("ml", "machine", "learning" vs "ai", ...): a bare
         # "and ML?" names an entity by them.
@@ -92,6 +93,11 @@ class FollowUps:
         }
         # The head noun every entity's name shares ("engineer", "designers"): "the UI designers?" is still bare.
         self._shared_words = set.intersection(*words.values()) if words else set()
+
+    @cached_property
+    def terms(self) -> list[tuple[Term, re.Pattern[str]]]:
+        terms = self._terms() if callable(self._terms) else self._terms
+        return [(term, term.pattern()) for term in terms]
 
     def entity_of(self, text: str) -> Entity | None:
         """The one entity a text talks about; None for none or several."""

@@ -7,6 +7,7 @@ BM25 finds exact terms that a small embedding model blurs ("XGBoost", "R", "Kera
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 
@@ -28,15 +29,29 @@ class Hit:
 
 def _import_bm25s():  # -> the bm25s module
     """bm25s without SciPy: it imports scipy.sparse (~80 ms, a quarter of a one-shot ask's imports) only to offer
-    a sparse-matrix backend; its NumPy backend, which rolebot asks for, builds the same arrays."""
-    if "scipy.sparse" in sys.modules:
-        import bm25s
-    else:
+    a sparse-matrix backend; its NumPy backend, which rolebot asks for, builds the same arrays. And without tqdm:
+    its progress bars (rolebot shows none) import asyncio (~20 ms) and start a monitor thread, which a server
+    forking engine workers (bot/workers.py) should not have; bm25s reads DISABLE_TQDM when it is imported."""
+    if "bm25s" in sys.modules:
+        return _quiet(sys.modules["bm25s"])
+    masked = "scipy.sparse" not in sys.modules
+    if masked:
         sys.modules["scipy.sparse"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` fail in bm25s
-        try:
-            import bm25s
-        finally:
+    disable_tqdm = os.environ.get("DISABLE_TQDM")
+    os.environ["DISABLE_TQDM"] = "1"
+    try:
+        import bm25s
+    finally:
+        if masked:
             del sys.modules["scipy.sparse"]  # any later import of SciPy works as usual
+        if disable_tqdm is None:
+            del os.environ["DISABLE_TQDM"]
+        else:
+            os.environ["DISABLE_TQDM"] = disable_tqdm
+    return _quiet(bm25s)
+
+
+def _quiet(bm25s):  # -> the bm25s module
     # bm25s sets its own logger to DEBUG when imported ("Building index from tokens" on every start): let it
     # inherit the application's level instead.
     logging.getLogger("bm25s").setLevel(logging.NOTSET)

@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -347,23 +347,35 @@ class ScopeJudge:
         for word in index.vocabulary:
             self._by_length.setdefault(len(word), []).append(word)
         self._framing = profile.entity_terms()
-        # Words common enough in English (Zipf 3: once per million words) are words, not typos.
-        self._english = {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
-        # A typo is of a common word (Zipf 4: "salary", "language"): "docker" is one letter from "locker" and no typo.
-        self._english_by_length: dict[int, list[str]] = {}
-        for word, zipf in word_frequencies().items():
-            if zipf >= TYPO_OF_ZIPF:
-                self._english_by_length.setdefault(len(word), []).append(word)
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._unit_stems = [{stem(t) for t in tokens(u.text)} for u in index.units]
         self._sentences = [u.text for u in index.units if u.kind != "row"]
-        # What the article defines ("An A/B test compares…"): "what's that?" after an answer naming one asks for it.
-        self.terms = defined_terms(self._sentences, skip=lambda term: bool(profile.entities_in(term)))
         self._roadmap = any(describes_document(text) for text in self._sentences)
         self._entity_stems = {stem(w) for w in profile.entity_terms()}
         self._tables = any(u.kind == "row" for u in index.units)
         self._row_stems = {stem(t) for u in index.units if u.kind == "row" for t in tokens(u.text)}
         self.use_probes(index.probes, index.probe_vectors)
+
+    # Built on first use, not at start: a one-shot question often needs neither (~30 ms of a 0.4 s `rolebot ask`).
+
+    @cached_property
+    def terms(self) -> list[Term]:
+        """What the article defines ("An A/B test compares…"): "what's that?" after an answer naming one asks for it."""
+        return defined_terms(self._sentences, skip=lambda term: bool(self.profile.entities_in(term)))
+
+    @cached_property
+    def _english(self) -> set[str]:
+        """Words common enough in English (Zipf 3: once per million words) are words, not typos."""
+        return {w for w, zipf in word_frequencies().items() if zipf >= 3.0}
+
+    @cached_property
+    def _english_by_length(self) -> dict[int, list[str]]:
+        """A typo is of a common word (Zipf 4: "salary", "language"): "docker" is one letter from "locker" and no typo."""
+        by_length: dict[int, list[str]] = {}
+        for word, zipf in word_frequencies().items():
+            if zipf >= TYPO_OF_ZIPF:
+                by_length.setdefault(len(word), []).append(word)
+        return by_length
 
     def use_probes(self, probes: list[dict], vectors: np.ndarray) -> None:
         """The out-of-scope phrasings to compare questions with, one matrix, so a question costs one product."""

@@ -24,6 +24,7 @@ from . import config, feedback, render, server
 from .chat import Chatbot, Reply
 from .corpus import load_corpus
 from .errors import EmptyQuestionError, ServerError, VoteRefused
+from .workers import with_workers
 
 TITLE = "rolebot"
 
@@ -630,13 +631,15 @@ def launch(
     llm: str | None = None,
     llm_url: str | None = None,
     mcp: bool | None = None,
+    workers: int | None = None,
 ) -> gr.Blocks:
     """Load the index and model once, then serve the chat and the JSON API on one port (blocks until Ctrl+C
     unless ``block=False``).
 
     ``llm`` / ``llm_url`` (default ROLEBOT_LLM_MODEL / ROLEBOT_LLM_URL): a language model writes the answers
     (bot/writer.py); it is attached after the warm-up, which so never calls it. ``mcp`` (default ROLEBOT_MCP)
-    also serves the ``ask`` tool over MCP at /gradio_api/mcp/.
+    also serves the ``ask`` tool over MCP at /gradio_api/mcp/. ``workers`` (default ROLEBOT_WORKERS, 0): engine
+    processes that answer while this one serves HTTP (bot/workers.py).
 
     ``python app.py`` and ``rolebot serve`` call this. No error details reach the browser (show_error=False);
     server.py adds the JSON API and decides what else the server takes and serves.
@@ -647,6 +650,7 @@ def launch(
     if bot is None:
         bot = Chatbot.load()
     one_blas_thread_per_worker()
+    bot = with_workers(bot, workers)  # before any thread or socket: the workers are forked copies of this process
     bot.warm_up()  # the first visitor should not wait for the model
     if llm or config.llm_model():
         from .writer import Writer

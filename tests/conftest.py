@@ -21,6 +21,7 @@ def _isolated_data(tmp_path, monkeypatch):
     """Nothing a test writes (feedback logs, rebuilt indexes) lands in the repo or the user's cache."""
     monkeypatch.setenv("ROLEBOT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("ROLEBOT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(config, "_one_shot", False)  # `rolebot ask` run in-process says so for its process
 
 
 @pytest.fixture

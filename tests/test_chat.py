@@ -127,3 +127,18 @@ def test_a_part_pointing_back_is_composed_with_the_part_before_it(bot):
     assert reply.answer.startswith("AI Engineers optimize models for:")
     assert "Share your comments" not in reply.answer and "key responsibilities" not in reply.answer
     assert reply.outcome == "partial"
+
+
+def test_the_defined_terms_are_found_when_a_follow_up_first_needs_them(bot):
+    """Start-up skips what only follow-ups use (the article's defined terms, ~30 ms of a one-shot ask); the
+    first follow-up finds them, the same terms as finding them at once."""
+    from bot.scope import defined_terms
+
+    fresh = Chatbot.load(index=bot.loaded.folder)
+    fresh.ask("What tools does each role use?")
+    assert "terms" not in vars(fresh.scope) and "terms" not in vars(fresh.followups)
+    first = "What is an A/B test?"
+    fresh.ask("what's that?", [(first, fresh.ask(first).answer)])
+    assert "terms" in vars(fresh.followups)
+    expected = defined_terms(fresh.scope._sentences, skip=lambda term: bool(fresh.profile.entities_in(term)))
+    assert fresh.scope.terms == expected and [t for t, _ in fresh.followups.terms] == expected

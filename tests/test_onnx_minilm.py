@@ -66,6 +66,28 @@ def test_auto_uses_onnxruntime_and_numpy_can_be_chosen(monkeypatch) -> None:
     assert chosen.cache_key != auto.cache_key  # vectors cached by one are not reused by the other
 
 
+def test_a_one_shot_process_starts_the_numpy_encoder_unless_told_otherwise(monkeypatch) -> None:
+    monkeypatch.delenv("ROLEBOT_ENCODER", raising=False)
+    monkeypatch.setattr(embeddings, "_cache", {})
+    config.answering_once()  # what `rolebot ask` says (conftest resets it after each test)
+    assert config.encoder() == config.ONE_SHOT_ENCODER == "numpy"
+    assert get_embedder("query").backend == "numpy"
+    monkeypatch.setenv("ROLEBOT_ENCODER", "onnxruntime")  # asked for by name, it is what runs
+    assert config.encoder() == "onnxruntime" and get_embedder("query").backend == "onnxruntime"
+
+
+def test_rolebot_ask_says_it_answers_once(monkeypatch, bot) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    monkeypatch.delenv("ROLEBOT_ENCODER", raising=False)
+    assert config.encoder() == "auto"
+    result = CliRunner().invoke(cli, ["ask", "What tools does each role use?"], obj=bot)
+    assert result.exit_code == 0, result.output
+    assert config.encoder() == "numpy"
+
+
 def test_asking_for_onnxruntime_without_it_says_how_to_install_it(monkeypatch) -> None:
     monkeypatch.setattr(embeddings, "_cache", {})
     monkeypatch.setattr(onnx_minilm, "available", lambda: False)
