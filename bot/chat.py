@@ -256,9 +256,7 @@ class Chatbot:
             # A part pointing back ("… and why is it important?") is composed with the part before it: alone, "it
             # important" finds whatever sentence is nearest "important".
             parts = [part for part in question.parts if part not in unanswered]
-            parts = [
-                f"{parts[i - 1]} {part}" if i and _ANAPHORA.search(part) else part for i, part in enumerate(parts)
-            ]
+            parts = [f"{parts[i - 1]} {part}" if i and _ANAPHORA.search(part) else part for i, part in enumerate(parts)]
             parts = parts if unanswered or parts != list(question.parts) else None
             units = self.composer.compose(resolved, vector, hits, self.embedder.encode, parts)
             if decision.other_entities and not self.composer.entities_in(resolved):
