@@ -32,7 +32,7 @@ _TITLED = re.compile(r"\*\*([^*\n]+)\*\*: (.+)")
 
 @dataclass
 class Sentences:
-    """The article's sentences from one section, run together (a bracketed "[AI Engineers]" may stand in for
+    """The article's sentences from one section, run together (a bracketed "[UX Designers]" may stand in for
     an opening "They": the one word that is not the article's). A language model's checked sentence is one too."""
 
     kind: str = field(default="sentences", init=False)
@@ -52,7 +52,7 @@ class Item:
 
 @dataclass
 class Listing:
-    """A list as the article writes it: the lead-in sentence ("AI Engineers work closely with:") and its items."""
+    """A list as the article writes it: the lead-in sentence ("Product Managers work closely with:") and its items."""
 
     kind: str = field(default="list", init=False)
     lead: str = ""
@@ -63,8 +63,9 @@ class Listing:
 
 @dataclass
 class RowSentence:
-    """The bot's sentence from rows of the article's comparison table ("For ML Engineers, the article's
-    comparison gives Tech Stack as: Python, R."), with the rows it rests on (every column)."""
+    """The bot's sentence from rows of the article's comparison table ("For UX Designers, the article's
+    comparison gives Key Tools as: Figma, Miro, Maze, and Optimal Workshop."), with the rows it rests on (every
+    column)."""
 
     kind: str = field(default="row_sentence", init=False)
     text: str = ""
@@ -115,10 +116,12 @@ def listing(text: str, units: list[int]) -> Listing | Sentences:
     """A list unit's text (bot/chunking.py: the lead-in, a blank line, one item a line) as a block. Text in
     another shape stays whole, so its Markdown is always the unit's text."""
     lead, _, lines = text.partition("\n\n") if "\n\n" in text else ("", "", text)
+    matches = [_ITEM.fullmatch(line) for line in lines.split("\n")]
+    if not all(matches):
+        return Sentences(sentences=[text], units=units)
     items = []
-    for line in lines.split("\n"):
-        match = _ITEM.fullmatch(line)
-        marker, body = (match.group(1), match.group(2)) if match else ("", line)
+    for match in matches:
+        marker, body = match.groups()
         titled = _TITLED.fullmatch(body)
         items.append(Item(marker, titled.group(2), titled.group(1)) if titled else Item(marker, body))
     block = Listing(lead=lead, items=items, units=units)
@@ -162,8 +165,8 @@ def _item_body(item: Item) -> str:
 
 
 def plain(block: Block) -> str:
-    """The block as plain text: no emphasis marks, pipes or rules. A table row reads "Tech Stack: AI Engineer:
-    Python, Java, C++; ML Engineer: Python, R"; a list keeps its "- " or "1. " so it still reads as one."""
+    """The block as plain text: no emphasis marks, pipes or rules. A table row reads "Key Tools: UX Designer:
+    Figma, Miro; UI Designer: Sketch"; a list keeps its "- " or "1. " so it still reads as one."""
     if isinstance(block, Sentences):
         return inline_text(" ".join(block.sentences))
     if isinstance(block, Listing):
