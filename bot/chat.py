@@ -335,7 +335,7 @@ class Chatbot:
         position: dict[str, int] = {}  # section -> 1-based source number
         blocks = self.composer.render(units, question, sure)
         for block in blocks:
-            for unit in (self.index.units[uid] for uid in block.units):
+            for unit in (self.composer.index.units[uid] for uid in block.units):
                 if unit.section not in position:
                     quoted = [u for u in units if u.section == unit.section]
                     hit = by_chunk[self.composer.chunk_of(quoted)]

@@ -102,6 +102,16 @@ def test_the_json_api_returns_the_blocks(bot):
     assert data["parts"][1]["block"]["rows"][3] == ["Tech Stack", "Python, Java, C++", "Python, R"]
 
 
+def test_the_page_and_the_copy_text_are_rendered_from_the_block(bot):
+    turn = bot.ask(WHOLE).to_dict()
+    for part in turn["parts"]:
+        part["text"] = "stale"  # the block, not the part's Markdown, is what the shells render
+    html = render.answer_html(turn, render.Article(""))
+    assert "stale" not in html and '<table class="rb-table">' in html
+    copy = render.copy_text(turn)
+    assert "stale" not in copy and "Tech Stack: AI Engineer: Python, Java, C++; ML Engineer: Python, R" in copy
+
+
 def test_an_item_with_a_title_of_its_own_is_split():
     text = "You need:\n\n1. **SQL**: The everyday language.\n2. Statistics"
     block = listing(text, [7])
