@@ -39,7 +39,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .chunking import PATH_SEPARATOR, Unit, markdown_table
+from .blocks import Block, Item, Listing, RowSentence, Sentences, Table, listing, markdown
+from .chunking import PATH_SEPARATOR, Unit
 from .index import KnowledgeIndex
 from .profile import DATA_DIR, Entity, Profile, role_nouns
 from .retrieval import Hit
@@ -747,45 +748,56 @@ class Composer:
 
     # -- rendering ---------------------------------------------------------------------------------------
 
-    def render(self, units: list[Unit], question: str, sure: bool = True) -> list[tuple[str, list[Unit]]]:
-        """Markdown blocks and the units each quotes: sentences of one section run together, rows merge
-        into one table (one entity's column when the question names one entity), lists keep their lines.
-        ``sure``: the article answers the whole question, so a yes/no question a row decides may get its "Yes."
-        (not for "Is Figma mandatory for UI designers?", which the row answers only in part)."""
+    def render(self, units: list[Unit], question: str, sure: bool = True) -> list[Block]:
+        """The answer's blocks, each with the units it quotes: sentences of one section run together, rows become
+        the whole table (one entity's column when the question names one entity) or sentences saying what they
+        answer, a list keeps its lead-in and items. ``sure``: the article answers the whole question, so a yes/no
+        question a row decides may get its "Yes." (not for "Is Figma mandatory for UI designers?", which the row
+        answers only in part). Markdown is made from them at the edge (bot/blocks.py)."""
         named = self.entities_in(question)
-        blocks: list[tuple[str, list[Unit]]] = []
+        blocks: list[Block] = []
         rows = sorted((u for u in units if u.kind == "row"), key=lambda u: u.id)  # the article's order
         for unit in units:
             if unit.kind == "row":
                 if unit is rows[0]:
-                    if self.whole_table(rows):
-                        text = self._table(rows, named)
-                    else:
-                        text = self._yes_no_rows(rows, named, question, sure) or self._row_sentences(rows, named)
-                    blocks.append((text, rows))
+                    blocks.append(self._rows(rows, named, question, sure))
                 continue
+            last = blocks[-1] if blocks else None
             if (
-                blocks
+                isinstance(last, Sentences)
                 and unit.kind == "sentence"
-                and blocks[-1][1][-1].kind == "sentence"
-                and blocks[-1][1][-1].section == unit.section
-                and not blocks[-1][0].endswith(":")
+                and self.index.units[last.units[-1]].kind == "sentence"
+                and self.index.units[last.units[-1]].section == unit.section
+                and not last.sentences[-1].endswith(":")
             ):
-                text, previous = blocks[-1]
-                blocks[-1] = (f"{text} {self._named(unit, units)}", [*previous, unit])
+                last.sentences.append(self._named(unit, units))
+                last.units.append(unit.id)
             elif unit.id in self.item_sections:
-                blocks.append((self.titles_with_content(unit), [unit]))
+                blocks.append(self.titles_with_content(unit))
+            elif unit.kind == "list":
+                blocks.append(listing(self._named(unit, units), [unit.id]))
             else:
-                blocks.append((self._named(unit, units), [unit]))
+                blocks.append(Sentences(sentences=[self._named(unit, units)], units=[unit.id]))
         return blocks
 
-    def titles_with_content(self, unit: Unit) -> str:
+    def _rows(self, rows: list[Unit], named: list[Entity], question: str, sure: bool) -> Table | RowSentence:
+        """Rows of the comparison: the whole table as a table, rows picked from it as the bot's sentence."""
+        ids = [r.id for r in rows]
+        if self.whole_table(rows):
+            header = rows[0].header
+            columns = self._columns(header, named)
+            cells = [[r.cells[i] for i in columns] for r in rows]
+            return Table(header=[header[i] for i in columns], rows=cells, units=ids)
+        text = self._yes_no_rows(rows, named, question, sure) or self._row_sentences(rows, named)
+        return RowSentence(text=text, header=list(rows[0].header), rows=[list(r.cells) for r in rows], units=ids)
+
+    def titles_with_content(self, unit: Unit) -> Listing:
         """A list of item titles ("To become one, you need: 1. Strong Programming Skills …") with what each item
         says first, in the article's words: "1. **Strong Programming Skills**: Languages like Python … are
         essential." Readers asked for the content; the titles alone leave it to them to look up."""
         lead, _, rest = unit.text.partition("\n\n")
         children = {section.split(PATH_SEPARATOR)[-1]: section for section in self.item_sections[unit.id]}
-        lines = [lead, ""]
+        items = []
         for line in rest.splitlines():
             title = line[2:] if line.startswith("- ") else line
             marker, name = ("-", title) if line.startswith("- ") else _NUMBERED_TITLE.match(title).groups()
@@ -793,8 +805,8 @@ class Composer:
             # What the role does there, rather than the setting ("AI models require clean and structured data.").
             naming = [u for u in quotable if any(e.mentioned_in(u.text) for e in self.entities)]
             content = next(iter(naming or quotable), None)
-            lines.append(f"{marker} **{name}**" + (f": {_inline(content.text)}" if content else ""))
-        return "\n".join(lines)
+            items.append(Item(marker, _inline(content.text), name) if content else Item(marker, name))
+        return Listing(lead=lead, items=items, units=[unit.id])
 
     def _named(self, unit: Unit, units: list[Unit]) -> str:
         """The unit's text, an opening "They" replaced by "[Site Reliability Engineers]" when the sentence it refers to is
@@ -913,11 +925,6 @@ class Composer:
         table = self.sections.get(rows[0].section, []) if rows else []
         return len(rows) == sum(1 for u in table if u.kind == "row" and u.header == rows[0].header)
 
-    def _table(self, rows: list[Unit], named: list[Entity]) -> str:
-        header = rows[0].header
-        columns = self._columns(header, named)
-        return markdown_table([header[i] for i in columns], [[r.cells[i] for i in columns] for r in rows])
-
     def chunk_of(self, units: list[Unit]) -> int:
         """The passage to cite for units of one section: a single row's own chunk, else the first unit's."""
         if len(units) == 1 and units[0].id in self.row_chunk:
@@ -929,8 +936,10 @@ class Composer:
         ordered = sorted(units, key=lambda u: u.id)
         rows = [u for u in ordered if u.kind == "row"]
         texts = [
-            self.titles_with_content(u) if u.id in self.item_sections else u.text for u in ordered if u.kind != "row"
+            markdown(self.titles_with_content(u)) if u.id in self.item_sections else u.text
+            for u in ordered
+            if u.kind != "row"
         ]
         if rows:
-            texts.append(markdown_table(rows[0].header, [r.cells for r in rows]))
+            texts.append(markdown(Table(header=rows[0].header, rows=[r.cells for r in rows])))
         return "\n\n".join(texts)

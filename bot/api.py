@@ -76,6 +76,11 @@ class PartModel(BaseModel):
     kind: str = Field(description='"quote" (the article\'s words), "note" or "offer" (the bot\'s own).')
     text: str = Field(description="Markdown.")
     sources: list[int] = Field(description="1-based positions in sources of the passages this block quotes.")
+    block: dict[str, Any] | None = Field(
+        default=None,
+        description='The same block, structured: "kind" ("sentences", "list", "row_sentence", "table", "note" or '
+        '"offer"), "sources", and the fields of its kind (docs/api.md); text is its Markdown.',
+    )
 
 
 class ReplyModel(BaseModel):

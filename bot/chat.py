@@ -12,6 +12,7 @@ import numpy as np
 
 from . import config
 from .answer import Composer
+from .blocks import Block, Note, Offer, markdown
 from .build import LoadedIndex, Progress, load_or_build
 from .chunking import PATH_SEPARATOR, Unit
 from .corpus import load_corpus
@@ -58,9 +59,15 @@ class Source:
 class Part:
     """One block of an answer: the article's words ("quote"), or the bot's own ("note", "offer")."""
 
-    kind: str  # "quote" | "note" | "offer"
-    text: str  # Markdown
+    kind: str  # "quote" | "note" | "offer" ("written": a language model's sentence, bot/writer.py)
+    text: str  # Markdown: the block's, made by bot/blocks.py
     sources: list[int] = field(default_factory=list)  # 1-based positions in Reply.sources
+    block: Block | None = None  # the structured form (bot/blocks.py): the shells render it at the edge
+
+    @classmethod
+    def of(cls, kind: str, block: Block) -> Part:
+        """The part for ``block``: its Markdown and its sources."""
+        return cls(kind, markdown(block), list(block.sources), block)
 
 
 @dataclass
@@ -272,18 +279,19 @@ class Chatbot:
             sources, parts = self._quote(units, hits, resolved, top_k, sure=decision.outcome == "answered")
             if (entity := question.other_name) is not None:
                 # "What does an AI developer do?": answered as the entity the article calls it, saying so.
-                parts.append(Part("note", self.profile.say("other_name", entity=entity.name, plural=entity.plural)))
+                say = self.profile.say("other_name", entity=entity.name, plural=entity.plural)
+                parts.append(Part.of("note", Note(text=say)))
             if decision.outcome == "partial" and decision.explanation:
                 # What the article answers first, then one plain sentence on what it does not say.
-                parts.append(Part("note", decision.explanation))
+                parts.append(Part.of("note", Note(text=decision.explanation)))
             suggestions: list[str] = []
         else:
             units, sources = [], []
             suggestions = self._closest_examples(vector)
-            parts = [Part("note", decision.explanation), self._offer(suggestions)]
+            parts = [Part.of("note", Note(text=decision.explanation)), self._offer(suggestions)]
         if question.truncated:
             limit = config.max_question_chars()
-            parts.append(Part("note", self.profile.say("truncated", limit=f"{limit:,}")))
+            parts.append(Part.of("note", Note(text=self.profile.say("truncated", limit=f"{limit:,}"))))
         done = time.perf_counter()
 
         trace = Trace(
@@ -324,31 +332,30 @@ class Chatbot:
     def _quote(
         self, units: list[Unit], hits: list[Hit], question: str, top_k: int, sure: bool = True
     ) -> tuple[list[Source], list[Part]]:
-        """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also"."""
+        """The answer's parts and its sources: one per quoted section, in the order quoted, then one "see also".
+        The composer's blocks say which units they quote; each is cited here by its sections' sources."""
         by_chunk = {h.chunk.id: h for h in hits}
         sources: list[Source] = []
         position: dict[str, int] = {}  # section -> 1-based source number
-        parts: list[Part] = []
-        for text, block_units in self.composer.render(units, question, sure):
-            cited = []
-            for unit in block_units:
+        blocks = self.composer.render(units, question, sure)
+        for block in blocks:
+            for unit in (self.composer.index.units[uid] for uid in block.units):
                 if unit.section not in position:
                     quoted = [u for u in units if u.section == unit.section]
                     hit = by_chunk[self.composer.chunk_of(quoted)]
                     sources.append(self._source(hit, self.composer.quote_text(quoted), True))
                     position[unit.section] = len(sources)
-                if position[unit.section] not in cited:
-                    cited.append(position[unit.section])
-            parts.append(Part("quote", text, cited))
+                if position[unit.section] not in block.sources:
+                    block.sources.append(position[unit.section])
         sources = sources[: max(top_k, 1)]
         quoted_sections = {s.section for s in sources} | set(position)
         if len(sources) < top_k:
             extra = next((h for h in hits if h.chunk.section not in quoted_sections), None)
             if extra is not None:
                 sources.append(self._source(extra, extra.chunk.text, False))
-        for part in parts:
-            part.sources = [n for n in part.sources if n <= len(sources)]
-        return sources, parts
+        for block in blocks:
+            block.sources = [n for n in block.sources if n <= len(sources)]
+        return sources, [Part.of("quote", block) for block in blocks]
 
     @staticmethod
     def _source(hit: Hit, text: str, quoted: bool) -> Source:
@@ -422,8 +429,7 @@ class Chatbot:
         return replace(decision, outcome="answered", reason=reason, explanation="")
 
     def _offer(self, suggestions: list[str]) -> Part:
-        lines = [self.profile.say("offer"), *(f"- {q}" for q in suggestions)]
-        return Part("offer", "\n".join(lines))
+        return Part.of("offer", Offer(lead=self.profile.say("offer"), questions=list(suggestions)))
 
     def _closest_examples(self, vector: np.ndarray, n: int = 3) -> list[str]:
         examples = self.profile.examples

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
+from .blocks import Block as AnswerBlock
+from .blocks import Offer, from_dict, inline_words, markdown, plain
 from .chunking import PATH_SEPARATOR, markdown_parser, section_name, split_sentences
 from .corpus import Document
 
@@ -152,7 +154,7 @@ def plain_text(markdown: str) -> str:
         elif kind == "table_close":
             lines.append("")
         elif kind == "inline":
-            text = _inline_text(token)
+            text = inline_words(token)
             if cells is not None:
                 cells.append(text)
             elif prefix:
@@ -163,18 +165,6 @@ def plain_text(markdown: str) -> str:
             else:
                 lines += [text, ""]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _inline_text(inline: Token) -> str:
-    parts = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline", "html_inline"):
-            parts.append(child.content)
-        elif child.type == "softbreak":
-            parts.append(" ")
-        elif child.type == "hardbreak":
-            parts.append("\n")
-    return "".join(parts).strip()
 
 
 def flat_quote(markdown: str) -> str:
@@ -367,23 +357,24 @@ def answer_html(turn: dict, article: Article) -> str:
     sources = turn.get("sources", [])
     labels = source_labels(sources)
     hrefs = [article.link(s) for s in sources]
-    blocks = []
+    out = []
     for part in turn.get("parts", []):
-        kind = part["kind"]
+        kind, block = part["kind"], _block(part)
+        text = markdown(block) if block else part["text"]
         if kind in ("quote", "written"):  # "written": a language model's sentence (escaped by bot/writer.py)
             marks = "".join(
                 _marker(n, hrefs[n - 1], labels[n - 1]) for n in part.get("sources", []) if 0 < n <= len(sources)
             )
             css = "rb-quote" if kind == "quote" else "rb-quote rb-written"
-            blocks.append(f'<div class="{css}">{markdown_html(part["text"], marks)}</div>')
+            out.append(f'<div class="{css}">{markdown_html(text, marks)}</div>')
         elif kind == "offer":
-            lead = part["text"].split("\n", 1)[0]
-            text = lead if turn.get("suggestions") else part["text"]
-            blocks.append(f'<div class="rb-offer">{markdown_html(text)}</div>')
+            if turn.get("suggestions"):  # the questions are buttons under the message
+                text = block.lead if isinstance(block, Offer) else text.split("\n", 1)[0]
+            out.append(f'<div class="rb-offer">{markdown_html(text)}</div>')
         else:
-            blocks.append(f'<div class="rb-note">{markdown_html(part["text"])}</div>')
+            out.append(f'<div class="rb-note">{markdown_html(text)}</div>')
     if not turn.get("parts"):
-        blocks.append(f'<div class="rb-note">{markdown_html(turn.get("answer", ""))}</div>')
+        out.append(f'<div class="rb-note">{markdown_html(turn.get("answer", ""))}</div>')
     if sources:
         items = []
         for n, (source, label, href) in enumerate(zip(sources, labels, hrefs, strict=True), 1):
@@ -393,14 +384,19 @@ def answer_html(turn: dict, article: Article) -> str:
                 f'<li><a class="rb-source" href="{html.escape(href)}">{name}</a>'
                 f' <span class="rb-source-quote">“{quote}”</span></li>'
             )
-        blocks.append(f'<div class="rb-sources"><p class="rb-sources-title">Sources</p><ul>{"".join(items)}</ul></div>')
+        out.append(f'<div class="rb-sources"><p class="rb-sources-title">Sources</p><ul>{"".join(items)}</ul></div>')
     kind = (
         ("rb-answer rb-partial" if turn.get("outcome") == "partial" else "rb-answer")
         if turn.get("in_scope")
         else ("rb-answer rb-declined" if turn.get("ok", True) else "rb-answer rb-error")
     )
     copy = html.escape(copy_text(turn)).replace("\n", "&#10;")  # a blank line would end the HTML block
-    return f'<div class="{kind}">{"".join(blocks)}<div class="rb-copy" hidden>{copy}</div></div>'
+    return f'<div class="{kind}">{"".join(out)}<div class="rb-copy" hidden>{copy}</div></div>'
+
+
+def _block(part: dict) -> AnswerBlock | None:
+    """A part's block (``Part.block`` as JSON); None for a part made without one (an error turn, an old one)."""
+    return from_dict(part["block"]) if part.get("block") else None
 
 
 def writing_html(text: str, note: str) -> str:
@@ -420,8 +416,9 @@ def copy_text(turn: dict) -> str:
     labels = source_labels(sources)
     pieces = []
     for part in turn.get("parts", []) or [{"kind": "note", "text": turn.get("answer", ""), "sources": []}]:
-        text = plain_text(part["text"])
-        if part["kind"] == "offer" and turn.get("suggestions"):
+        block = _block(part)
+        text = plain(block) if block else plain_text(part["text"])
+        if block is None and part["kind"] == "offer" and turn.get("suggestions"):
             lead = plain_text(part["text"].split("\n", 1)[0])
             text = "\n".join([lead, *(f"- {q}" for q in turn["suggestions"])])
         marks = "".join(f" [{n}]" for n in part.get("sources", []) if 0 < n <= len(sources))

@@ -15,12 +15,14 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from . import config, feedback, render, server
+from .blocks import Note
 from .chat import Chatbot, Reply
 from .corpus import load_corpus
 from .errors import EmptyQuestionError, ServerError, VoteRefused
@@ -182,7 +184,7 @@ def _error_turn(question: str, ref: str) -> dict:
         "ok": False,
         "sources": [],
         "suggestions": [],
-        "parts": [{"kind": "note", "text": text, "sources": []}],
+        "parts": [{"kind": "note", "text": text, "sources": [], "block": asdict(Note(text=text))}],
         "trace": None,
     }
 

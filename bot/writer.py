@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import config
+from .blocks import Note, Sentences
 from .chat import Part, Replaced, Reply, Source, Streamed
 from .chunking import split_sentences
 from .errors import LLMError
@@ -153,6 +154,11 @@ def parse(text: str) -> tuple[list[Sentence], str]:
     return sentences, gap
 
 
+def _note(text: str) -> Part:
+    """A note of the writer's, shown literally (it may quote the model's words)."""
+    return Part.of("note", Note(text=as_text(text)))
+
+
 def as_text(text: str) -> str:
     """Markdown that shows ``text`` literally: no link, image, HTML, emphasis or list can come out of it."""
     return _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
@@ -264,13 +270,13 @@ class Writer:
             return self._quoted(reply, self.say("llm_unsupported" if sentences else "llm_empty", model=self.model))
         if dropped > len(kept):
             return self._quoted(reply, self.say("llm_mostly_unsupported", model=self.model))
-        parts = [Part("written", as_text(s.text), s.cites) for s in kept]
+        parts = [Part.of("written", Sentences(sentences=[as_text(s.text)], sources=list(s.cites))) for s in kept]
         if gap:
-            parts.append(Part("note", as_text(self.say("llm_gap", model=self.model, text=gap[:300]))))
+            parts.append(_note(self.say("llm_gap", model=self.model, text=gap[:300])))
         why = self.say("llm_dropped", count=dropped, model=self.model) if dropped else ""
         if why:
-            parts.append(Part("note", as_text(why)))
-        parts.append(Part("note", as_text(self.say("llm_written", model=self.model))))
+            parts.append(_note(why))
+        parts.append(_note(self.say("llm_written", model=self.model)))
         parts += [p for p in reply.parts if p.kind not in ("quote", "written")]  # the engine's own notes
         cited = {n for s in kept for n in s.cites}
         sources = [replace(s, quoted=n in cited) for n, s in enumerate(reply.sources, 1)]
@@ -280,7 +286,7 @@ class Writer:
     def _quoted(self, reply: Reply, reason: str) -> tuple[Reply, str]:
         """The engine's quoted reply with one note saying why the model's answer is not shown; and that note."""
         note = self.say("llm_fallback", reason=reason)
-        parts = [*reply.parts, Part("note", as_text(note))]
+        parts = [*reply.parts, _note(note)]
         return replace(reply, parts=parts, answer="\n\n".join(p.text for p in parts)), note
 
 

@@ -33,6 +33,7 @@ from fitting import write_json
 
 from bot import Chatbot
 from bot.answer import PARAMS_FILE, AnswerParams, QueryAdapter
+from bot.blocks import markdown
 from bot.evaluation import (
     asked,
     bot_for,
@@ -87,7 +88,7 @@ def composed(turns: list[tuple], params: AnswerParams, encode) -> list[tuple[flo
         first = bool(quoted) and quoted[0] in gold
         precision = len(set(quoted) & set(gold)) / len(quoted) if quoted else 0.0
         recall = len(set(quoted) & set(gold)) / len(gold)
-        facts = not missing_facts("\n\n".join(t for t, _ in chatbot.composer.render(units, question)), expect)
+        facts = not missing_facts("\n\n".join(map(markdown, chatbot.composer.render(units, question))), expect)
         results.append(((first + precision + recall + facts) / 4, quoted))
     return results
 

@@ -553,6 +553,14 @@ def test_a_list_of_item_titles_gives_each_items_content(bot):
     answer = bot.ask("What are the key responsibilities of an AI Engineer?").answer
     assert "**Collaborating with Cross-Functional Teams**: AI Engineers work closely with: Data Scientists" in answer
     assert "**Data Processing & Feature Engineering**: AI Engineers process large datasets" in answer
+    # The block says the same in structure: each item its heading as title, the content beside it.
+    block = bot.ask("What skills do I need to become an AI engineer?").parts[0].block
+    assert block.kind == "list" and block.lead == "To become an AI Engineer, you need:"
+    assert [(i.marker, i.title) for i in block.items][:2] == [
+        ("1.", "Strong Programming Skills"),
+        ("2.", "Knowledge of Machine Learning & Deep Learning"),
+    ]
+    assert block.items[3].content.startswith("AI Engineers need a good grasp of linear algebra")
 
 
 @pytest.mark.parametrize("question", ["Does Machine Learning Require GPU", "Why do AI applications need GPUs"])

@@ -20,6 +20,7 @@ import pytest
 from llm_server import ScriptedServer, Step, answer, error
 
 from bot import config, render
+from bot.blocks import markdown
 from bot.chat import Replaced, Reply
 from bot.llm import ChatClient, Limits, completions_url, shown_url
 from bot.support import SupportChecker, segments
@@ -73,6 +74,9 @@ def test_a_good_answer_is_shown_with_its_citations_and_its_author(bot, server, w
     html = render.answer_html(reply.to_dict(), render.Article(""))
     assert html.count('class="rb-cite"') == 2 and "rb-written" in html
     assert [s.quoted for s in reply.sources[:2]] == [True, True]
+    # Every part carries its block, written sentences and notes too, and the block's Markdown is the part's text.
+    assert all(p.block is not None and markdown(p.block) == p.text for p in reply.parts)
+    assert [p.block.sources for p in written] == [[1], [2]]
 
 
 def test_the_notes_are_worded_by_the_profile(bot, server):
