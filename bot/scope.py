@@ -223,7 +223,7 @@ _MEANT_BY = re.compile(rf"^\s*{_MEANT}\b", re.I)
 _DEFINED_TERM = re.compile(
     rf"^\s*(?:{_MEANT}|what\s+(?:is|are|does)|define|meaning\s+of)"
     r"\s+(?:(?:an?|the)\s+)?(?P<term>.+?)"
-    r"(?:\s+(?P<expansion>stand\s+for)|\s+(?:mean|means)|\s+in\s+.*)?\s*[?.!]*\s*$",
+    r"(?:\s+(?P<expansion>stand\s+for)|\s+(?:mean|means)(?:\s+in\s+.*)?|\s+in\s+.*)?\s*[?.!]*\s*$",
     re.I,
 )
 
@@ -235,7 +235,7 @@ _TERM_MEANING = re.compile(r"^\s*(?:(?:an?|the)\s+)?(?P<term>\S+(?:\s+\S+){0,3}?
 def defined_term(question: str) -> str:
     """What a definition question asks about ("what is an error budget?" → "error budget"), "" for others."""
     match = _DEFINED_TERM.match(question) or _TERM_MEANING.match(question)
-    term = match.group("term").strip(" ?.!") if match else ""
+    term = match.group("term").strip(" ?.!'\"‘’“”") if match else ""  # "what does 'bias' mean?": bias
     return term if 0 < len(term.split()) <= 4 else ""
 
 

@@ -613,3 +613,18 @@ def test_a_reason_the_nearest_passage_gives_is_not_hedged(tmp_path):
         bot.scope.unexplained("Why do GPU engineers matter?", bot.embedder.encode(["Why do GPU engineers matter?"])[0])
         == ""
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("What does 'bias' mean in the context of AI?", "bias"),
+        ("What does transparency mean in AI?", "transparency"),
+        ("What is TensorFlow in machine learning?", "TensorFlow"),
+    ],
+)
+def test_the_term_a_definition_question_asks_about_is_read_without_its_frame(question, term):
+    """The note quotes the term: "The article uses “bias” but doesn't say what it is", never “'bias' mean”."""
+    from bot.scope import defined_term
+
+    assert defined_term(question) == term
