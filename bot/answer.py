@@ -186,8 +186,8 @@ def _names(units: Sequence[Unit]) -> set[str]:
         for piece in pieces:
             words = _WORD.findall(piece)
             # A capital inside a word names something wherever it stands: "XGBoost", "GPU", "IoT".
-            upper |= {stem(w.lower()) for w in words if any(c.isupper() for c in w[1:])}
-            if all(w[0].isupper() for w in words if len(w) > 3):
+            upper |= {stem(w.lower()) for w in words if any(c.isupper() for part in w.split("-") for c in part[1:])}
+            if all(w[0].isupper() for w in words if len(w) > 3 and w.lower() not in STOPWORDS):
                 continue  # a heading in a list of headings, a row's aspect ("Tech Stack"): title case
             for sentence in re.split(r"(?<=[.!?:])\s+", piece):
                 for word in _WORD.findall(sentence)[1:]:
