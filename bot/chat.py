@@ -249,9 +249,10 @@ class Chatbot:
             decision = replace(
                 decision, outcome="partial", reason=f"{decision.reason}; a part partly", explanation=part_note
             )
-        if decision.outcome == "answered" and unanswered:
+        if unanswered and (decision.outcome == "answered" or self.scope.unexplained(resolved, vector)):
             # "What skills do they need, and how do I get into this field?": the article answers one question of
-            # two. The answer gives that one, and says which it does not answer.
+            # two. The answer gives that one, and says which it does not answer (more plainly than "The article
+            # doesn't say how" on the whole message would).
             asked = " or ".join(f"“{part.rstrip(' ?.!,')}”" for part in unanswered)
             if all(_PLAIN.fullmatch(part) for part in unanswered):
                 note = self.profile.say("partial_part", parts=asked)

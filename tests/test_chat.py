@@ -142,3 +142,13 @@ def test_the_defined_terms_are_found_when_a_follow_up_first_needs_them(bot):
     assert "terms" in vars(fresh.followups)
     expected = defined_terms(fresh.scope._sentences, skip=lambda term: bool(fresh.profile.entities_in(term)))
     assert fresh.scope.terms == expected and [t for t, _ in fresh.followups.terms] == expected
+
+
+def test_a_part_the_article_does_not_answer_is_named_rather_than_a_how_on_the_whole(bot):
+    """ "…, and how do I get into this field?": the note names that part, not "The article doesn't say how"."""
+    reply = bot.ask(
+        "As a software engineer, which tools should I know for ML engineering, and how do I get into this field?"
+    )
+    assert reply.outcome == "partial"
+    assert "The article doesn't answer “how do I get into this field”" in reply.answer
+    assert "doesn't say how" not in reply.answer
