@@ -579,6 +579,7 @@ def test_compared_reads_the_two_sides_as_written():
         ("What Exactly is Edge AI? (And Why Should You Care?)", "The article doesn't say why"),
         ("When does edge AI make sense instead of cloud?", "The article doesn't say when"),
         ("How can engineers ensure AI's ethical design and use?", "The article doesn't say how"),
+        ("Who should own AI features in product teams?", "The article doesn't say who should"),
     ],
 )
 def test_a_reason_or_a_condition_the_article_never_gives_is_said_not_to_be_given(bot, question, note):
