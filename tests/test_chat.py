@@ -144,8 +144,8 @@ def test_the_defined_terms_are_found_when_a_follow_up_first_needs_them(bot):
     assert fresh.scope.terms == expected and [t for t, _ in fresh.followups.terms] == expected
 
 
-def test_a_part_the_article_does_not_answer_is_named_rather_than_a_how_on_the_whole(bot):
-    """ "…, and how do I get into this field?": the note names that part, not "The article doesn't say how"."""
+def test_a_part_the_article_does_not_answer_is_named(bot):
+    """ "…, and how do I get into this field?": the note names that part."""
     reply = bot.ask(
         "As a software engineer, which tools should I know for ML engineering, and how do I get into this field?"
     )
