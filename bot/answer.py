@@ -67,6 +67,9 @@ ADAPTER_WEIGHTS = DATA_DIR / "query_adapter.npy"
 MAX_ANSWER_CHARS = 480
 """Answers stay short: a few sentences, one list or a small table."""
 
+ITEM_CHARS = 300
+"""A list of item titles quotes an item's first words only up to this length (``Composer.titles_with_content``)."""
+
 ANCHOR_UNITS = 2
 """A question's word the article uses in at most this many units names what the answer is about (see
 ``Composer._anchored``)."""
@@ -805,7 +808,10 @@ class Composer:
             # What the role does there, rather than the setting ("AI models require clean and structured data.").
             naming = [u for u in quotable if any(e.mentioned_in(u.text) for e in self.entities)]
             content = next(iter(naming or quotable), None)
-            items.append(Item(marker, _inline(content.text), name) if content else Item(marker, name))
+            text = _inline(content.text) if content else ""
+            # A long list under an item ("one of several migration approaches: Rehost…; Replatform…; …") would make
+            # the answer the whole section: its title alone, the rest left to "tell me more".
+            items.append(Item(marker, text if len(text) <= ITEM_CHARS else "", name))
         return Listing(lead=lead, items=items, units=[unit.id])
 
     def _named(self, unit: Unit, units: list[Unit]) -> str:

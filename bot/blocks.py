@@ -156,7 +156,9 @@ def _item_markdown(item: Item) -> str:
 
 
 def _item_body(item: Item) -> str:
-    return f"**{item.title}**: {item.content}" if item.title else item.content
+    if item.title:
+        return f"**{item.title}**: {item.content}" if item.content else f"**{item.title}**"
+    return item.content
 
 
 # ---------------------------------------------------------------- plain text: the clipboard, the OpenAI API
