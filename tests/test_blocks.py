@@ -159,3 +159,14 @@ def test_blocks_round_trip_through_json():
         assert from_dict(asdict(block)) == block
     assert plain(blocks[4]) == "(cut)"
     assert markdown(blocks[5]) == "Ask:\n- Why?"
+
+
+def test_a_titled_item_without_content_is_its_bold_title():
+    """A list of item titles whose item runs long keeps the title alone: no dangling colon."""
+    from bot.blocks import Item, Listing, markdown, plain
+
+    block = Listing(
+        lead="You need:", items=[Item("1.", "Python is essential.", "Programming"), Item("2.", "", "Maths")]
+    )
+    assert markdown(block) == "You need:\n\n1. **Programming**: Python is essential.\n2. **Maths**"
+    assert plain(block).endswith("2. Maths")
