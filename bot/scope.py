@@ -615,6 +615,18 @@ class ScopeJudge:
                 note = self.profile.say("partial_related", others=", ".join(others), words=_quoted(words))
                 reason = f"the article speaks of {', '.join(related)} only through its words"
                 return e.decision("partial", reason, note, others)
+            if not named and mentioned and len(mentioned) < len(others):
+                # "Do you need a Data Scientist or a Backend Developer?": the article names data scientists (as
+                # collaborators) and never backend developers. What it says of the one, and that it has nothing on
+                # the others; declining would say it never discusses data scientists, which is false.
+                unnamed = [title for title in others if title not in mentioned]
+                plural = [t if t.lower().endswith("s") else f"{t}s" for t in mentioned]
+                note = self.profile.say(
+                    "partial_some_mentioned", others=", ".join(unnamed), mentioned=", ".join(plural)
+                )
+                return e.decision(
+                    "partial", f"the article names only {', '.join(mentioned)} of the titles", note, mentioned
+                )
             if not named and len(mentioned) < len(others):
                 names = " and ".join(entity.plural for entity in self.profile.entities)
                 explanation = self.profile.say("other_entity", entities=names, others=", ".join(others))
@@ -980,14 +992,21 @@ def compared(question: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _explanations() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
-    """Per kind ("why", "when"): how a question asks for it, at a clause's start, and the words that give it."""
+    """Per kind ("why", "when", …): how a question asks for it, at a clause's start, and the words that give it
+    (``digits = true``: a digit gives it too)."""
     with (DATA_DIR / "explanation_words.toml").open("rb") as handle:
         data = tomllib.load(handle)
     return tuple(
         (
             kind,
             re.compile(rf"(?:^|[.?!:;(]\s*|\b(?:and|but|or|so)\s+)\W*(?:{entry['asks']})", re.I),
-            re.compile(r"\b(?:" + "|".join(re.escape(w) for w in entry["gives"]) + r")\b", re.I),
+            re.compile(
+                r"\b(?:"
+                + "|".join(re.escape(w) for w in entry["gives"])
+                + (r"|\d" if entry.get("digits") else "")
+                + r")\b",
+                re.I,
+            ),
         )
         for kind, entry in data.items()
     )

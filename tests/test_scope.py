@@ -579,6 +579,7 @@ def test_compared_reads_the_two_sides_as_written():
         ("What Exactly is Edge AI? (And Why Should You Care?)", "The article doesn't say why"),
         ("When does edge AI make sense instead of cloud?", "The article doesn't say when"),
         ("Who should own AI features in product teams?", "The article doesn't say who should"),
+        ("How many developers does it take to build a chatbot?", "The article doesn't give a number"),
     ],
 )
 def test_a_reason_or_a_condition_the_article_never_gives_is_said_not_to_be_given(bot, question, note):
@@ -629,3 +630,12 @@ def test_the_term_a_definition_question_asks_about_is_read_without_its_frame(que
     from bot.scope import defined_term
 
     assert defined_term(question) == term
+
+
+def test_titles_the_article_names_in_passing_beside_others_it_never_names_are_answered_in_part(bot):
+    """ "Data Scientist or Backend Developer?": the article lists data scientists among the collaborators and never
+    names backend developers. Declining "it doesn't discuss Data Scientist" would be false."""
+    reply = bot.ask("Do you need a Data Scientist or a Backend Developer (or Data Engineer)?")
+    assert reply.outcome == "partial"
+    assert "Data Scientists (who analyze data and extract insights)" in reply.answer
+    assert "The article doesn't discuss Backend Developer, Data Engineer; it mentions Data Scientists" in reply.answer
