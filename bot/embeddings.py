@@ -24,13 +24,13 @@ import numpy as np
 
 from . import config
 from .errors import MissingDependencyError, ModelError
-from .minilm import NumpyMiniLM, is_supported
+from .minilm import LayerCache, NumpyMiniLM, is_supported
 
 log = logging.getLogger("rolebot")
 
 ENCODER_VERSION = "numpy-minilm-1"
 """Names the NumPy encoder's arithmetic in the vector cache's key: change it with any change to bot/minilm.py
-that changes vectors, so that cached ones are not reused."""
+that changes vectors or the layers it computes from the model files, so that cached ones are not reused."""
 
 ONNX_ENCODER_VERSION = "onnx-minilm-1"
 """The same for the onnxruntime encoder (bot/onnx_minilm.py): its vectors differ from NumPy's in the last bits."""
@@ -143,21 +143,22 @@ class FastEmbedder:
     forward pass, or with ``onnx`` its transformer layers run by onnxruntime (bot/onnx_minilm.py)."""
 
     def __init__(self, spec: ModelSpec, onnx: bool = False) -> None:
+        # What makes its vectors: the model's files and this encoder's version (see vectorcache.py).
+        version = ONNX_ENCODER_VERSION if onnx else ENCODER_VERSION
+        self.cache_key = f"{version} {spec.model_id} {_files_signature(Path(spec.location))}"
         try:
             if onnx:
                 from .onnx_minilm import OnnxMiniLM
 
                 self.encoder: NumpyMiniLM = OnnxMiniLM(Path(spec.location), config.threads())
             else:
-                self.encoder = NumpyMiniLM(Path(spec.location))
+                # The same key names the layers NumPy's encoder computes from those files (bot/minilm.py).
+                self.encoder = NumpyMiniLM(Path(spec.location), LayerCache(config.cache_dir(), self.cache_key))
         except Exception as exc:  # safetensors, tokenizers and onnxruntime raise their own types for damaged files
             raise ModelError(f"Cannot load the embedding model from {spec.location}: {exc}") from exc
         self.backend = "onnxruntime" if onnx else "numpy"
         self.model_id = spec.model_id
         self.dimension = self.encoder.dimension
-        # What makes its vectors: the model's files and this encoder's version (see vectorcache.py).
-        version = ONNX_ENCODER_VERSION if onnx else ENCODER_VERSION
-        self.cache_key = f"{version} {spec.model_id} {_files_signature(Path(spec.location))}"
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:

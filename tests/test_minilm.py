@@ -201,3 +201,85 @@ def test_tokenize_gives_encode_batchs_word_pieces(fast, article_texts) -> None:
     expected = fast.encoder.tokenizer.encode_batch(texts)
     assert [e.ids for e in fast.encoder.tokenize(texts)] == [e.ids for e in expected]
     assert max(len(e.ids) for e in expected) == 256  # the long inputs were cut at the model's limit
+
+
+def _cached_encoder(folder: Path, key: str = "numpy-minilm-test") -> NumpyMiniLM:
+    from bot.minilm import LayerCache
+
+    return NumpyMiniLM(Path(resolve_model().location), LayerCache(folder, key))
+
+
+def _cache_files(folder: Path) -> list[Path]:
+    return sorted((folder / "minilm").glob("*/layers.*"))
+
+
+def test_cached_layers_give_the_same_weights_and_vectors(tmp_path: Path, monkeypatch) -> None:
+    text = ["How is an AI Engineer different from an ML Engineer?", "R"]
+    computed = NumpyMiniLM(Path(resolve_model().location))
+    _cached_encoder(tmp_path)  # computes the layers and writes the cache
+    assert [p.name for p in _cache_files(tmp_path)] == ["layers.f32", "layers.json"]
+    monkeypatch.setattr(NumpyMiniLM, "_load_layers", lambda *a: pytest.fail("layers recomputed despite the cache"))
+    cached = _cached_encoder(tmp_path)
+    assert set(cached.w) == set(computed.w)
+    for name, value in computed.w.items():
+        assert np.array_equal(cached.w[name], value), name
+    assert np.array_equal(cached.encode(text), computed.encode(text))  # bit for bit
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda f: f.write_bytes(f.read_bytes()[: f.stat().st_size // 2]) if f.suffix == ".f32" else None,
+        lambda f: f.write_bytes(b"\x00" * 4 + f.read_bytes()[4:]) if f.suffix == ".f32" else None,
+        lambda f: f.write_text("{not json") if f.suffix == ".json" else None,
+        lambda f: f.unlink() if f.suffix == ".json" else None,
+    ],
+    ids=["truncated", "changed-bytes", "bad-json", "no-json"],
+)
+def test_damaged_layer_cache_is_recomputed_and_rewritten(tmp_path: Path, spoil) -> None:
+    _cached_encoder(tmp_path)
+    before = {p.name: p.read_bytes() for p in _cache_files(tmp_path)}
+    for path in _cache_files(tmp_path):
+        spoil(path)
+    calls = []
+    original = NumpyMiniLM._load_layers
+
+    def counting(self, *args):
+        calls.append(1)
+        return original(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(NumpyMiniLM, "_load_layers", counting)
+        encoder = _cached_encoder(tmp_path)
+    assert calls == [1]
+    assert {p.name: p.read_bytes() for p in _cache_files(tmp_path)} == before
+    text = ["What does an AI engineer do?"]
+    assert np.array_equal(encoder.encode(text), NumpyMiniLM(Path(resolve_model().location)).encode(text))
+
+
+def test_layer_cache_of_another_key_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    # Each key has its own folder; the key inside layers.json is checked too (a hash prefix may collide).
+    _cached_encoder(tmp_path, key="numpy-minilm-new")
+    (meta,) = (p for p in _cache_files(tmp_path) if p.suffix == ".json")
+    meta.write_text(json.dumps(json.loads(meta.read_text()) | {"key": "numpy-minilm-old"}))
+    monkeypatch.setattr(NumpyMiniLM, "_load_layers", lambda *a: pytest.fail("computed"))
+    with pytest.raises(pytest.fail.Exception):
+        _cached_encoder(tmp_path, key="numpy-minilm-new")
+
+
+def test_unwritable_or_missing_cache_folder_still_encodes(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # mkdir under it fails even for root, unlike a chmod'ed folder
+    text = ["What does an AI engineer do?"]
+    expected = NumpyMiniLM(Path(resolve_model().location)).encode(text)
+    assert np.array_equal(_cached_encoder(blocked).encode(text), expected)
+    assert blocked.read_text() == "not a folder"
+    missing = tmp_path / "not" / "yet"
+    assert np.array_equal(_cached_encoder(missing).encode(text), expected)
+    assert len(_cache_files(missing)) == 2
+
+
+def test_fast_embedder_keeps_its_layers_in_rolebot_cache(tmp_path: Path) -> None:
+    FastEmbedder(resolve_model())
+    assert len(_cache_files(config.cache_dir())) == 2
+    assert str(config.cache_dir()).startswith(str(tmp_path))
