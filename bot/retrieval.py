@@ -6,10 +6,13 @@ BM25 finds exact terms that a small embedding model blurs ("XGBoost", "R", "Kera
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
+import types
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -37,10 +40,17 @@ def _import_bm25s():  # -> the bm25s module
     masked = "scipy.sparse" not in sys.modules
     if masked:
         sys.modules["scipy.sparse"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` fail in bm25s
+    version = _version_module() if "bm25s.version" not in sys.modules else None
+    if version is not None:
+        sys.modules["bm25s.version"] = version
     disable_tqdm = os.environ.get("DISABLE_TQDM")
     os.environ["DISABLE_TQDM"] = "1"
     try:
         import bm25s
+    except BaseException:
+        if version is not None:
+            sys.modules.pop("bm25s.version", None)
+        raise
     finally:
         if masked:
             del sys.modules["scipy.sparse"]  # any later import of SciPy works as usual
@@ -49,6 +59,22 @@ def _import_bm25s():  # -> the bm25s module
         else:
             os.environ["DISABLE_TQDM"] = disable_tqdm
     return _quiet(bm25s)
+
+
+def _version_module() -> types.ModuleType | None:
+    """A stand-in for ``bm25s.version``, which asks ``importlib.metadata`` for bm25s's version: importing that
+    (with the email package it parses metadata with) is ~15 ms of a one-shot ask, for a string bm25s only writes
+    into saved indexes (rolebot saves none). The installed ``bm25s-<version>.dist-info`` folder names the same
+    version; without exactly one such folder beside the package, bm25s asks importlib.metadata as usual."""
+    spec = importlib.util.find_spec("bm25s")
+    if spec is None or spec.origin is None:
+        return None
+    found = list(Path(spec.origin).parent.parent.glob("bm25s-*.dist-info"))
+    if len(found) != 1:
+        return None
+    module = types.ModuleType("bm25s.version")
+    module.__version__ = found[0].name[len("bm25s-") : -len(".dist-info")]  # type: ignore[attr-defined]
+    return module
 
 
 def _quiet(bm25s):  # -> the bm25s module

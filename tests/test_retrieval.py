@@ -150,3 +150,28 @@ def test_answering_imports_neither_scipy_nor_torch() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_bm25s_is_imported_without_importlib_metadata_and_knows_its_version() -> None:
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    from bot import config
+
+    script = (
+        "import sys; from bot.retrieval import _import_bm25s; bm25s = _import_bm25s(); "
+        "print('importlib.metadata' in sys.modules, bm25s.__version__, bm25s.BM25()._original_version)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=True
+    )
+    assert out.stdout.split() == ["False", version("bm25s"), version("bm25s")]
+
+
+def test_bm25s_version_falls_back_to_importlib_metadata_without_one_dist_info(monkeypatch) -> None:
+    from bot import retrieval
+
+    assert retrieval._version_module().__version__  # the installed one is found
+    monkeypatch.setattr(retrieval.Path, "glob", lambda self, pattern: iter([]))
+    assert retrieval._version_module() is None
