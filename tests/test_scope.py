@@ -639,3 +639,16 @@ def test_titles_the_article_names_in_passing_beside_others_it_never_names_are_an
     assert reply.outcome == "partial"
     assert "Data Scientists (who analyze data and extract insights)" in reply.answer
     assert "The article doesn't discuss Backend Developer, Data Engineer; it mentions Data Scientists" in reply.answer
+
+
+def test_word_frequencies_read_every_line_of_the_list() -> None:
+    from bot.profile import DATA_DIR
+    from bot.scope import word_frequencies
+
+    expected = {}
+    for line in (DATA_DIR / "word_frequency.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, zipf = line.split("\t")
+            expected[word] = float(zipf)
+    assert list(word_frequencies().items()) == list(expected.items())
+    assert len(expected) > 30_000
