@@ -136,37 +136,35 @@ def test_bm25_scores_equal_those_of_bm25s_with_scipy(bot) -> None:
         np.testing.assert_array_equal(bot.retriever.bm25_scores(query), reference.get_scores(terms))
 
 
-def test_answering_imports_neither_scipy_nor_torch() -> None:
+def _fresh_python(script: str) -> str:
+    """What ``script`` prints in a fresh interpreter (what is imported depends on a process's start)."""
     import subprocess
     import sys
 
     from bot import config
 
-    script = (
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=True
+    )
+    return out.stdout
+
+
+def test_answering_imports_neither_scipy_nor_torch() -> None:
+    printed = _fresh_python(
         "import sys; from bot import Chatbot; Chatbot.load().ask('What does an AI engineer do?'); "
         "print(sorted(m for m in ('scipy', 'torch', 'sentence_transformers') if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=True
-    )
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert printed.strip().splitlines()[-1] == "[]"
 
 
 def test_bm25s_is_imported_without_importlib_metadata_and_knows_its_version() -> None:
-    import subprocess
-    import sys
     from importlib.metadata import version
 
-    from bot import config
-
-    script = (
+    printed = _fresh_python(
         "import sys; from bot.retrieval import _import_bm25s; bm25s = _import_bm25s(); "
         "print('importlib.metadata' in sys.modules, bm25s.__version__, bm25s.BM25()._original_version)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=True
-    )
-    assert out.stdout.split() == ["False", version("bm25s"), version("bm25s")]
+    assert printed.split() == ["False", version("bm25s"), version("bm25s")]
 
 
 def test_bm25s_version_falls_back_to_importlib_metadata_without_one_dist_info(monkeypatch) -> None:
