@@ -42,7 +42,7 @@ import numpy as np
 from .blocks import Block, Item, Listing, RowSentence, Sentences, Table, listing, markdown
 from .chunking import PATH_SEPARATOR, Unit
 from .index import KnowledgeIndex
-from .profile import DATA_DIR, Entity, Profile, role_nouns
+from .profile import DATA_DIR, Entity, Profile, job_words
 from .retrieval import Hit
 from .scope import NAMEABLE_RARITY, RARE_RARITY, definition_pattern, rarity
 from .text import (
@@ -220,8 +220,7 @@ class Composer:
         self.aspect_stems = [set(stems(u.cells[0])) if u.kind == "row" else set() for u in index.units]
         self.table_stems = set().union(*(self.unit_stems[u.id] for u in index.units if u.kind == "row"))
         # Words that make a question about the roles though it names none (``_about_roles``).
-        nouns = role_nouns()
-        self.role_words = word_list("role_words.txt") | nouns | {f"{n}s" for n in nouns} | profile.entity_terms()
+        self.role_words = job_words() | profile.entity_terms()
         # Inverse document frequency over units: "XGBoost" says more about a unit than "engineer".
         n = len(index.units)
         df: dict[str, int] = {}

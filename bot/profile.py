@@ -57,6 +57,13 @@ def role_nouns() -> frozenset[str]:
     return word_list("role_nouns.txt")
 
 
+def job_words() -> frozenset[str]:
+    """Words that make a question about jobs though it names none of the entities: bot/data/role_words.txt ("both",
+    "roles"), and the head nouns of job titles with their plurals ("designers compared to developers")."""
+    nouns = role_nouns()
+    return word_list("role_words.txt") | nouns | {f"{n}s" for n in nouns}
+
+
 def load_wording() -> dict[str, str]:
     """The bot's own sentences, with {placeholders} (see bot/data/wording.toml)."""
     with (DATA_DIR / "wording.toml").open("rb") as handle:

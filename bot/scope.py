@@ -28,7 +28,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .index import KnowledgeIndex
-from .profile import DATA_DIR, Entity, Profile, role_nouns, tomllib
+from .profile import DATA_DIR, Entity, Profile, job_words, tomllib
 from .retrieval import Hit
 from .text import (
     COMPARING,
@@ -353,9 +353,7 @@ class ScopeJudge:
         self._framing = profile.entity_terms()
         self._chunk_stems = [{stem(t) for t in tokens(c.embed_text)} for c in index.chunks]
         self._unit_stems = [{stem(t) for t in tokens(u.text)} for u in index.units]
-        # Words that make a comparison one of roles ("designers compared to developers"), not of things.
-        nouns = role_nouns()
-        self._role_words = word_list("role_words.txt") | nouns | {f"{n}s" for n in nouns}
+        self._job_words = job_words()
         self._sentences = [u.text for u in index.units if u.kind != "row"]
         self._roadmap = any(describes_document(text) for text in self._sentences)
         self._entity_stems = {stem(w) for w in profile.entity_terms()}
@@ -744,7 +742,8 @@ class ScopeJudge:
             names = " and ".join(entity.plural for entity in self.profile.entities)
             note = self.profile.say("partial_field", entities=names, fields=_quoted(fields))
             return e.decision("partial", f"asks about {', '.join(fields)}, not the roles", note)
-        sides = [] if named or self._role_words & set(tokens(question)) else compared(question)
+        # Role words make a comparison one of jobs ("designers compared to developers"), not of things.
+        sides = [] if named or self._job_words & set(tokens(question)) else compared(question)
         if len(sides) == 2 and any(e.cover.get(t) == 1.0 for side in sides for t in self.key_terms(side)):
             # "Scikit-Learn vs TensorFlow: which is right?", "deep learning vs machine learning": the article compares
             # its roles; it names these things (in a row, as tools) without comparing them with each other.
